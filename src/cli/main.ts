@@ -1,0 +1,61 @@
+/**
+ * The `switchboard` command line. Each subcommand lives in commands/<name>.ts and registers
+ * itself; this file only wires them and maps failures to exit codes.
+ */
+import { Command, CommanderError } from "commander";
+import { registerNotAvailable } from "./commands/not-available.js";
+import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command("switchboard")
+    .description("One managed line to IB TWS / Gateway for every app: ids, pacing, reconnects, proxy, mock.")
+    .version(await packageVersion())
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  let exitCode = 0;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  await registerCommands(program, setExit);
+
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (err) {
+    if (err instanceof CliExit) {
+      if (err.message) process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+      if (err.code === "commander.help") return 0;
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+  return exitCode;
+}
+
+export type SetExit = (code: number) => void;
+
+async function registerCommands(program: Command, setExit: SetExit): Promise<void> {
+  void setExit;
+  registerNotAvailable(program, "start", "run the daemon: lines, HTTP API, proxy, dashboard");
+  registerNotAvailable(program, "mock-gateway", "run the mock IB Gateway");
+  registerNotAvailable(program, "doctor", "find and diagnose TWS / IB Gateway listeners");
+  registerNotAvailable(program, "status", "show the daemon's lines, tenants, leases and pacing");
+  registerNotAvailable(program, "ids", "client-id leases: list | lease <purpose> | release <clientId>");
+  registerNotAvailable(program, "history", "download historical bars");
+  registerNotAvailable(program, "bench", "run the benchmarks");
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  const url = new URL("../../package.json", import.meta.url);
+  try {
+    return (JSON.parse(await readFile(url, "utf8")) as { version: string }).version;
+  } catch {
+    return "0.0.0";
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Field encoding: a payload is a sequence of text fields, each terminated by NUL.
+ * IB's "unset" sentinels and lenient number parsing live here and nowhere else.
+ */
+import { ProtocolError } from "../errors.js";
+
+export const UNSET_INTEGER = 2_147_483_647;
+export const UNSET_DOUBLE = Number.MAX_VALUE;
+export const UNSET_LONG = 9_223_372_036_854_775_807n;
+const UNSET_TEXTS = new Set([
+  "2147483647",
+  "9223372036854775807",
+  "1.7976931348623157E308",
+  "1.7976931348623157e+308",
+]);
+
+const NUL = 0;
+
+/** Encode fields as a payload: each field followed by NUL. Rejects NUL inside a field. */
+export function encodeFields(fields: readonly string[]): Buffer {
+  let size = 0;
+  for (const f of fields) size += Buffer.byteLength(f, "utf8") + 1;
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  for (const f of fields) {
+    if (f.includes("\0")) throw new ProtocolError("a field must not contain NUL");
+    pos += out.write(f, pos, "utf8");
+    out[pos++] = NUL;
+  }
+  return out;
+}
+
+/** Split a payload into fields. The terminator of the last field is optional. */
+export function decodeFields(payload: Uint8Array): string[] {
+  const buf = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const fields: string[] = [];
+  let start = 0;
+  for (;;) {
+    const end = buf.indexOf(NUL, start);
+    if (end === -1) {
+      if (start < buf.length) fields.push(buf.toString("utf8", start));
+      return fields;
+    }
+    fields.push(buf.toString("utf8", start, end));
+    start = end + 1;
+  }
+}
+
+export function formatDouble(n: number): string {
+  if (n === Number.POSITIVE_INFINITY) return "Infinity";
+  if (n === Number.NEGATIVE_INFINITY) return "-Infinity";
+  return String(n);
+}
+
+/** Builds the fields of one message. */
+export class FieldWriter {
+  readonly fields: string[] = [];
+
+  str(v: string | undefined | null): this {
+    this.fields.push(v ?? "");
+    return this;
+  }
+
+  int(v: number): this {
+    this.fields.push(String(Math.trunc(v)));
+    return this;
+  }
+
+  /** An optional int: UNSET_INTEGER and undefined go out as an empty field. */
+  intMax(v: number | undefined): this {
+    this.fields.push(v === undefined || v === UNSET_INTEGER ? "" : String(Math.trunc(v)));
+    return this;
+  }
+
+  float(v: number): this {
+    this.fields.push(formatDouble(v));
+    return this;
+  }
+
+  /** An optional double: UNSET_DOUBLE and undefined go out as an empty field. */
+  floatMax(v: number | undefined): this {
+    this.fields.push(v === undefined || v === UNSET_DOUBLE ? "" : formatDouble(v));
+    return this;
+  }
+
+  bool(v: boolean | undefined): this {
+    this.fields.push(v ? "1" : "0");
+    return this;
+  }
+
+  /** Sizes and quantities (IB "Decimal"): text as given, unset as empty. */
+  decimal(v: string | number | undefined): this {
+    this.fields.push(v === undefined ? "" : String(v));
+    return this;
+  }
+
+  raw(values: readonly string[]): this {
+    for (const v of values) this.fields.push(v);
+    return this;
+  }
+}
+
+/** Reads the fields of one message in order; throws ProtocolError when they run out. */
+export class FieldReader {
+  readonly #fields: readonly string[];
+  #pos: number;
+
+  constructor(fields: readonly string[], start = 0) {
+    this.#fields = fields;
+    this.#pos = start;
+  }
+
+  get position(): number {
+    return this.#pos;
+  }
+
+  get remaining(): number {
+    return this.#fields.length - this.#pos;
+  }
+
+  #next(what: string): string {
+    if (this.#pos >= this.#fields.length) {
+      throw new ProtocolError(`message ended before field ${this.#pos} (${what})`);
+    }
+    return this.#fields[this.#pos++] as string;
+  }
+
+  str(): string {
+    return this.#next("string");
+  }
+
+  /** Lenient as IB's decoders: an empty field reads as 0. */
+  int(): number {
+    const s = this.#next("int");
+    if (s === "") return 0;
+    const n = Number(s);
+    if (!Number.isFinite(n))
+      throw new ProtocolError(`field ${this.#pos - 1} is not an integer: ${JSON.stringify(s)}`);
+    return Math.trunc(n);
+  }
+
+  /** An optional int: empty or a sentinel reads as undefined. */
+  intMax(): number | undefined {
+    const s = this.#next("int");
+    if (s === "" || UNSET_TEXTS.has(s)) return undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n))
+      throw new ProtocolError(`field ${this.#pos - 1} is not an integer: ${JSON.stringify(s)}`);
+    return Math.trunc(n);
+  }
+
+  float(): number {
+    const s = this.#next("double");
+    if (s === "") return 0;
+    return parseDouble(s, this.#pos - 1);
+  }
+
+  floatMax(): number | undefined {
+    const s = this.#next("double");
+    if (s === "" || UNSET_TEXTS.has(s)) return undefined;
+    return parseDouble(s, this.#pos - 1);
+  }
+
+  bool(): boolean {
+    const s = this.#next("bool");
+    return s !== "" && s !== "0" && s.toLowerCase() !== "false";
+  }
+
+  decimal(): string | undefined {
+    const s = this.#next("decimal");
+    return s === "" || UNSET_TEXTS.has(s) ? undefined : s;
+  }
+
+  skip(n = 1): this {
+    for (let i = 0; i < n; i++) this.#next("skipped");
+    return this;
+  }
+
+  rest(): string[] {
+    const out = this.#fields.slice(this.#pos);
+    this.#pos = this.#fields.length;
+    return out;
+  }
+}
+
+function parseDouble(s: string, index: number): number {
+  if (s === "Infinity" || s === "Infinite" || s === "inf") return Number.POSITIVE_INFINITY;
+  if (s === "-Infinity" || s === "-Infinite" || s === "-inf") return Number.NEGATIVE_INFINITY;
+  const n = Number(s);
+  if (Number.isNaN(n)) throw new ProtocolError(`field ${index} is not a number: ${JSON.stringify(s)}`);
+  return n;
+}

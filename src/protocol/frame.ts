@@ -1,0 +1,109 @@
+/**
+ * Framing of the TWS API: every message after the handshake prefix is a 4-byte big-endian
+ * length followed by that many payload bytes. The decoder is incremental (any chunking,
+ * one byte at a time included) and bounded: it never buffers more than one frame of at most
+ * `maxFrameBytes`, and rejects a larger announced length before reading it (IB's client-side
+ * error 507 "bad message length").
+ */
+import { FrameTooLargeError, ProtocolError } from "../errors.js";
+
+/** The official clients reject lengths above 0xFFFFFF. */
+export const MAX_FRAME_BYTES = 0xff_ff_ff;
+export const HEADER_BYTES = 4;
+
+export function encodeFrame(payload: Uint8Array): Buffer {
+  if (payload.length > MAX_FRAME_BYTES) throw new FrameTooLargeError(payload.length, MAX_FRAME_BYTES);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.set(payload, HEADER_BYTES);
+  return out;
+}
+
+export interface FrameDecoderOptions {
+  /** Largest payload accepted, in bytes. Default MAX_FRAME_BYTES. */
+  maxFrameBytes?: number;
+  /** Reject zero-length frames (a TWS payload always has at least one field). Default true. */
+  rejectEmpty?: boolean;
+}
+
+export class FrameDecoder {
+  readonly #max: number;
+  readonly #rejectEmpty: boolean;
+  readonly #header = Buffer.alloc(HEADER_BYTES);
+  #headerFill = 0;
+  #body: Buffer | undefined;
+  #bodyFill = 0;
+  #failed: Error | undefined;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.#max = Math.min(options.maxFrameBytes ?? MAX_FRAME_BYTES, MAX_FRAME_BYTES);
+    this.#rejectEmpty = options.rejectEmpty ?? true;
+  }
+
+  /** Bytes held for an incomplete frame. Never more than HEADER_BYTES + maxFrameBytes. */
+  get buffered(): number {
+    return this.#headerFill + this.#bodyFill;
+  }
+
+  /**
+   * Feed bytes; returns the payloads completed by them (possibly none). Payloads that lie
+   * wholly inside `chunk` are returned as views of it without copying. After an error the
+   * stream cannot be re-synchronised, so every later call throws the same error.
+   */
+  push(chunk: Uint8Array): Buffer[] {
+    if (this.#failed) throw this.#failed;
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const out: Buffer[] = [];
+    let pos = 0;
+    while (pos < buf.length) {
+      if (this.#body === undefined) {
+        // Fast path: a whole frame sits in the chunk and nothing is pending.
+        if (this.#headerFill === 0 && buf.length - pos >= HEADER_BYTES) {
+          const len = buf.readUInt32BE(pos);
+          this.#check(len);
+          if (buf.length - pos - HEADER_BYTES >= len) {
+            out.push(buf.subarray(pos + HEADER_BYTES, pos + HEADER_BYTES + len));
+            pos += HEADER_BYTES + len;
+            continue;
+          }
+        }
+        const take = Math.min(HEADER_BYTES - this.#headerFill, buf.length - pos);
+        buf.copy(this.#header, this.#headerFill, pos, pos + take);
+        this.#headerFill += take;
+        pos += take;
+        if (this.#headerFill < HEADER_BYTES) break;
+        const len = this.#header.readUInt32BE(0);
+        this.#check(len);
+        this.#body = Buffer.allocUnsafe(len);
+        this.#bodyFill = 0;
+      }
+      const body: Buffer = this.#body;
+      const take = Math.min(body.length - this.#bodyFill, buf.length - pos);
+      buf.copy(body, this.#bodyFill, pos, pos + take);
+      this.#bodyFill += take;
+      pos += take;
+      if (this.#bodyFill === body.length) {
+        out.push(body);
+        this.#body = undefined;
+        this.#bodyFill = 0;
+        this.#headerFill = 0;
+      }
+    }
+    return out;
+  }
+
+  #check(len: number): void {
+    if (len > this.#max) this.#fail(new FrameTooLargeError(len, this.#max));
+    if (len === 0 && this.#rejectEmpty) this.#fail(new ProtocolError("empty frame", { ibCode: 507 }));
+  }
+
+  #fail(err: Error): never {
+    this.#failed = err;
+    this.#body = undefined;
+    this.#headerFill = 0;
+    this.#bodyFill = 0;
+    throw err;
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./connection.js";
+export * from "./contract.js";
+export * from "./contracts.js";
