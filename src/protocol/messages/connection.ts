@@ -2,6 +2,7 @@
 import { defineCodec } from "../codec.js";
 import { IN, OUT } from "../message-ids.js";
 import { V } from "../versions.js";
+import { EMPTY, type Empty } from "./common.js";
 
 export interface StartApi {
   clientId: number;
@@ -19,15 +20,12 @@ export const START_API = defineCodec<StartApi>({
   },
 });
 
-export type Empty = Record<string, never>;
-const empty: Empty = {};
-
 export const REQ_CURRENT_TIME = defineCodec<Empty>({
   id: OUT.REQ_CURRENT_TIME,
   name: "REQ_CURRENT_TIME",
   direction: "out",
   write: (w) => w.int(1),
-  read: () => empty,
+  read: () => EMPTY,
 });
 
 export interface CurrentTime {
@@ -68,7 +66,7 @@ export const REQ_MANAGED_ACCTS = defineCodec<Empty>({
   name: "REQ_MANAGED_ACCTS",
   direction: "out",
   write: (w) => w.int(1),
-  read: () => empty,
+  read: () => EMPTY,
 });
 
 export interface ManagedAccts {

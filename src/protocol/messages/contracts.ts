@@ -2,6 +2,7 @@
 import { defineCodec } from "../codec.js";
 import { IN, OUT } from "../message-ids.js";
 import { V } from "../versions.js";
+import type { ReqIdOnly } from "./common.js";
 import { type Contract, readContract, writeContract } from "./contract.js";
 
 export interface ReqContractData {
@@ -212,10 +213,6 @@ export const CONTRACT_DATA = defineCodec<ContractData>({
     };
   },
 });
-
-export interface ReqIdOnly {
-  reqId: number;
-}
 
 export const CONTRACT_DATA_END = defineCodec<ReqIdOnly>({
   id: IN.CONTRACT_DATA_END,
