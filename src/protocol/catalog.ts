@@ -12,7 +12,7 @@ function isCodec(x: unknown): x is MessageCodec<unknown> {
   );
 }
 
-const ALL: readonly MessageCodec<unknown>[] = Object.values(messages).filter(isCodec);
+const ALL: readonly MessageCodec<unknown>[] = (Object.values(messages) as unknown[]).filter(isCodec);
 
 export const OUT_CODECS: ReadonlyMap<number, MessageCodec<unknown>> = new Map(
   ALL.filter((c) => c.direction === "out").map((c) => [c.id, c]),
