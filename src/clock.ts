@@ -90,7 +90,9 @@ export class ManualClock implements Clock {
       const due = this.#nextDue(target);
       if (!due) break;
       this.#timers = this.#timers.filter((t) => t !== due);
-      this.#now = due.at;
+      // After jump() a timer may be overdue: it fires at the jumped time, late, as on a
+      // machine that slept, and time never runs backwards.
+      this.#now = Math.max(this.#now, due.at);
       due.fn();
     }
     this.#now = target;
