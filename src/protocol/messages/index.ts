@@ -5,3 +5,5 @@ export * from "./contract.js";
 export * from "./contracts.js";
 export * from "./history.js";
 export * from "./market-data.js";
+export * from "./open-order.js";
+export * from "./orders.js";
