@@ -3,6 +3,7 @@
  * itself; this file only wires them and maps failures to exit codes.
  */
 import { Command, CommanderError } from "commander";
+import { registerIds } from "./commands/ids.js";
 import { registerNotAvailable } from "./commands/not-available.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 
@@ -45,7 +46,7 @@ async function registerCommands(program: Command, setExit: SetExit): Promise<voi
   registerNotAvailable(program, "mock-gateway", "run the mock IB Gateway");
   registerNotAvailable(program, "doctor", "find and diagnose TWS / IB Gateway listeners");
   registerNotAvailable(program, "status", "show the daemon's lines, tenants, leases and pacing");
-  registerNotAvailable(program, "ids", "client-id leases: list | lease <purpose> | release <clientId>");
+  registerIds(program);
   registerNotAvailable(program, "history", "download historical bars");
   registerNotAvailable(program, "bench", "run the benchmarks");
 }

@@ -1,0 +1,194 @@
+/**
+ * Redis store for several hosts sharing one pool of ids. Every operation is one Lua script
+ * (see redis-scripts.ts), atomic inside Redis. Lease keys carry a PX TTL equal to the lease's
+ * TTL, so the leases of a host that crashed disappear without anyone cleaning up.
+ */
+import { createHash } from "node:crypto";
+import { Redis } from "ioredis";
+import { ClosedError } from "../errors.js";
+import { StoreError } from "./errors.js";
+import { ACQUIRE, LIST, REJECT, RELEASE, RENEW } from "./redis-scripts.js";
+import type { LeaseStore } from "./store.js";
+import type {
+  AcquireRequest,
+  AcquireResult,
+  Cooldown,
+  Lease,
+  LeaseOpResult,
+  ListResult,
+  RejectRequest,
+  ReleaseRequest,
+  RenewRequest,
+} from "./types.js";
+
+export const DEFAULT_REDIS_PREFIX = "switchboard:ids:";
+export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 3_000;
+
+export interface RedisLeaseStoreOptions {
+  /** `redis://[user:pass@]host:port[/db]` */
+  url: string;
+  keyPrefix?: string;
+  connectTimeoutMs?: number;
+}
+
+type Reply = string | number | null | Reply[];
+
+export class RedisLeaseStore implements LeaseStore {
+  readonly kind = "redis" as const;
+  readonly location: string;
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #shas = new Map<string, string>();
+  #state: "open" | "closed" = "open";
+
+  constructor(options: RedisLeaseStoreOptions) {
+    this.#prefix = options.keyPrefix ?? DEFAULT_REDIS_PREFIX;
+    this.location = redactUrl(options.url);
+    this.#redis = new Redis(options.url, {
+      lazyConnect: true,
+      connectTimeout: options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+      maxRetriesPerRequest: 2,
+      // Give up after a few tries: a CLI call or a lease request must fail, not hang.
+      retryStrategy: (times) => (times > 3 ? null : Math.min(times * 100, 500)),
+    });
+    // Errors surface through the failing command; an unhandled 'error' event would crash the process.
+    this.#redis.on("error", () => undefined);
+  }
+
+  async acquire(req: AcquireRequest): Promise<AcquireResult> {
+    const { clientId: _id, ...template } = {
+      clientId: 0,
+      purpose: req.purpose,
+      owner: req.owner,
+      token: req.token,
+      expiresAt: req.now + req.ttlMs,
+      leasedAt: req.now,
+      host: req.host,
+      pid: req.pid,
+      upstream: req.upstream,
+    };
+    const reply = (await this.#run(ACQUIRE, [
+      this.#base(req.upstream),
+      this.#upstreamsKey(),
+      req.upstream,
+      String(req.now),
+      String(req.ttlMs),
+      JSON.stringify(template),
+      ...req.candidates.map(String),
+    ])) as [string, string[]];
+    return { granted: reply[0] ? toLease(reply[0]) : null, expired: reply[1].map(toLease) };
+  }
+
+  async renew(req: RenewRequest): Promise<LeaseOpResult> {
+    const reply = await this.#run(RENEW, [
+      this.#base(req.upstream),
+      String(req.clientId),
+      req.token,
+      "0",
+      String(req.now),
+      String(req.ttlMs),
+    ]);
+    return toOpResult(reply as [string, string]);
+  }
+
+  async release(req: ReleaseRequest): Promise<LeaseOpResult> {
+    const reply = await this.#run(RELEASE, [
+      this.#base(req.upstream),
+      String(req.clientId),
+      req.token ?? "",
+      req.token === null ? "1" : "0",
+    ]);
+    return toOpResult(reply as [string, string]);
+  }
+
+  async reject(req: RejectRequest): Promise<Cooldown> {
+    const until = await this.#run(REJECT, [
+      this.#base(req.upstream),
+      this.#upstreamsKey(),
+      req.upstream,
+      String(req.clientId),
+      String(Math.round(req.until)),
+    ]);
+    return { upstream: req.upstream, clientId: req.clientId, until: Number(until) };
+  }
+
+  async list(now: number): Promise<ListResult> {
+    const [leases, cools, expired] = (await this.#run(LIST, [
+      this.#prefix,
+      this.#upstreamsKey(),
+      String(now),
+    ])) as [string[], string[], string[]];
+    const cooldowns: Cooldown[] = [];
+    for (let i = 0; i + 2 < cools.length; i += 3) {
+      cooldowns.push({ upstream: cools[i]!, clientId: Number(cools[i + 1]), until: Number(cools[i + 2]) });
+    }
+    return { leases: leases.map(toLease), cooldowns, expired: expired.map(toLease) };
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  #base(upstream: string): string {
+    return `${this.#prefix}${upstream}:`;
+  }
+
+  #upstreamsKey(): string {
+    return `${this.#prefix}upstreams`;
+  }
+
+  /** EVALSHA, loading the script on first use or after a Redis restart (NOSCRIPT). */
+  async #run(script: string, args: string[]): Promise<Reply> {
+    if (this.#state === "closed") throw new ClosedError("redis lease store");
+    try {
+      if (this.#redis.status === "wait") await this.#redis.connect();
+      let sha = this.#shas.get(script);
+      if (!sha) {
+        sha = createHash("sha1").update(script).digest("hex");
+        this.#shas.set(script, sha);
+      }
+      try {
+        return (await this.#redis.evalsha(sha, 0, ...args)) as Reply;
+      } catch (err) {
+        if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
+        return (await this.#redis.eval(script, 0, ...args)) as Reply;
+      }
+    } catch (err) {
+      throw new StoreError(`redis lease store at ${this.location} failed: ${(err as Error).message}`, err);
+    }
+  }
+}
+
+/** Lua's cjson does not keep key order; rebuild the lease in its canonical field order. */
+function toLease(json: string): Lease {
+  const v = JSON.parse(json) as Lease;
+  return {
+    clientId: v.clientId,
+    purpose: v.purpose,
+    owner: v.owner,
+    token: v.token,
+    expiresAt: v.expiresAt,
+    leasedAt: v.leasedAt,
+    host: v.host,
+    pid: typeof v.pid === "number" ? v.pid : null,
+    upstream: v.upstream,
+  };
+}
+
+function toOpResult([status, json]: [string, string]): LeaseOpResult {
+  if (status === "ok") return { ok: true, lease: toLease(json) };
+  const reason = status === "expired" || status === "bad_token" ? status : "not_found";
+  return json ? { ok: false, reason, lease: toLease(json) } : { ok: false, reason };
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "redis";
+  }
+}
