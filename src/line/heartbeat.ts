@@ -136,11 +136,14 @@ export class Heartbeat {
 
   #onIdle(): void {
     this.#timer = undefined;
-    if (this.#slept(this.#o.idleMs)) return this.#probe("sleep");
+    if (this.#slept(this.#o.idleMs)) {
+      this.#probe("sleep");
+      return;
+    }
     const quiet = this.#clock.now() - this.#lastReceivedAt;
     // Traffic arrived since the timer was armed: the line proved itself; wait out the rest.
-    if (quiet < this.#o.idleMs) return this.#arm(this.#o.idleMs - quiet, () => this.#onIdle());
-    this.#probe("idle");
+    if (quiet < this.#o.idleMs) this.#arm(this.#o.idleMs - quiet, () => this.#onIdle());
+    else this.#probe("idle");
   }
 
   #probe(reason: ProbeReason): void {
@@ -159,12 +162,16 @@ export class Heartbeat {
     // socket buffer. A sleep only earns a fresh probe, never a stale verdict.
     if (this.#slept(this.#o.deadlineMs)) {
       this.#missed = 0;
-      return this.#probe("sleep");
+      this.#probe("sleep");
+      return;
     }
     this.#missed++;
     const now = this.#clock.now();
     this.#port.emit({ type: "missed", ts: now, missed: this.#missed });
-    if (this.#missed < this.#o.maxMissed) return this.#probe("retry");
+    if (this.#missed < this.#o.maxMissed) {
+      this.#probe("retry");
+      return;
+    }
     this.#transition("stale");
     this.#port.stale({ missed: this.#missed, quietMs: now - this.#lastReceivedAt });
   }
