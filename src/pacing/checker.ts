@@ -1,0 +1,320 @@
+/**
+ * The pure violation checker: given what was sent at which times and what is still open,
+ * would this request break a rule, and which IB error would answer it? The mock gateway
+ * enforces with it (hard limits, exact windows); the pacer schedules with it (targets, plus a
+ * guard added to each window for clock and network jitter). One piece of code, so the two
+ * agree by construction. No I/O, no clock: every call takes `now`.
+ */
+import type { PacingRequest } from "./request.js";
+import {
+  type CapacityRule,
+  type PacingRules,
+  type RuleScope,
+  ruleApplies,
+  type WindowRule,
+} from "./rules.js";
+
+export interface Violation {
+  readonly ruleId: string;
+  readonly ibCode: number;
+  readonly ibMessage: string;
+}
+
+/** How the ledger judges room: the mock uses "limit", the pacer "target" with a guard. */
+export interface LedgerMode {
+  readonly useTarget: boolean;
+  /** Extra ms added to every window: guardMs(windowMs). */
+  readonly guardMs: (windowMs: number) => number;
+}
+
+export const ENFORCE_MODE: LedgerMode = { useTarget: false, guardMs: () => 0 };
+
+interface Entry {
+  at: number;
+  amount: number;
+}
+
+/** Keys a window rule tracks at most; oldest keys beyond this are dropped (bounded memory). */
+export const DEFAULT_MAX_KEYS_PER_RULE = 10_000;
+
+export interface RuleUse {
+  readonly ruleId: string;
+  readonly type: "window" | "capacity";
+  readonly limit: number;
+  readonly target: number;
+  readonly windowMs: number | undefined;
+  /** Units in the busiest window (or open slots) now. */
+  readonly used: number;
+  /** Distinct keys with something in their window (keyed rules). */
+  readonly keys: number;
+}
+
+export class PacingLedger {
+  readonly #rules: PacingRules;
+  readonly #mode: LedgerMode;
+  readonly #scopes: ReadonlySet<RuleScope>;
+  readonly #maxKeys: number;
+  /** rule id → key → entries, oldest first. */
+  readonly #windows = new Map<string, Map<string, Entry[]>>();
+  /** tenant + hold → the request holding the slot. */
+  readonly #holds = new Map<string, PacingRequest>();
+
+  constructor(
+    rules: PacingRules,
+    options: { mode?: LedgerMode; scopes?: readonly RuleScope[]; maxKeysPerRule?: number } = {},
+  ) {
+    this.#rules = rules;
+    this.#mode = options.mode ?? ENFORCE_MODE;
+    this.#scopes = new Set(options.scopes ?? ["connection", "gateway"]);
+    this.#maxKeys = options.maxKeysPerRule ?? DEFAULT_MAX_KEYS_PER_RULE;
+  }
+
+  get rules(): PacingRules {
+    return this.#rules;
+  }
+
+  #active(): (WindowRule | CapacityRule)[] {
+    return this.#rules.rules.filter((r) => r.enabled && this.#scopes.has(r.scope));
+  }
+
+  /** The first rule this request would break if sent at `now`, or undefined. */
+  check(req: PacingRequest, now: number): Violation | undefined {
+    for (const rule of this.#active()) {
+      if (!ruleApplies(rule, req.kind)) continue;
+      const room =
+        rule.type === "window" ? this.#windowRoomAt(rule, req, now) <= now : this.#capacityRoom(rule, req);
+      if (!room) return { ruleId: rule.id, ibCode: rule.ibCode, ibMessage: rule.ibMessage };
+    }
+    return undefined;
+  }
+
+  /**
+   * Earliest time ≥ now at which every window rule has room, and the rule that decides it.
+   * Infinity when a capacity rule is full (only a release can free it).
+   */
+  earliest(req: PacingRequest, now: number): { at: number; ruleId: string | undefined } {
+    let at = now;
+    let ruleId: string | undefined;
+    for (const rule of this.#active()) {
+      if (!ruleApplies(rule, req.kind)) continue;
+      const t =
+        rule.type === "window"
+          ? this.#windowRoomAt(rule, req, now)
+          : this.#capacityRoom(rule, req)
+            ? now
+            : Infinity;
+      if (t > at) {
+        at = t;
+        ruleId = rule.id;
+      }
+    }
+    return { at, ruleId };
+  }
+
+  /** Record a request as sent at `now` (and take its hold). */
+  record(req: PacingRequest, now: number): void {
+    for (const rule of this.#active()) {
+      if (rule.type !== "window" || !ruleApplies(rule, req.kind)) continue;
+      const key = keyOf(rule, req);
+      let byKey = this.#windows.get(rule.id);
+      if (!byKey) {
+        byKey = new Map();
+        this.#windows.set(rule.id, byKey);
+      }
+      let list = byKey.get(key);
+      if (!list) {
+        if (byKey.size >= this.#maxKeys) this.#evictKey(rule, byKey, now);
+        list = [];
+        byKey.set(key, list);
+      }
+      list.push({ at: now, amount: rule.weighted ? req.cost : 1 });
+    }
+    if (req.hold !== undefined) this.#holds.set(holdId(req.tenant, req.hold), req);
+    if (req.releases !== undefined) this.release(req.tenant, req.releases);
+  }
+
+  /**
+   * The mock's view of one arriving message: the message always counts against the rate (it
+   * arrived); it is recorded in the other rules only when accepted.
+   */
+  admit(req: PacingRequest, now: number): Violation | undefined {
+    const violation = this.check(req, now);
+    if (!violation) {
+      this.record(req, now);
+      return undefined;
+    }
+    const rate = this.#active().filter((r): r is WindowRule => r.type === "window" && r.appliesTo === "*");
+    for (const rule of rate) {
+      const byKey = this.#windows.get(rule.id) ?? new Map<string, Entry[]>();
+      this.#windows.set(rule.id, byKey);
+      const list = byKey.get("") ?? [];
+      byKey.set("", list);
+      list.push({ at: now, amount: 1 });
+    }
+    return violation;
+  }
+
+  /** Free a hold (request ended, failed or was cancelled). Returns whether one was held. */
+  release(tenant: string, hold: string): boolean {
+    return this.#holds.delete(holdId(tenant, hold));
+  }
+
+  /** Free every hold of a tenant (it went away; the switch cancels upstream). */
+  releaseTenant(tenant: string): number {
+    let n = 0;
+    for (const [id, req] of this.#holds) {
+      if (req.tenant === tenant) {
+        this.#holds.delete(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  isHeld(tenant: string, hold: string): boolean {
+    return this.#holds.has(holdId(tenant, hold));
+  }
+
+  get openHolds(): number {
+    return this.#holds.size;
+  }
+
+  /** Window use and open slots per rule at `now` (drops expired entries as it goes). */
+  usage(now: number): RuleUse[] {
+    return this.#active().map((rule) => {
+      if (rule.type === "capacity") {
+        return {
+          ruleId: rule.id,
+          type: "capacity",
+          limit: rule.limit,
+          target: rule.limit,
+          windowMs: undefined,
+          used: this.#openFor(rule),
+          keys: 0,
+        };
+      }
+      const byKey = this.#windows.get(rule.id);
+      let used = 0;
+      let keys = 0;
+      for (const [key, list] of byKey ?? []) {
+        prune(list, now - rule.windowMs - this.#mode.guardMs(rule.windowMs));
+        if (list.length === 0) {
+          byKey?.delete(key);
+          continue;
+        }
+        keys++;
+        used = Math.max(used, sumSince(list, now - rule.windowMs));
+      }
+      return {
+        ruleId: rule.id,
+        type: "window",
+        limit: rule.limit,
+        target: rule.target,
+        windowMs: rule.windowMs,
+        used,
+        keys,
+      };
+    });
+  }
+
+  #limitOf(rule: WindowRule | CapacityRule): number {
+    return rule.type === "window" && this.#mode.useTarget ? rule.target : rule.limit;
+  }
+
+  #windowRoomAt(rule: WindowRule, req: PacingRequest, now: number): number {
+    const windowMs = rule.windowMs + this.#mode.guardMs(rule.windowMs);
+    const list = this.#windows.get(rule.id)?.get(keyOf(rule, req));
+    const amount = rule.weighted ? req.cost : 1;
+    const limit = this.#limitOf(rule);
+    if (amount > limit) return now; // can never fit: let it go alone rather than wait forever
+    if (!list) return now;
+    // An entry at t counts while now < t + window; drop the oldest until the request fits.
+    prune(list, now - windowMs);
+    let total = 0;
+    for (const e of list) total += e.amount;
+    let at = now;
+    for (const e of list) {
+      if (total + amount <= limit) break;
+      total -= e.amount;
+      at = Math.max(at, e.at + windowMs);
+    }
+    return at;
+  }
+
+  #capacityRoom(rule: CapacityRule, req: PacingRequest): boolean {
+    // Re-sending a request that already holds its slot does not take a second one.
+    if (req.hold !== undefined && this.#holds.has(holdId(req.tenant, req.hold))) return true;
+    return this.#openFor(rule) + 1 <= rule.limit;
+  }
+
+  #openFor(rule: CapacityRule): number {
+    let n = 0;
+    for (const r of this.#holds.values()) if (ruleApplies(rule, r.kind)) n++;
+    return n;
+  }
+
+  #evictKey(rule: WindowRule, byKey: Map<string, Entry[]>, now: number): void {
+    const horizon = now - rule.windowMs - this.#mode.guardMs(rule.windowMs);
+    for (const [key, list] of byKey) {
+      prune(list, horizon);
+      if (list.length === 0) byKey.delete(key);
+    }
+    // Still full of live keys: forget the oldest one (insertion order) rather than grow.
+    if (byKey.size >= this.#maxKeys) {
+      const first = byKey.keys().next();
+      if (!first.done) byKey.delete(first.value);
+    }
+  }
+}
+
+function holdId(tenant: string, hold: string): string {
+  return `${tenant}\u0000${hold}`;
+}
+
+function keyOf(rule: WindowRule, req: PacingRequest): string {
+  if (rule.keyBy.length === 0) return "";
+  return rule.keyBy.map((f) => req.key[f] ?? "").join("\u0000");
+}
+
+/** Drop entries at or before `horizon` (they no longer count). */
+function prune(list: Entry[], horizon: number): void {
+  let i = 0;
+  while (i < list.length && (list[i] as Entry).at <= horizon) i++;
+  if (i > 0) list.splice(0, i);
+}
+
+function sumSince(list: readonly Entry[], horizon: number): number {
+  let s = 0;
+  for (const e of list) if (e.at > horizon) s += e.amount;
+  return s;
+}
+
+export interface ScheduledRequest {
+  readonly at: number;
+  readonly request: PacingRequest;
+}
+
+/**
+ * Replay a released schedule against the hard limits and list every violation: the
+ * property tests run the pacer's output through this. `releases` frees holds at given times.
+ */
+export function findViolations(
+  rules: PacingRules,
+  schedule: readonly ScheduledRequest[],
+  releases: readonly { at: number; tenant: string; hold: string }[] = [],
+): (Violation & { index: number; at: number })[] {
+  const ledger = new PacingLedger(rules);
+  const out: (Violation & { index: number; at: number })[] = [];
+  const frees = [...releases].sort((a, b) => a.at - b.at);
+  let f = 0;
+  schedule.forEach((s, index) => {
+    while (f < frees.length && (frees[f] as (typeof frees)[number]).at <= s.at) {
+      const r = frees[f++] as (typeof frees)[number];
+      ledger.release(r.tenant, r.hold);
+    }
+    const v = ledger.check(s.request, s.at);
+    if (v) out.push({ ...v, index, at: s.at });
+    ledger.record(s.request, s.at);
+  });
+  return out;
+}
