@@ -114,7 +114,7 @@ describe("handshake interoperability", () => {
     const connected = new Promise<void>((resolve) => api.once(EventName.connected, () => resolve()));
     const errors: unknown[] = [];
     api.on(EventName.error, (err, code) => {
-      if (code !== 2104) errors.push([err.message, code]);
+      if (Number(code) !== 2104) errors.push([err.message, code]);
     });
     api.connect(17);
     await connected;
