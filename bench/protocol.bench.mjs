@@ -1,0 +1,114 @@
+// Frames decoded per second: our incremental FrameDecoder vs a naive decoder that
+// concatenates every chunk onto one buffer and splits it, both fed the same 64 KiB chunks.
+import { decodeFields, encodeFields, encodeFrame, FrameDecoder } from "../dist/protocol/index.js";
+import { report } from "./lib.mjs";
+
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 200_000);
+const CHUNK = 64 * 1024;
+
+const frames = [];
+for (let i = 0; i < FRAMES; i++) {
+  frames.push(encodeFrame(encodeFields(["1", "6", String(1_000_000_000 + (i % 50)), "4", (100 + (i % 997) / 100).toFixed(2), "100", "0"])));
+}
+const stream = Buffer.concat(frames);
+const chunks = [];
+for (let pos = 0; pos < stream.length; pos += CHUNK) chunks.push(stream.subarray(pos, pos + CHUNK));
+
+function ours() {
+  const d = new FrameDecoder();
+  let n = 0;
+  for (const c of chunks) for (const f of d.push(c)) if (decodeFields(f).length === 7) n++;
+  return n;
+}
+
+function naive() {
+  let buf = Buffer.alloc(0);
+  let n = 0;
+  for (const c of chunks) {
+    buf = Buffer.concat([buf, c]);
+    while (buf.length >= 4) {
+      const len = buf.readUInt32BE(0);
+      if (buf.length < 4 + len) break;
+      const fields = buf.subarray(4, 4 + len).toString("utf8").split("\0");
+      fields.pop();
+      if (fields.length === 7) n++;
+      buf = buf.subarray(4 + len);
+    }
+  }
+  return n;
+}
+
+function measure(fn, rounds = 5) {
+  fn(); // warm up
+  const rates = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    const n = fn();
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (n !== FRAMES) throw new Error(`decoded ${n} of ${FRAMES}`);
+    rates.push(FRAMES / (ms / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)];
+}
+
+const oursRate = measure(ours);
+const naiveRate = measure(naive);
+
+// Second scenario: large answers (historical bars) arriving in small socket chunks, where a
+// concatenating decoder copies its whole backlog on every chunk.
+const BIG = 40;
+const bigFrames = [];
+for (let i = 0; i < BIG; i++) {
+  const fields = ["17", String(i), "20250101", "20250102", "5000"];
+  for (let b = 0; b < 5000; b++) fields.push(`2025010${b % 9} 10:00:00`, "1.5", "1.6", "1.4", "1.55", "100", "1.52", "12");
+  bigFrames.push(encodeFrame(encodeFields(fields)));
+}
+const bigStream = Buffer.concat(bigFrames);
+const SMALL = 16 * 1024;
+const bigChunks = [];
+for (let pos = 0; pos < bigStream.length; pos += SMALL) bigChunks.push(bigStream.subarray(pos, pos + SMALL));
+
+function timeLarge(decode) {
+  decode();
+  const t0 = process.hrtime.bigint();
+  const n = decode();
+  if (n !== BIG) throw new Error(`decoded ${n} of ${BIG}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+const largeOursMs = timeLarge(() => {
+  const d = new FrameDecoder();
+  let n = 0;
+  for (const c of bigChunks) n += d.push(c).length;
+  return n;
+});
+const largeNaiveMs = timeLarge(() => {
+  let buf = Buffer.alloc(0);
+  let n = 0;
+  for (const c of bigChunks) {
+    buf = Buffer.concat([buf, c]);
+    while (buf.length >= 4) {
+      const len = buf.readUInt32BE(0);
+      if (buf.length < 4 + len) break;
+      n++;
+      buf = buf.subarray(4 + len);
+    }
+  }
+  return n;
+});
+
+report("protocol", {
+  smallFrames: {
+    frames: FRAMES,
+    chunkBytes: CHUNK,
+    framesPerSecond: { ours: Math.round(oursRate), naiveSplit: Math.round(naiveRate) },
+    ratioOursToNaive: Number((oursRate / naiveRate).toFixed(2)),
+  },
+  largeFrames: {
+    frames: BIG,
+    frameBytes: bigFrames[0].length,
+    chunkBytes: SMALL,
+    ms: { ours: Number(largeOursMs.toFixed(1)), naiveConcat: Number(largeNaiveMs.toFixed(1)) },
+    speedupOursOverNaive: Number((largeNaiveMs / largeOursMs).toFixed(1)),
+  },
+});
