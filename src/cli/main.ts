@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerIds } from "./commands/ids.js";
+import { registerMockGateway } from "./commands/mock-gateway.js";
 import { registerNotAvailable } from "./commands/not-available.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 
@@ -43,7 +44,7 @@ export type SetExit = (code: number) => void;
 async function registerCommands(program: Command, setExit: SetExit): Promise<void> {
   void setExit;
   registerNotAvailable(program, "start", "run the daemon: lines, HTTP API, proxy, dashboard");
-  registerNotAvailable(program, "mock-gateway", "run the mock IB Gateway");
+  registerMockGateway(program, setExit);
   registerNotAvailable(program, "doctor", "find and diagnose TWS / IB Gateway listeners");
   registerNotAvailable(program, "status", "show the daemon's lines, tenants, leases and pacing");
   registerIds(program);

@@ -1,0 +1,30 @@
+/**
+ * What a request handler may use: the gateway's services, never its sockets or listeners.
+ * Handlers are plain functions (handlers/*.ts) registered by message id.
+ */
+import type { Clock } from "../clock.js";
+import type { ResolvedMockOptions } from "./options.js";
+import type { MockSession } from "./session.js";
+import type { SubscriptionBook } from "./subscriptions.js";
+
+export interface MockContext {
+  readonly opts: ResolvedMockOptions;
+  readonly clock: Clock;
+  readonly subs: SubscriptionBook;
+  /** Send ERR_MSG to one session (counted in errorsSent). */
+  error(session: MockSession, id: number, code: number, message: string): void;
+  /** Free the capacity slot a request took (answered, failed or cancelled). */
+  release(session: MockSession, hold: string | undefined): void;
+  /** The next order id for a client id (never goes down while the mock lives). */
+  nextOrderId(clientId: number): number;
+  /** An order id was used: later NEXT_VALID_ID answers stay above it. */
+  useOrderId(clientId: number, orderId: number): void;
+}
+
+/** fields: the message's fields, message id first. `hold`: the slot the enforcer gave it. */
+export type Handler = (
+  ctx: MockContext,
+  session: MockSession,
+  fields: string[],
+  hold: string | undefined,
+) => void;

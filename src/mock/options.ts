@@ -1,0 +1,131 @@
+/**
+ * Options of the mock gateway: every default is a named constant, resolved once so the rest
+ * of the mock never sees `undefined`.
+ */
+import { type Clock, systemClock } from "../clock.js";
+import { InvalidArgumentError } from "../errors.js";
+import { type Logger, silentLogger } from "../logger.js";
+import { type PacingRules, resolveRules } from "../pacing/rules.js";
+import { MAX_FRAME_BYTES } from "../protocol/frame.js";
+import { DEFAULT_SERVER_VERSION, MAX_SERVER_VERSION, MIN_SERVER_VERSION } from "../protocol/versions.js";
+
+export const DEFAULT_MOCK_HOST = "127.0.0.1";
+export const DEFAULT_MOCK_PORT = 4002;
+export const DEFAULT_MOCK_CONTROL_PORT = 4102;
+export const DEFAULT_MOCK_ACCOUNTS: readonly string[] = ["DU1234567"];
+/** TWS accepts up to 32 simultaneous API clients. */
+export const DEFAULT_MAX_CLIENTS = 32;
+export const DEFAULT_SEED = 1;
+export const DEFAULT_TIME_SCALE = 1;
+export const DEFAULT_ID_HOLD_MS = 0;
+export const DEFAULT_MAX_RATE_VIOLATIONS = 3;
+/** Violations of the 50 msg/s rule are counted over this window (never scaled: it is a socket rule). */
+export const DEFAULT_RATE_VIOLATION_WINDOW_MS = 60_000;
+/** How often streaming market data ticks (in real time; not scaled). */
+export const DEFAULT_TICK_INTERVAL_MS = 250;
+/** IB's real-time bars are 5-second bars; this one is scaled by --time-scale. */
+export const DEFAULT_REAL_TIME_BAR_MS = 5_000;
+/** A socket whose unsent output exceeds this loses streaming ticks (bounded memory). */
+export const DEFAULT_MAX_WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_FIRST_ORDER_ID = 1;
+
+export interface MockGatewayOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** HTTP control API; 0 picks a free port, null disables it. */
+  controlPort?: number | null;
+  accounts?: readonly string[];
+  maxClients?: number;
+  /** Highest version negotiated (157..178). */
+  serverVersion?: number;
+  seed?: number;
+  timeScale?: number;
+  /** Keep a departed client's id taken this long, as TWS does. */
+  idHoldMs?: number;
+  maxRateViolations?: number;
+  /** A parsed `--pacing-rules` JSON override. */
+  pacingRules?: unknown;
+  tickIntervalMs?: number;
+  maxFrameBytes?: number;
+  maxWriteBufferBytes?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface ResolvedMockOptions {
+  host: string;
+  port: number;
+  controlPort: number | null;
+  accounts: readonly string[];
+  maxClients: number;
+  serverVersion: number;
+  seed: number;
+  timeScale: number;
+  idHoldMs: number;
+  maxRateViolations: number;
+  rateViolationWindowMs: number;
+  rules: PacingRules;
+  tickIntervalMs: number;
+  realTimeBarMs: number;
+  maxFrameBytes: number;
+  maxWriteBufferBytes: number;
+  firstOrderId: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+function intIn(field: string, v: number, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidArgumentError(field, `${field} must be an integer in ${min}..${max}, got ${v}`);
+  }
+  return v;
+}
+
+export function resolveMockOptions(o: MockGatewayOptions = {}): ResolvedMockOptions {
+  const timeScale = o.timeScale ?? DEFAULT_TIME_SCALE;
+  if (!Number.isFinite(timeScale) || timeScale <= 0) {
+    throw new InvalidArgumentError("timeScale", `timeScale must be a positive number, got ${timeScale}`);
+  }
+  const accounts = o.accounts ?? DEFAULT_MOCK_ACCOUNTS;
+  if (accounts.length === 0 || accounts.some((a) => !/^[A-Za-z0-9]+$/.test(a))) {
+    throw new InvalidArgumentError(
+      "accounts",
+      `accounts must be a non-empty list of account codes like DU1234567`,
+    );
+  }
+  return {
+    host: o.host ?? DEFAULT_MOCK_HOST,
+    port: intIn("port", o.port ?? DEFAULT_MOCK_PORT, 0, 65_535),
+    controlPort:
+      o.controlPort === null
+        ? null
+        : intIn("controlPort", o.controlPort ?? DEFAULT_MOCK_CONTROL_PORT, 0, 65_535),
+    accounts: [...accounts],
+    maxClients: intIn("maxClients", o.maxClients ?? DEFAULT_MAX_CLIENTS, 1, 10_000),
+    serverVersion: intIn(
+      "serverVersion",
+      o.serverVersion ?? DEFAULT_SERVER_VERSION,
+      MIN_SERVER_VERSION,
+      MAX_SERVER_VERSION,
+    ),
+    seed: intIn("seed", o.seed ?? DEFAULT_SEED, -(2 ** 31), 2 ** 31 - 1),
+    timeScale,
+    idHoldMs: intIn("idHoldMs", o.idHoldMs ?? DEFAULT_ID_HOLD_MS, 0, 86_400_000),
+    maxRateViolations: intIn(
+      "maxRateViolations",
+      o.maxRateViolations ?? DEFAULT_MAX_RATE_VIOLATIONS,
+      1,
+      1_000_000,
+    ),
+    rateViolationWindowMs: DEFAULT_RATE_VIOLATION_WINDOW_MS,
+    rules: resolveRules({ override: o.pacingRules, timeScale }),
+    tickIntervalMs: intIn("tickIntervalMs", o.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS, 1, 3_600_000),
+    realTimeBarMs: Math.max(1, Math.round(DEFAULT_REAL_TIME_BAR_MS / timeScale)),
+    maxFrameBytes: intIn("maxFrameBytes", o.maxFrameBytes ?? MAX_FRAME_BYTES, 16, MAX_FRAME_BYTES),
+    maxWriteBufferBytes: o.maxWriteBufferBytes ?? DEFAULT_MAX_WRITE_BUFFER_BYTES,
+    firstOrderId: DEFAULT_FIRST_ORDER_ID,
+    clock: o.clock ?? systemClock,
+    logger: o.logger ?? silentLogger,
+  };
+}
