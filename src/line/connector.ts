@@ -1,0 +1,24 @@
+/**
+ * How a line obtains a transport. The line asks a Connector and never knows whether it
+ * reached a fixed host:port, an `auto`-probed gateway or an in-process mock; the daemon adds
+ * those strategies later by implementing this interface.
+ */
+import { tcpDialer } from "./tcp-transport.js";
+import type { Dialer, Transport } from "./transport.js";
+
+export interface Connector {
+  /** Where this connector goes, for logs and snapshots ("127.0.0.1:4002", "auto", "mock"). */
+  readonly target: string;
+  /** Open a transport; must leave nothing open when `signal` aborts. */
+  open(signal: AbortSignal): Promise<Transport>;
+  /** Cheap reachability check used during backoff to take the fast path back. */
+  probe(signal: AbortSignal): Promise<boolean>;
+}
+
+export function hostPortConnector(host: string, port: number, dialer: Dialer = tcpDialer): Connector {
+  return {
+    target: `${host}:${port}`,
+    open: (signal) => dialer.dial(host, port, signal),
+    probe: (signal) => dialer.probe(host, port, signal),
+  };
+}

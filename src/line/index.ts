@@ -1,0 +1,11 @@
+export * from "./backoff.js";
+export * from "./client-ids.js";
+export * from "./connector.js";
+export * from "./heartbeat.js";
+export * from "./line.js";
+export * from "./line-events.js";
+export * from "./notices.js";
+export * from "./options.js";
+export * from "./sleep-detector.js";
+export { tcpDialer } from "./tcp-transport.js";
+export type { Dialer, Transport, TransportHandlers } from "./transport.js";
