@@ -1,0 +1,162 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../clock.js";
+import { findViolations, type ScheduledRequest } from "./checker.js";
+import { type PacingRequest, pacingRequest } from "./request.js";
+import { resolveRules } from "./rules.js";
+import { Pacer } from "./scheduler.js";
+
+type Op =
+  | { t: "hist"; dt: number; tenant: number; contract: number; bidAsk: boolean; end: number }
+  | { t: "head"; dt: number; tenant: number; contract: number }
+  | { t: "mkt" | "depth" | "acct" | "tbt"; dt: number; tenant: number; contract: number }
+  | { t: "cancel"; dt: number; tenant: number; pick: number }
+  | { t: "other" | "heartbeat"; dt: number; tenant: number };
+
+// Mostly bursts, sometimes pauses: pressure on every window.
+const dt = fc.oneof(fc.constant(0), fc.nat({ max: 50 }), fc.nat({ max: 3_000 }));
+const tenant = fc.nat({ max: 2 });
+const contract = fc.nat({ max: 2 });
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant("hist" as const),
+      dt,
+      tenant,
+      contract,
+      bidAsk: fc.boolean(),
+      end: fc.nat({ max: 3 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("head" as const), dt, tenant, contract }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constantFrom("mkt" as const, "depth" as const, "acct" as const, "tbt" as const),
+      dt,
+      tenant,
+      contract,
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant("cancel" as const), dt, tenant, pick: fc.nat() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constantFrom("other" as const, "heartbeat" as const),
+      dt: fc.nat({ max: 20 }),
+      tenant,
+    }),
+  },
+);
+
+describe("Pacer property", () => {
+  it("no schedule produced from random request mixes breaks any rule", () => {
+    fc.assert(
+      fc.property(
+        fc.array(op, { minLength: 20, maxLength: 200, size: "max" }),
+        fc.constantFrom(1, 10, 60),
+        (ops, timeScale) => {
+          const rules = resolveRules({
+            override: { rules: { marketDataLines: { limit: 5 }, openHistorical: { limit: 8 } } },
+            timeScale,
+          });
+          const clock = new ManualClock(0);
+          const pacer = new Pacer({ clock, rules, deadlineMs: 1e12 });
+          const sent: ScheduledRequest[] = [];
+          const ends: { at: number; tenant: string; hold: string }[] = [];
+          const holds: { tenant: string; hold: string; kind: string }[] = [];
+          let settled = 0;
+          const submit = (req: PacingRequest) => {
+            void pacer
+              .acquire(req, {
+                onRelease: (p) => {
+                  if (p.elided) return;
+                  sent.push({ at: clock.now(), request: p.request });
+                  const { hold, tenant: t, kind } = p.request;
+                  // One-shot historical answers come back after a while and free their slot.
+                  if (hold !== undefined && (kind === "historicalData" || kind === "headTimestamp")) {
+                    clock.setTimeout(() => {
+                      ends.push({ at: clock.now(), tenant: t, hold });
+                      pacer.release(t, hold);
+                    }, 300);
+                  }
+                },
+              })
+              .then(
+                () => settled++,
+                () => settled++,
+              );
+          };
+          ops.forEach((o, i) => {
+            clock.advance(o.dt);
+            const t = `t${o.tenant}`;
+            const hold = `${o.t}:${i}`;
+            switch (o.t) {
+              case "hist":
+                submit(
+                  pacingRequest({
+                    tenant: t,
+                    kind: "historicalData",
+                    cost: o.bidAsk ? 2 : 1,
+                    hold,
+                    key: {
+                      contract: `#${o.contract}`,
+                      exchange: "SMART",
+                      whatToShow: o.bidAsk ? "BID_ASK" : "TRADES",
+                      end: `e${o.end}`,
+                      duration: "1 D",
+                      barSize: "1 min",
+                      useRTH: "1",
+                    },
+                  }),
+                );
+                break;
+              case "head":
+                submit(
+                  pacingRequest({
+                    tenant: t,
+                    kind: "headTimestamp",
+                    hold,
+                    key: { contract: `#${o.contract}` },
+                  }),
+                );
+                break;
+              case "mkt":
+              case "depth":
+              case "acct":
+              case "tbt": {
+                const kind = {
+                  mkt: "marketData",
+                  depth: "marketDepth",
+                  acct: "accountSummary",
+                  tbt: "tickByTick",
+                } as const;
+                holds.push({ tenant: t, hold, kind: o.t });
+                submit(
+                  pacingRequest({ tenant: t, kind: kind[o.t], hold, key: { contract: `#${o.contract}` } }),
+                );
+                break;
+              }
+              case "cancel": {
+                const target = holds[o.pick % Math.max(1, holds.length)];
+                if (target)
+                  submit(pacingRequest({ tenant: target.tenant, kind: "cancel", releases: target.hold }));
+                break;
+              }
+              default:
+                submit(pacingRequest({ tenant: t, kind: o.t }));
+            }
+          });
+          // Long enough for every window to pass many times over.
+          for (let i = 0; i < 40; i++) clock.advance(700_000 / timeScale);
+          const violations = findViolations(rules, sent, ends);
+          expect(violations).toEqual([]);
+          pacer.destroy();
+          return true;
+        },
+      ),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+});

@@ -1,0 +1,204 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../clock.js";
+import { isSwitchboardError } from "../errors.js";
+import { findViolations, type ScheduledRequest } from "./checker.js";
+import { type PacingRequest, pacingRequest } from "./request.js";
+import { DEFAULT_RULES, type PacingRules, scaleRules } from "./rules.js";
+import { Pacer, type PacerOptions } from "./scheduler.js";
+
+function harness(options: PacerOptions = {}) {
+  const clock = new ManualClock(0);
+  const rules: PacingRules = options.rules ?? DEFAULT_RULES;
+  const pacer = new Pacer({ clock, rules, deadlineMs: 1e9, ...options });
+  const sent: ScheduledRequest[] = [];
+  const ends: { at: number; tenant: string; hold: string }[] = [];
+  const errors: unknown[] = [];
+  // Historical answers arrive `answerMs` after the request and free its open-request slot.
+  const answerMs = 50;
+  const submit = (req: PacingRequest, opts: { signal?: AbortSignal; deadlineMs?: number } = {}) =>
+    pacer
+      .acquire(req, {
+        ...opts,
+        onRelease: (p) => {
+          if (p.elided) return;
+          sent.push({ at: clock.now(), request: p.request });
+          const { hold, tenant, kind } = p.request;
+          if (hold !== undefined && kind === "historicalData") {
+            clock.setTimeout(() => {
+              ends.push({ at: clock.now(), tenant, hold });
+              pacer.release(tenant, hold);
+            }, answerMs);
+          }
+        },
+      })
+      .catch((err: unknown) => {
+        errors.push(err);
+        return undefined;
+      });
+  return { clock, pacer, sent, ends, errors, submit, rules };
+}
+
+const hist = (tenant: string, i: number, contract = `#${i}`) =>
+  pacingRequest({
+    tenant,
+    kind: "historicalData",
+    key: {
+      contract,
+      exchange: "SMART",
+      whatToShow: "TRADES",
+      end: `e${i}`,
+      duration: "1 D",
+      barSize: "1 min",
+    },
+    hold: `hist:${tenant}${i}`,
+  });
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+describe("Pacer", () => {
+  it("releases at once while there is room, then at the window's edge", async () => {
+    const h = harness();
+    for (let i = 0; i < 100; i++) void h.submit(pacingRequest({ tenant: "a", kind: "other" }));
+    expect(h.sent).toHaveLength(45);
+    h.clock.advance(1_009);
+    expect(h.sent).toHaveLength(45);
+    h.clock.advance(1);
+    expect(h.sent).toHaveLength(90);
+    h.clock.advance(1_010);
+    expect(h.sent).toHaveLength(100);
+    expect(findViolations(h.rules, h.sent)).toEqual([]);
+    await flush();
+    expect(h.pacer.stats().waits.byRule.messageRate?.count).toBe(55);
+  });
+
+  it("heartbeats and cancels overtake queued requests", () => {
+    const h = harness();
+    for (let i = 0; i < 60; i++) void h.submit(pacingRequest({ tenant: "a", kind: "other" }));
+    void h.submit(pacingRequest({ tenant: "b", kind: "heartbeat" }));
+    h.clock.advance(1_010);
+    expect(h.sent[45]?.request.kind).toBe("heartbeat");
+  });
+
+  it("a cancel frees a capacity slot at once", () => {
+    const h = harness();
+    const depth = (i: number) => pacingRequest({ tenant: "a", kind: "marketDepth", hold: `depth:${i}` });
+    for (let i = 0; i < 4; i++) void h.submit(depth(i));
+    h.clock.advance(5_000);
+    expect(h.sent.map((s) => s.request.hold)).toEqual(["depth:0", "depth:1", "depth:2"]);
+    void h.submit(pacingRequest({ tenant: "a", kind: "cancel", releases: "depth:1" }));
+    expect(h.sent.map((s) => s.request.kind)).toEqual([
+      "marketDepth",
+      "marketDepth",
+      "marketDepth",
+      "cancel",
+      "marketDepth",
+    ]);
+    expect(h.sent[4]?.at).toBe(5_000);
+    // The end of a request (answer or error) frees its slot too.
+    void h.submit(depth(9));
+    expect(h.sent).toHaveLength(5);
+    h.pacer.release("a", "depth:0");
+    expect(h.sent.at(-1)?.request.hold).toBe("depth:9");
+  });
+
+  it("a cancel of a request still queued drops both and sends nothing", async () => {
+    const h = harness();
+    const depth = (i: number) => pacingRequest({ tenant: "a", kind: "marketDepth", hold: `depth:${i}` });
+    for (let i = 0; i < 4; i++) void h.submit(depth(i));
+    const permit = await h.pacer.acquire(pacingRequest({ tenant: "a", kind: "cancel", releases: "depth:3" }));
+    expect(permit.elided).toBe(true);
+    await flush();
+    expect(h.errors).toHaveLength(1);
+    expect(h.sent).toHaveLength(3);
+    expect(h.pacer.stats().elided).toBe(1);
+  });
+
+  it("shares the historical budget fairly between two greedy tenants", () => {
+    const h = harness();
+    for (let i = 0; i < 300; i++) {
+      void h.submit(hist("a", i));
+      void h.submit(hist("b", i));
+    }
+    h.clock.advance(4 * 600_000);
+    const count = (t: string) => h.sent.filter((s) => s.request.tenant === t).length;
+    const a = count("a");
+    const b = count("b");
+    expect(a + b).toBeGreaterThanOrEqual(4 * 60);
+    expect(Math.abs(a - b) / ((a + b) / 2)).toBeLessThanOrEqual(0.1);
+    expect(findViolations(h.rules, h.sent, h.ends)).toEqual([]);
+  });
+
+  it("a late price agent is not starved by a greedy backfill", () => {
+    const h = harness();
+    for (let i = 0; i < 500; i++) void h.submit(hist("backfill", i));
+    h.clock.advance(100_000);
+    for (let i = 0; i < 10; i++) void h.submit(hist("agent", i, `#agent${i}`));
+    h.clock.advance(600_000);
+    const agent = h.sent.filter((s) => s.request.tenant === "agent");
+    expect(agent).toHaveLength(10);
+    // Agent and backfill alternate in the next window: all 10 go among its first 20.
+    const firstOfWindow = h.sent.findIndex((s) => s.at > 100_000);
+    const lastAgent = h.sent.map((s) => s.request.tenant).lastIndexOf("agent");
+    expect(lastAgent - firstOfWindow).toBeLessThan(20);
+  });
+
+  it("rejects past the deadline with pacing_timeout, on abort, and on a full queue", async () => {
+    const h = harness({ maxQueuePerTenant: 3 });
+    const depth = (i: number) => pacingRequest({ tenant: "a", kind: "marketDepth", hold: `depth:${i}` });
+    for (let i = 0; i < 3; i++) void h.submit(depth(i));
+    const late = h.pacer.acquire(depth(3), { deadlineMs: 2_000 });
+    const ac = new AbortController();
+    const aborted = h.pacer.acquire(depth(4), { signal: ac.signal });
+    const ok = h.pacer.acquire(depth(5));
+    const full = h.pacer.acquire(depth(6));
+    ac.abort();
+    h.clock.advance(2_000);
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => "resolved",
+        (e) => (isSwitchboardError(e) ? e.code : "?"),
+      );
+    expect(await codeOf(late)).toBe("pacing_timeout");
+    expect(await codeOf(aborted)).toBe("aborted");
+    expect(await codeOf(full)).toBe("queue_full");
+    h.pacer.destroy();
+    expect(await codeOf(ok)).toBe("closed");
+    expect(await codeOf(h.pacer.acquire(depth(7)))).toBe("closed");
+    expect(h.pacer.stats().rejected).toMatchObject({ timeout: 1, aborted: 1, overflow: 1, closed: 1 });
+  });
+
+  it("close() waits for the queue to drain", async () => {
+    const h = harness();
+    for (let i = 0; i < 50; i++) void h.submit(pacingRequest({ tenant: "a", kind: "other" }));
+    let closed = false;
+    const done = h.pacer.close().then(() => {
+      closed = true;
+    });
+    await flush();
+    expect(closed).toBe(false);
+    expect(h.pacer.state).toBe("closing");
+    h.clock.advance(1_010);
+    await done;
+    expect(h.pacer.state).toBe("closed");
+    expect(h.sent).toHaveLength(50);
+  });
+
+  it("snapshot shows window use per rule and queue per tenant; errors count as violations", () => {
+    const h = harness({ rules: scaleRules(DEFAULT_RULES, 10) });
+    for (let i = 0; i < 70; i++) void h.submit(hist("a", i));
+    const s = h.pacer.snapshot();
+    expect(s.timeScale).toBe(10);
+    expect(s.rules.find((r) => r.ruleId === "historicalTotal")).toMatchObject({ used: 45, limit: 60 });
+    expect(s.tenants).toEqual([{ tenant: "a", queued: 25, oldestWaitMs: 0 }]);
+    const events: string[] = [];
+    h.pacer.events.on("pacer.violation", (e) => events.push(`${e.code}:${e.reason}`));
+    h.pacer.observeError(
+      162,
+      "Historical Market Data Service error message:Historical data request pacing violation",
+      5,
+    );
+    h.pacer.observeError(162, "Historical Market Data Service error message:HMDS query returned no data", 6);
+    expect(events).toEqual(["162:hmds_pacing"]);
+    expect(h.pacer.stats().violations).toEqual({ total: 1, byCode: { "162": 1 } });
+  });
+});

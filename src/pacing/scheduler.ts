@@ -1,0 +1,413 @@
+/**
+ * The Pacer: every outgoing request waits here until every rule has room, then is released.
+ * Waiting requests sit in per-tenant queues served by start-time fair queuing (a virtual
+ * clock per tenant advanced by each request's cost), so a greedy backfill and a price agent
+ * share the budget evenly; strict priority classes put heartbeats and cancels first.
+ * Pure logic on an injected Clock: the socket side only calls acquire() and writes.
+ */
+import { type Clock, systemClock, type TimerHandle } from "../clock.js";
+import { AbortedError, ClosedError, SwitchboardError } from "../errors.js";
+import { EventHub } from "../events.js";
+import { PacingLedger, type RuleUse } from "./checker.js";
+import { classifyIbError, type ErrorContext, type IbErrorClassification } from "./classify.js";
+import { PacingQueueFullError, PacingTimeoutError } from "./errors.js";
+import type { PacerEvent } from "./pacer-events.js";
+import { incomingReleases, type PacingRequest, PRIORITIES, type Priority } from "./request.js";
+import { DEFAULT_RULES, type PacingRules } from "./rules.js";
+import { PacerStats, type PacerStatsSnapshot } from "./stats.js";
+import { TenantQueue, type Waiter } from "./tenant-queue.js";
+
+export type { PacerEvent } from "./pacer-events.js";
+
+export const DEFAULT_MAX_QUEUE_PER_TENANT = 1_000;
+export const DEFAULT_MAX_TENANTS = 1_024;
+export const DEFAULT_DEADLINE_MS = 30_000;
+export const DEFAULT_GUARD_FRACTION = 0.01;
+export const DEFAULT_GUARD_MIN_MS = 10;
+export const DEFAULT_LOOKAHEAD = 16;
+
+export interface PacerOptions {
+  clock?: Clock;
+  /** Already scaled (resolveRules({timeScale})). */
+  rules?: PacingRules;
+  maxQueuePerTenant?: number;
+  maxTenants?: number;
+  deadlineMs?: number;
+  /** Each window is widened by max(guardMinMs, window × guardFraction) against jitter. */
+  guardFraction?: number;
+  guardMinMs?: number;
+  /** How far into a tenant's queue to look past requests held back by a keyed rule. */
+  lookahead?: number;
+  events?: EventHub<PacerEvent>;
+}
+
+export interface AcquireOptions {
+  signal?: AbortSignal;
+  deadlineMs?: number;
+  /** Called synchronously at release, before the promise settles (write the frame here). */
+  onRelease?: (permit: Permit) => void;
+}
+
+export interface Permit {
+  readonly request: PacingRequest;
+  readonly waitedMs: number;
+  /** A cancel whose request was still queued: both are dropped, send nothing. */
+  readonly elided: boolean;
+}
+
+export type PacerState = "open" | "closing" | "closed";
+
+export interface PacerStatus {
+  readonly state: PacerState;
+  readonly timeScale: number;
+  readonly rules: readonly RuleUse[];
+  readonly queued: number;
+  readonly tenants: readonly { tenant: string; queued: number; oldestWaitMs: number }[];
+  readonly openHolds: number;
+}
+
+export class Pacer {
+  readonly events: EventHub<PacerEvent>;
+  readonly #clock: Clock;
+  readonly #rules: PacingRules;
+  readonly #ledger: PacingLedger;
+  readonly #stats: PacerStats;
+  readonly #tenants = new Map<string, TenantQueue>();
+  readonly #maxQueue: number;
+  readonly #maxTenants: number;
+  readonly #deadlineMs: number;
+  readonly #lookahead: number;
+  #state: PacerState = "open";
+  #virtualNow = 0;
+  #serveSeq = 0;
+  #wake: TimerHandle | undefined;
+  #wakeAt = Number.POSITIVE_INFINITY;
+  #pumping = false;
+  #closed: { promise: Promise<void>; resolve: () => void } | undefined;
+
+  constructor(options: PacerOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#rules = options.rules ?? DEFAULT_RULES;
+    const fraction = options.guardFraction ?? DEFAULT_GUARD_FRACTION;
+    const min = options.guardMinMs ?? DEFAULT_GUARD_MIN_MS;
+    this.#ledger = new PacingLedger(this.#rules, {
+      mode: { useTarget: true, guardMs: (w) => Math.ceil(Math.max(min, w * fraction)) },
+    });
+    this.#stats = new PacerStats(this.#clock.now());
+    this.#maxQueue = options.maxQueuePerTenant ?? DEFAULT_MAX_QUEUE_PER_TENANT;
+    this.#maxTenants = options.maxTenants ?? DEFAULT_MAX_TENANTS;
+    this.#deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.#lookahead = options.lookahead ?? DEFAULT_LOOKAHEAD;
+    this.events = options.events ?? new EventHub<PacerEvent>();
+  }
+
+  get state(): PacerState {
+    return this.#state;
+  }
+
+  get rules(): PacingRules {
+    return this.#rules;
+  }
+
+  /** Wait until `req` may be sent. Rejects with pacing_timeout, queue_full, aborted or closed. */
+  acquire(req: PacingRequest, options: AcquireOptions = {}): Promise<Permit> {
+    return new Promise<Permit>((resolve, reject) => {
+      if (this.#state !== "open") return reject(new ClosedError("pacer"));
+      if (options.signal?.aborted) {
+        this.#stats.recordRejected("aborted");
+        return reject(new AbortedError(options.signal.reason));
+      }
+      const now = this.#clock.now();
+      if (req.releases !== undefined && this.#elide(req, options, resolve)) return;
+      let q = this.#tenants.get(req.tenant);
+      if (!q) {
+        if (this.#tenants.size >= this.#maxTenants) this.#dropIdleTenant();
+        if (this.#tenants.size >= this.#maxTenants) {
+          this.#stats.recordRejected("overflow");
+          return reject(new PacingQueueFullError(req.tenant, this.#maxQueue));
+        }
+        q = new TenantQueue(req.tenant);
+        this.#tenants.set(req.tenant, q);
+      }
+      if (q.size >= this.#maxQueue) {
+        this.#stats.recordRejected("overflow");
+        return reject(new PacingQueueFullError(req.tenant, this.#maxQueue));
+      }
+      // A tenant that was idle joins at the current virtual time: no credit for idling.
+      if (q.size === 0) q.vtime = Math.max(q.vtime, this.#virtualNow);
+      const waiter: Waiter = { req, enqueuedAt: now, resolve, reject, onRelease: options.onRelease };
+      const deadline = options.deadlineMs ?? this.#deadlineMs;
+      waiter.deadline = this.#clock.setTimeout(() => this.#expire(waiter), deadline);
+      if (options.signal) {
+        const signal = options.signal;
+        const onAbort = () => this.#drop(waiter, new AbortedError(signal.reason), "aborted");
+        signal.addEventListener("abort", onAbort, { once: true });
+        waiter.cleanup = () => signal.removeEventListener("abort", onAbort);
+      }
+      q.push(waiter);
+      this.#pump();
+    });
+  }
+
+  /** A request ended (answer, terminal error, cancel confirmed): free its slot now. */
+  release(tenant: string, hold: string): void {
+    if (this.#ledger.release(tenant, hold)) this.#pump();
+  }
+
+  /**
+   * Feed every inbound message of the line here: ends of historical answers and terminal
+   * errors free their slots, pacing errors count as violations.
+   */
+  observeIncoming(tenant: string, fields: readonly string[], version: number): void {
+    let freed = false;
+    for (const hold of incomingReleases(fields, version)) freed = this.#ledger.release(tenant, hold) || freed;
+    if (freed) this.#pump();
+  }
+
+  /** Classify an error IB sent; pacing ones are counted and published as pacer.violation. */
+  observeError(code: number, message: string, reqId?: number, context?: ErrorContext): IbErrorClassification {
+    const cls = classifyIbError(code, message, context);
+    if (cls.violation) {
+      this.#stats.recordViolation(code);
+      this.events.emit({
+        type: "pacer.violation",
+        ts: this.#clock.now(),
+        code,
+        reason: cls.reason,
+        reqId,
+        message,
+      });
+    }
+    return cls;
+  }
+
+  /** A tenant left: its queued requests are rejected and its holds freed. */
+  releaseTenant(tenant: string): void {
+    const q = this.#tenants.get(tenant);
+    if (q) for (const w of q.all()) this.#drop(w, new ClosedError(`tenant ${tenant}`), "closed");
+    this.#tenants.delete(tenant);
+    if (this.#ledger.releaseTenant(tenant) > 0) this.#pump();
+  }
+
+  /** `/api/ib/pace/status`: window use per rule now, queues per tenant. */
+  snapshot(): PacerStatus {
+    const now = this.#clock.now();
+    const tenants = [...this.#tenants.values()].map((q) => ({
+      tenant: q.tenant,
+      queued: q.size,
+      oldestWaitMs: q.size === 0 ? 0 : now - q.oldestEnqueuedAt(),
+    }));
+    return {
+      state: this.#state,
+      timeScale: this.#rules.timeScale,
+      rules: this.#ledger.usage(now),
+      queued: tenants.reduce((s, t) => s + t.queued, 0),
+      tenants,
+      openHolds: this.#ledger.openHolds,
+    };
+  }
+
+  /** `/api/ib/pace/stats`: waits, releases, violations, rejections since start. */
+  stats(): PacerStatsSnapshot {
+    return this.#stats.snapshot();
+  }
+
+  /** Stop taking requests; resolves once every queued request has been released. */
+  close(): Promise<void> {
+    if (this.#state === "closed") return Promise.resolve();
+    if (!this.#closed) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#closed = { promise, resolve };
+      this.#transition("closing", "close()");
+      this.#finishIfDrained();
+    }
+    return this.#closed.promise;
+  }
+
+  /** Stop at once: every queued request is rejected. */
+  destroy(err?: unknown): void {
+    if (this.#state === "closed") return;
+    for (const q of this.#tenants.values()) {
+      for (const w of q.all()) {
+        this.#drop(w, err instanceof SwitchboardError ? err : new ClosedError("pacer"), "closed");
+      }
+    }
+    this.#tenants.clear();
+    this.#transition("closed", "destroy()");
+    this.#closed?.resolve();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.destroy();
+  }
+
+  #transition(to: PacerState, reason: string): void {
+    if (this.#state === to) return;
+    this.#state = to;
+    if (to === "closed") this.#clearWake();
+    this.events.emit({ type: "pacer.state", ts: this.#clock.now(), state: to, reason });
+  }
+
+  #elide(req: PacingRequest, options: AcquireOptions, resolve: (p: Permit) => void): boolean {
+    const q = this.#tenants.get(req.tenant);
+    const target = q?.findHold(req.releases as string);
+    if (!target) return false;
+    // Cancelling something TWS never saw: drop both, send nothing (TWS would answer 300/366).
+    this.#drop(target, new AbortedError("cancelled before it was sent"), "cancelled");
+    this.#stats.recordElided();
+    const permit: Permit = { request: req, waitedMs: 0, elided: true };
+    options.onRelease?.(permit);
+    resolve(permit);
+    this.#pump();
+    return true;
+  }
+
+  #expire(w: Waiter): void {
+    const now = this.#clock.now();
+    const e = this.#ledger.earliest(w.req, now);
+    const retryAfter = Number.isFinite(e.at) ? Math.max(0, e.at - now) : undefined;
+    this.#drop(w, new PacingTimeoutError(now - w.enqueuedAt, w.blockedBy ?? e.ruleId, retryAfter), "timeout");
+  }
+
+  #drop(w: Waiter, err: Error, reason: "timeout" | "aborted" | "closed" | "cancelled"): void {
+    const q = this.#tenants.get(w.req.tenant);
+    if (!q?.remove(w)) return;
+    this.#settle(w);
+    this.#stats.recordRejected(reason);
+    w.reject(err);
+    this.#finishIfDrained();
+    // A dropped head may unblock the requests behind it.
+    this.#pump();
+  }
+
+  #settle(w: Waiter): void {
+    this.#clock.clearTimeout(w.deadline);
+    w.cleanup?.();
+  }
+
+  #dropIdleTenant(): void {
+    for (const [t, q] of this.#tenants) {
+      if (q.size === 0) {
+        this.#tenants.delete(t);
+        return;
+      }
+    }
+  }
+
+  #pump(): void {
+    if (this.#pumping || this.#state === "closed") return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        const now = this.#clock.now();
+        const pick = this.#pick(now);
+        if (pick.waiter) {
+          this.#let(pick.waiter, pick.queue as TenantQueue, now);
+          continue;
+        }
+        this.#armWake(pick.nextAt, now);
+        break;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+    this.#finishIfDrained();
+  }
+
+  /** The next request to release: strict priority, then smallest tenant virtual time. */
+  #pick(now: number): { waiter?: Waiter; queue?: TenantQueue; nextAt: number } {
+    let nextAt = Number.POSITIVE_INFINITY;
+    for (const prio of PRIORITIES) {
+      let best: { waiter: Waiter; queue: TenantQueue } | undefined;
+      for (const q of this.#tenants.values()) {
+        const found = q.firstReady(prio, this.#lookahead, (w) => {
+          const e = this.#ledger.earliest(w.req, now);
+          if (e.at > now) {
+            w.blockedBy = e.ruleId ?? w.blockedBy;
+            q.blockedBy = w.blockedBy;
+          }
+          if (e.at > now && e.at < nextAt) nextAt = e.at;
+          return e.at <= now;
+        });
+        if (!found) continue;
+        if (
+          !best ||
+          q.vtime < best.queue.vtime ||
+          (q.vtime === best.queue.vtime && q.lastServed < best.queue.lastServed)
+        ) {
+          best = { waiter: found, queue: q };
+        }
+      }
+      if (best) {
+        // Waiters passed over for another tenant waited for fairness, not for a rule.
+        return { ...best, nextAt };
+      }
+    }
+    return { nextAt };
+  }
+
+  #let(w: Waiter, q: TenantQueue, now: number): void {
+    q.remove(w);
+    this.#settle(w);
+    this.#ledger.record(w.req, now);
+    this.#virtualNow = q.vtime;
+    q.vtime += Math.max(1, w.req.cost);
+    q.lastServed = ++this.#serveSeq;
+    const waitedMs = now - w.enqueuedAt;
+    // Requests behind a blocked one were never looked at: they waited for the same rule.
+    const rule = waitedMs > 0 ? (w.blockedBy ?? q.blockedBy ?? "queue") : undefined;
+    this.#stats.recordRelease(w.req.kind, waitedMs, rule);
+    if (waitedMs > 0) {
+      this.events.emit({
+        type: "pacer.wait",
+        ts: now,
+        tenant: w.req.tenant,
+        kind: w.req.kind,
+        rule: rule as string,
+        waitedMs,
+      });
+    }
+    const permit: Permit = { request: w.req, waitedMs, elided: false };
+    try {
+      w.onRelease?.(permit);
+    } finally {
+      w.resolve(permit);
+    }
+  }
+
+  #armWake(at: number, now: number): void {
+    if (!Number.isFinite(at)) {
+      this.#clearWake();
+      return;
+    }
+    if (this.#wake && this.#wakeAt <= at) return;
+    this.#clearWake();
+    this.#wakeAt = at;
+    this.#wake = this.#clock.setTimeout(
+      () => {
+        this.#wake = undefined;
+        this.#wakeAt = Number.POSITIVE_INFINITY;
+        this.#pump();
+      },
+      Math.max(0, at - now),
+    );
+  }
+
+  #clearWake(): void {
+    this.#clock.clearTimeout(this.#wake);
+    this.#wake = undefined;
+    this.#wakeAt = Number.POSITIVE_INFINITY;
+  }
+
+  #finishIfDrained(): void {
+    if (this.#state !== "closing") return;
+    for (const q of this.#tenants.values()) if (q.size > 0) return;
+    this.#transition("closed", "drained");
+    this.#closed?.resolve();
+  }
+}
+
+export type { Priority };
