@@ -67,11 +67,21 @@ function wordBytes(word: string): number[] {
   return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
 }
 
+/** RFC 5952 form: the longest run (of two or more) of zero groups becomes "::". */
 function compressIpv6(groups: string[]): string {
-  const text = groups.join(":");
-  if (text === "0:0:0:0:0:0:0:0") return "::";
-  if (text === "0:0:0:0:0:0:0:1") return "::1";
-  return text.replace(/(^|:)0(:0)+(:|$)/, "::");
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < groups.length; ) {
+    let j = i;
+    while (j < groups.length && groups[j] === "0") j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j === i ? i + 1 : j;
+  }
+  if (best < 0) return groups.join(":");
+  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
 }
 
 /** "socket:[12345]" → 12345 (the target of a /proc/<pid>/fd/<n> link). */
