@@ -127,7 +127,7 @@ describe("Line state machine (property)", () => {
             placedOrders: () => (r > 0.5 ? [11] : []),
           });
           const events: LineEvent[] = [];
-          let state: LineState = "disconnected";
+          let state = "disconnected" as LineState;
           const violations: string[] = [];
           line.on("line.state", (e) => {
             if (e.from !== state) violations.push(`from ${e.from} while in ${state}`);
