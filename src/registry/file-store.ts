@@ -50,6 +50,12 @@ export interface FileLeaseStoreOptions {
   random?: () => number;
   lockTimeoutMs?: number;
   lockStaleMs?: number;
+  /**
+   * fsync the new file and the directory before and after the rename (default true). Without
+   * it, kill -9 is still safe (the rename is atomic and the page cache survives the process);
+   * only a power cut could lose the last writes.
+   */
+  fsync?: boolean;
 }
 
 export class FileLeaseStore implements LeaseStore {
@@ -58,6 +64,7 @@ export class FileLeaseStore implements LeaseStore {
   readonly #dir: string;
   readonly #lockPath: string;
   readonly #lock: FileLockOptions;
+  readonly #fsync: boolean;
   #state: "open" | "closed" = "open";
   #ready: Promise<void> | undefined;
   /** Serializes this instance's own operations so they do not spin against each other on the lock. */
@@ -67,6 +74,7 @@ export class FileLeaseStore implements LeaseStore {
     this.#dir = options.stateDir;
     this.location = join(options.stateDir, LEASES_FILE);
     this.#lockPath = `${this.location}.lock`;
+    this.#fsync = options.fsync ?? true;
     this.#lock = {
       clock: options.clock ?? systemClock,
       host: options.host ?? hostname(),
@@ -160,11 +168,12 @@ export class FileLeaseStore implements LeaseStore {
       const fh = await open(tmp, "w", 0o600);
       try {
         await fh.writeFile(`${JSON.stringify(doc, null, 1)}\n`);
-        await fh.sync();
+        if (this.#fsync) await fh.sync();
       } finally {
         await fh.close();
       }
       await rename(tmp, this.location);
+      if (!this.#fsync) return;
       const dir = await open(this.#dir, "r");
       try {
         await dir.sync();

@@ -4,7 +4,7 @@
  * TTL, so the leases of a host that crashed disappear without anyone cleaning up.
  */
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { ClosedError } from "../errors.js";
 import { StoreError } from "./errors.js";
 import { ACQUIRE, LIST, REJECT, RELEASE, RENEW } from "./redis-scripts.js";
@@ -36,23 +36,35 @@ type Reply = string | number | null | Reply[];
 export class RedisLeaseStore implements LeaseStore {
   readonly kind = "redis" as const;
   readonly location: string;
-  readonly #redis: Redis;
+  readonly #options: RedisLeaseStoreOptions;
+  #redis: Redis | undefined;
   readonly #prefix: string;
   readonly #shas = new Map<string, string>();
   #state: "open" | "closed" = "open";
 
   constructor(options: RedisLeaseStoreOptions) {
+    this.#options = options;
     this.#prefix = options.keyPrefix ?? DEFAULT_REDIS_PREFIX;
     this.location = redactUrl(options.url);
-    this.#redis = new Redis(options.url, {
+  }
+
+  /** ioredis is loaded on first use, so file-store users (CLI, workers) never pay for it. */
+  async #client(): Promise<Redis> {
+    if (this.#redis) return this.#redis;
+    const { Redis } = await import("ioredis");
+    if (this.#redis) return this.#redis;
+    const redis = new Redis(this.#options.url, {
       lazyConnect: true,
-      connectTimeout: options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+      connectTimeout: this.#options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
       maxRetriesPerRequest: 2,
       // Give up after a few tries: a CLI call or a lease request must fail, not hang.
       retryStrategy: (times) => (times > 3 ? null : Math.min(times * 100, 500)),
     });
     // Errors surface through the failing command; an unhandled 'error' event would crash the process.
-    this.#redis.on("error", () => undefined);
+    redis.on("error", () => undefined);
+    this.#redis = redis;
+    await redis.connect();
+    return redis;
   }
 
   async acquire(req: AcquireRequest): Promise<AcquireResult> {
@@ -128,7 +140,8 @@ export class RedisLeaseStore implements LeaseStore {
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    const redis = this.#redis;
+    if (redis) await redis.quit().catch(() => redis.disconnect());
   }
 
   #base(upstream: string): string {
@@ -143,17 +156,17 @@ export class RedisLeaseStore implements LeaseStore {
   async #run(script: string, args: string[]): Promise<Reply> {
     if (this.#state === "closed") throw new ClosedError("redis lease store");
     try {
-      if (this.#redis.status === "wait") await this.#redis.connect();
+      const redis = await this.#client();
       let sha = this.#shas.get(script);
       if (!sha) {
         sha = createHash("sha1").update(script).digest("hex");
         this.#shas.set(script, sha);
       }
       try {
-        return (await this.#redis.evalsha(sha, 0, ...args)) as Reply;
+        return (await redis.evalsha(sha, 0, ...args)) as Reply;
       } catch (err) {
         if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-        return (await this.#redis.eval(script, 0, ...args)) as Reply;
+        return (await redis.eval(script, 0, ...args)) as Reply;
       }
     } catch (err) {
       throw new StoreError(`redis lease store at ${this.location} failed: ${(err as Error).message}`, err);

@@ -1,0 +1,78 @@
+/**
+ * Starts a throwaway redis-server on a free loopback port for tests. Fails (never skips) when
+ * redis-server is missing: CI installs it, and a silently skipped Redis suite proves nothing.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+
+export const REDIS_SERVER_BIN = process.env.REDIS_SERVER ?? "/usr/bin/redis-server";
+
+export interface RedisServer {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  if (!existsSync(REDIS_SERVER_BIN)) {
+    throw new Error(`${REDIS_SERVER_BIN} not found: install redis-server (apt-get install redis-server)`);
+  }
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      REDIS_SERVER_BIN,
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const ready = await waitReady(child);
+    if (ready) {
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        port,
+        stop: () => stopChild(child),
+      };
+    }
+    await stopChild(child);
+    // Another process took the port between our probe and redis binding it: try another.
+    if (attempt >= 3) throw new Error("redis-server did not start");
+  }
+}
+
+function waitReady(child: ChildProcess): Promise<boolean> {
+  return new Promise((resolve) => {
+    let buf = "";
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes("Ready to accept connections")) done(true);
+    };
+    const done = (ok: boolean) => {
+      child.stdout?.off("data", onData);
+      child.off("exit", onExit);
+      resolve(ok);
+    };
+    const onExit = () => done(false);
+    child.stdout?.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
