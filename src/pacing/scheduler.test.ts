@@ -9,7 +9,8 @@ import { Pacer, type PacerOptions } from "./scheduler.js";
 function harness(options: PacerOptions = {}) {
   const clock = new ManualClock(0);
   const rules: PacingRules = options.rules ?? DEFAULT_RULES;
-  const pacer = new Pacer({ clock, rules, deadlineMs: 1e9, ...options });
+  // A 10 ms guard keeps the arithmetic below readable (the default is max(50 ms, 2 %)).
+  const pacer = new Pacer({ clock, rules, deadlineMs: 1e9, guardMinMs: 10, guardFraction: 0.01, ...options });
   const sent: ScheduledRequest[] = [];
   const ends: { at: number; tenant: string; hold: string }[] = [];
   const errors: unknown[] = [];

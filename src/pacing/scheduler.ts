@@ -22,8 +22,8 @@ export type { PacerEvent } from "./pacer-events.js";
 export const DEFAULT_MAX_QUEUE_PER_TENANT = 1_000;
 export const DEFAULT_MAX_TENANTS = 1_024;
 export const DEFAULT_DEADLINE_MS = 30_000;
-export const DEFAULT_GUARD_FRACTION = 0.01;
-export const DEFAULT_GUARD_MIN_MS = 10;
+export const DEFAULT_GUARD_FRACTION = 0.02;
+export const DEFAULT_GUARD_MIN_MS = 50;
 export const DEFAULT_LOOKAHEAD = 16;
 
 export interface PacerOptions {
