@@ -5,7 +5,7 @@
  * why does the connect "succeed" and then time out.
  */
 import { MIN_SERVER_VERSION } from "../protocol/index.js";
-import { describeProcess, farmStates, isPaper, lastAttempt, modeOf } from "./facts.js";
+import { describeProcess, farmStates, isPaper, lastAttempt, modeOf, PORT_CONVENTIONS } from "./facts.js";
 import { clockSkewMs } from "./probe.js";
 import type { DoctorFacts, EndpointFacts, Finding, HandshakeAttempt } from "./types.js";
 
@@ -165,6 +165,7 @@ function handshakeFindings(
     });
   }
   const mode = modeOf(a.accounts);
+  const origin = port in PORT_CONVENTIONS ? "the usual use of this port" : "--expect";
   if (e.expected && mode !== e.expected) {
     const live = mode === "live";
     out.push({
@@ -172,10 +173,10 @@ function handshakeFindings(
       code: "paper-live-mismatch",
       port,
       message: live
-        ? `${where} is a ${e.expected} port by convention but serves LIVE account(s) ${a.accounts.join(", ")}: orders sent here trade real money.`
-        : `${where} is a live port by convention but serves paper account(s) ${a.accounts.join(", ")}: orders sent here are simulated.`,
+        ? `${where} is expected to be paper (${origin}) but serves LIVE account(s) ${a.accounts.join(", ")}: orders sent here trade real money.`
+        : `${where} is expected to be live (${origin}) but serves paper account(s) ${a.accounts.join(", ")}: orders sent here are simulated.`,
       fix: live
-        ? `If you meant paper trading, log in with the paper user or use port ${port === 7497 ? 7496 : 4001} for live on purpose; set the socket port in ${API_SETTINGS} so paper and live keep their usual ports (7497/4002 paper, 7496/4001 live).`
+        ? `If you meant paper trading, log in here with the paper user; for live trading use a live port on purpose. Set the socket port in ${API_SETTINGS} so paper and live keep their usual ports (7497/4002 paper, 7496/4001 live).`
         : `Live trading needs the live login; set the socket port in ${API_SETTINGS} so paper and live keep their usual ports (7497/4002 paper, 7496/4001 live).`,
     });
   }
@@ -232,9 +233,9 @@ function idFindings(e: EndpointFacts, facts: DoctorFacts): Finding[] {
   );
   const who = [
     holders.length
-      ? `clients connected to port ${port} now: ${holders.join("; ")}`
-      : `no other client connection to port ${port} is visible from here (it may belong to another user or machine, or TWS still holds the id of a client that died)`,
-    ...(leaseText.length ? [`registry: ${leaseText.join("; ")}`] : []),
+      ? `Clients connected to port ${port} now: ${holders.join("; ")}`
+      : `No other client connection to port ${port} is visible from here (it may belong to another user or machine, or TWS still holds the id of a client that died)`,
+    ...(leaseText.length ? [`Registry: ${leaseText.join("; ")}`] : []),
   ].join(". ");
   const pids = e.peers.flatMap((p) => (p.process ? [p.process.pid] : []));
   return [

@@ -1,9 +1,15 @@
-import { connect as netConnect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { MockGateway } from "../mock/index.js";
 import { runDoctor } from "./doctor.js";
 import type { DoctorOptions } from "./options.js";
 import { toJson } from "./report.js";
-import { type FakeServer, freePort, startFakeTws, startHttpLike } from "./test-support/fake-tws.js";
+import {
+  type FakeServer,
+  freePort,
+  holdClientId,
+  startFakeTws,
+  startHttpLike,
+} from "./test-support/fake-tws.js";
 import type { DoctorReport } from "./types.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -31,7 +37,28 @@ function doctor(ports: number[], extra: DoctorOptions = {}): Promise<DoctorRepor
 
 const codes = (r: DoctorReport) => r.findings.map((f) => `${f.level}:${f.code}`);
 
-describe("runDoctor", () => {
+async function mock(accounts: string[]): Promise<MockGateway> {
+  const gw = new MockGateway({ host: "127.0.0.1", port: 0, controlPort: 0, accounts });
+  await gw.start();
+  cleanups.push(() => gw.close());
+  return gw;
+}
+
+async function post(port: number, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+}
+
+describe("runDoctor against the mock gateway", () => {
+  /** The mock is recognised through its control port, which the test knows. */
+  const withControl = (gws: MockGateway[]): DoctorOptions => ({
+    mockControlPorts: (port) => gws.filter((g) => g.port === port).map((g) => g.controlPort ?? 0),
+  });
+
   it("no listener: error no-listener, exit 1", async () => {
     const port = await freePort();
     const r = await doctor([port]);
@@ -42,7 +69,62 @@ describe("runDoctor", () => {
     ]);
   });
 
-  it("a healthy paper gateway: no problems, exit 0, owner is this process", async () => {
+  it("two mocks, paper and live-style, on custom ports: which is which, mock warnings, exit 0", async () => {
+    const paper = await mock(["DU1234567", "DU7654321"]);
+    const live = await mock(["U7654321"]);
+    const r = await doctor([paper.port, live.port], withControl([paper, live]));
+    expect(r.exitCode).toBe(0);
+    expect(r.findings.filter((f) => f.level === "error")).toEqual([]);
+    expect(codes(r).filter((c) => c === "warn:mock-gateway")).toHaveLength(2);
+    const multi = r.findings.find((f) => f.code === "multiple-gateways");
+    expect(multi?.level).toBe("ok");
+    expect(multi?.message).toContain(`${paper.port}: paper DU1234567,DU7654321`);
+    expect(multi?.message).toContain(`${live.port}: live U7654321`);
+    const eps = toJson(r).data.endpoints;
+    expect(eps.map((e) => e.handshake)).toEqual([
+      { ok: true, serverVersion: paper.serverVersion, accounts: ["DU1234567", "DU7654321"], paper: true },
+      { ok: true, serverVersion: live.serverVersion, accounts: ["U7654321"], paper: false },
+    ]);
+    if (process.platform === "linux") expect(eps[0]?.process?.pid).toBe(process.pid);
+  });
+
+  it("a mock that stalls the handshake: error handshake-stalled, exit 1", async () => {
+    const gw = await mock(["DU1"]);
+    await post(gw.controlPort ?? 0, "/faults/stall", { ms: 60_000 });
+    const r = await doctor([gw.port]);
+    expect(codes(r)).toEqual(["error:handshake-stalled"]);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it("a mock whose probe client id is taken (326): error naming this process, exit 1", async () => {
+    const gw = await mock(["DU1"]);
+    const holder = await holdClientId(gw.port, 15);
+    cleanups.push(() => void holder.destroy());
+    const r = await doctor([gw.port], { clientId: 15 });
+    const f = r.findings.find((x) => x.code === "client-id-in-use");
+    expect(f?.level).toBe("error");
+    expect(f?.message).toContain("Client id 15");
+    if (process.platform === "linux") {
+      expect(f?.message).toContain(`pid ${process.pid}`);
+      expect(f?.fix).toContain(`kill ${process.pid}`);
+    }
+    expect(r.exitCode).toBe(1);
+    // The second attempt used a checks-range id and completed.
+    expect(toJson(r).data.endpoints[0]?.handshake?.ok).toBe(true);
+  });
+
+  it("a plain TCP server that is not TWS: error not-tws, exit 1", async () => {
+    const web = await startHttpLike();
+    cleanups.push(() => web.close());
+    const r = await doctor([web.port]);
+    expect(codes(r)).toEqual(["error:not-tws"]);
+    expect(r.exitCode).toBe(1);
+    expect(toJson(r).data.endpoints[0]).toMatchObject({ listening: true, handshake: { ok: false } });
+  });
+});
+
+describe("runDoctor against tiny servers (cases the mock does not play)", () => {
+  it("a healthy paper gateway: no problems, exit 0", async () => {
     const tws = await fake({
       accounts: ["DU111", "DU222"],
       notices: [[2104, "Market data farm connection is OK:usfarm"]],
@@ -51,26 +133,6 @@ describe("runDoctor", () => {
     expect(r.exitCode).toBe(0);
     expect(r.findings.filter((f) => f.level !== "ok")).toEqual([]);
     expect(codes(r)).toContain("ok:clock-skew");
-    const [ep] = toJson(r).data.endpoints;
-    expect(ep?.handshake).toEqual({
-      ok: true,
-      serverVersion: 178,
-      accounts: ["DU111", "DU222"],
-      paper: true,
-    });
-    if (process.platform === "linux") expect(ep?.process?.pid).toBe(process.pid);
-  });
-
-  it("two gateways, paper and live, on custom ports: says which is which", async () => {
-    const paper = await fake({ accounts: ["DU1234567"] });
-    const live = await fake({ accounts: ["U7654321"] });
-    const r = await doctor([paper.port, live.port]);
-    expect(r.exitCode).toBe(0);
-    const multi = r.findings.find((f) => f.code === "multiple-gateways");
-    expect(multi?.level).toBe("ok");
-    expect(multi?.message).toContain(`${paper.port}: paper DU1234567`);
-    expect(multi?.message).toContain(`${live.port}: live U7654321`);
-    expect(toJson(r).data.endpoints.map((e) => e.handshake?.paper)).toEqual([true, false]);
   });
 
   it("a live account on a port declared paper: error paper-live-mismatch", async () => {
@@ -88,14 +150,6 @@ describe("runDoctor", () => {
     expect(r.exitCode).toBe(0);
   });
 
-  it("a stalled handshake: error handshake-stalled at the hello", async () => {
-    const tws = await fake({ behaviour: "stall-hello" });
-    const r = await doctor([tws.port]);
-    expect(codes(r)).toEqual(["error:handshake-stalled"]);
-    expect(r.findings[0]?.message).toContain("did not answer the API hello");
-    expect(r.exitCode).toBe(1);
-  });
-
   it("a hello answered, then silence: the 'Logged on, then TimeoutError' case", async () => {
     const tws = await fake({ behaviour: "stall-start", serverVersion: 176 });
     const r = await doctor([tws.port]);
@@ -108,24 +162,6 @@ describe("runDoctor", () => {
     const tws = await fake({ behaviour: "close-hello" });
     const r = await doctor([tws.port]);
     expect(codes(r)).toEqual(["error:refused"]);
-  });
-
-  it("326 on the requested client id: error naming the connected clients, and the probe goes on", async () => {
-    const tws = await fake({ takenIds: [15] });
-    // A client of this process holds a connection to the port, as the app holding id 15 would.
-    const holder = await connectRaw(tws.port);
-    cleanups.push(() => void holder.destroy());
-    const r = await doctor([tws.port], { clientId: 15 });
-    const f = r.findings.find((x) => x.code === "client-id-in-use");
-    expect(f?.level).toBe("error");
-    expect(f?.message).toContain("Client id 15");
-    if (process.platform === "linux") {
-      expect(f?.message).toContain(`pid ${process.pid}`);
-      expect(f?.fix).toContain(`kill ${process.pid}`);
-    }
-    expect(r.exitCode).toBe(1);
-    // The second attempt used a checks-range id and completed.
-    expect(toJson(r).data.endpoints[0]?.handshake?.ok).toBe(true);
   });
 
   it("326 on the doctor's own probe id: warn, and a lease holding it is named", async () => {
@@ -150,15 +186,6 @@ describe("runDoctor", () => {
     expect(r2.exitCode).toBe(0);
   });
 
-  it("a plain TCP server that is not TWS: error not-tws", async () => {
-    const web = await startHttpLike();
-    cleanups.push(() => web.close());
-    const r = await doctor([web.port]);
-    expect(codes(r)).toEqual(["error:not-tws"]);
-    expect(r.exitCode).toBe(1);
-    expect(toJson(r).data.endpoints[0]).toMatchObject({ listening: true, handshake: { ok: false } });
-  });
-
   it("old server version, broken farms and a skewed clock", async () => {
     const tws = await fake({
       serverVersion: 150,
@@ -170,15 +197,6 @@ describe("runDoctor", () => {
     });
     const r = await doctor([tws.port]);
     expect(codes(r)).toEqual(["error:server-version-old", "warn:farm-broken", "warn:clock-skew"]);
-  });
-
-  it("recognises the mock by its control API", async () => {
-    const tws = await fake();
-    const control = await httpServer((url) =>
-      url === "/state" ? { success: true, data: { clients: [], counters: { pacingViolations: 0 } } } : null,
-    );
-    const r = await doctor([tws.port], { mockControlPorts: () => [control.port] });
-    expect(codes(r)).toContain("warn:mock-gateway");
   });
 
   it("reports an unhealthy daemon and stays quiet when none runs", async () => {
@@ -194,13 +212,6 @@ describe("runDoctor", () => {
     expect(none.findings.some((f) => f.code === "daemon-unhealthy")).toBe(false);
   });
 });
-
-function connectRaw(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = netConnect({ host: "127.0.0.1", port }, () => resolve(s));
-    s.once("error", reject);
-  });
-}
 
 type Answer = { status: number; body: unknown } | Record<string, unknown> | null;
 

@@ -8,6 +8,14 @@ import type {
   ProcessInfo,
 } from "./types.js";
 
+/** What each usual port is for (TWS live/paper, Gateway live/paper). */
+export const PORT_CONVENTIONS: Readonly<Record<number, "paper" | "live">> = {
+  7496: "live",
+  7497: "paper",
+  4001: "live",
+  4002: "paper",
+};
+
 const MAX_COMMAND_CHARS = 100;
 
 /** Paper iff every managed account starts with "D" (IB's paper accounts are DU…/DF…). */

@@ -2,19 +2,15 @@
 import { type Clock, systemClock } from "../clock.js";
 import { InvalidArgumentError } from "../errors.js";
 import { DEFAULT_PURPOSES } from "../registry/index.js";
+import { PORT_CONVENTIONS } from "./facts.js";
 import { type SystemInspector, systemInspector } from "./owner.js";
 import type { LeaseHolder } from "./types.js";
+
+export { PORT_CONVENTIONS };
 
 export const DEFAULT_DOCTOR_HOST = "127.0.0.1";
 /** Probed in this order when no --port is given. */
 export const DEFAULT_DOCTOR_PORTS: readonly number[] = [7496, 7497, 4001, 4002];
-/** What each usual port is for (TWS live/paper, Gateway live/paper). */
-export const PORT_CONVENTIONS: Readonly<Record<number, "paper" | "live">> = {
-  7496: "live",
-  7497: "paper",
-  4001: "live",
-  4002: "paper",
-};
 /** Per step (connect, hello, start, time): a healthy local TWS answers each in milliseconds. */
 export const DEFAULT_DOCTOR_TIMEOUT_MS = 2_000;
 export const DEFAULT_DAEMON_URL = "http://127.0.0.1:4300";

@@ -3,21 +3,24 @@
  * Each shows one behaviour the doctor must recognise: a normal login, a stall, a taken client
  * id (326), an old server, a stranger that is not TWS. Loopback only, port 0.
  */
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import {
   CURRENT_TIME,
   decodeFields,
   ERR_MSG,
+  encodeClientHello,
   encodeMessage,
   encodeServerHello,
   FrameDecoder,
   formatConnectionTime,
   fromFields,
+  IN,
   MANAGED_ACCTS,
   NEXT_VALID_ID,
   negotiateVersion,
   OUT,
   PrefixReader,
+  parseServerHello,
   parseVersionRange,
   peekMessageId,
   START_API,
@@ -139,4 +142,26 @@ export async function freePort(): Promise<number> {
   const s = await listen(createServer(), new Set());
   await s.close();
   return s.port;
+}
+
+/**
+ * A client that logs in with `clientId` and stays connected, as an app holding that id does.
+ * Resolves once the server has sent NEXT_VALID_ID (the id is then registered as taken).
+ */
+export function holdClientId(port: number, clientId: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: "127.0.0.1", port });
+    const frames = new FrameDecoder();
+    let version = 0;
+    socket.once("error", reject);
+    socket.on("connect", () => socket.write(encodeClientHello({ min: 157, max: 178, options: "" })));
+    socket.on("data", (chunk: Buffer) => {
+      for (const payload of frames.push(chunk)) {
+        if (version === 0) {
+          version = parseServerHello(decodeFields(payload)).serverVersion;
+          socket.write(encodeMessage(START_API, { clientId, optionalCapabilities: "" }, version));
+        } else if (peekMessageId(payload) === IN.NEXT_VALID_ID) resolve(socket);
+      }
+    });
+  });
 }
