@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { FileLeaseStore } from "./file-store.js";
 import { Registry } from "./registry.js";
-import { spawnWorkers, type Worker } from "./test-support/workers.test-util.js";
+import { broadcast, spawnWorkers, type Worker } from "./test-support/workers.test-util.js";
 
 const WAVES = 4;
 const HAMMERS = 8;
@@ -48,7 +48,7 @@ it("SIGKILL mid-write never corrupts the file and dead ids come back", async () 
       const holders = await spawnWorkers(HOLDERS, cfg);
       const hammers = await spawnWorkers(HAMMERS, cfg);
       all.push(...holders, ...hammers);
-      const held = await Promise.all(holders.map(async (w) => (w.send("lease"), w.next())));
+      const held = await broadcast(holders, "lease");
       expect(held.every((r) => typeof r.id === "number")).toBe(true);
       for (const w of hammers) w.send("hammer");
       // Kill each hammer after a different number of its own lease/release cycles.
