@@ -3,7 +3,10 @@
  * Handlers are plain functions (handlers/*.ts) registered by message id.
  */
 import type { Clock } from "../clock.js";
+import type { AccountBook } from "./accounts.js";
+import type { Catalogue } from "./catalogue.js";
 import type { ResolvedMockOptions } from "./options.js";
+import type { OrderBook } from "./orders.js";
 import type { MockSession } from "./session.js";
 import type { SubscriptionBook } from "./subscriptions.js";
 
@@ -11,6 +14,11 @@ export interface MockContext {
   readonly opts: ResolvedMockOptions;
   readonly clock: Clock;
   readonly subs: SubscriptionBook;
+  readonly catalogue: Catalogue;
+  readonly accounts: AccountBook;
+  readonly orders: OrderBook;
+  /** A live session by id (orders answer the session that placed them). */
+  sessionOf(id: number): MockSession | undefined;
   /** Send ERR_MSG to one session (counted in errorsSent). */
   error(session: MockSession, id: number, code: number, message: string): void;
   /** Free the capacity slot a request took (answered, failed or cancelled). */

@@ -11,14 +11,18 @@ import { outMessageName } from "../protocol/message-ids.js";
 import { ERR_MSG, MANAGED_ACCTS, NEXT_VALID_ID } from "../protocol/messages/connection.js";
 import { fieldIndex, outRoute } from "../protocol/routing.js";
 import { MIN_SERVER_VERSION } from "../protocol/versions.js";
+import { AccountBook } from "./accounts.js";
+import { Catalogue } from "./catalogue.js";
 import type { Handler, MockContext } from "./context.js";
 import { ControlServer } from "./control.js";
 import { RuleEnforcer } from "./enforcement.js";
 import { FaultState, noticeText } from "./faults.js";
 import { HANDLERS } from "./handlers/index.js";
 import { type MockGatewayOptions, type ResolvedMockOptions, resolveMockOptions } from "./options.js";
+import { OrderBook } from "./orders.js";
 import { MockSession, type SessionHost } from "./session.js";
 import { emptyCounters, type MockCounters, type MockState } from "./state.js";
+import { Streamer } from "./streams.js";
 import { MARKET_DATA_KINDS, SubscriptionBook } from "./subscriptions.js";
 
 export type MockGatewayState = "idle" | "starting" | "listening" | "down" | "closing" | "closed";
@@ -52,9 +56,13 @@ export class MockGateway implements SessionHost, MockContext {
   readonly opts: ResolvedMockOptions;
   readonly clock: Clock;
   readonly subs = new SubscriptionBook();
+  readonly catalogue: Catalogue;
+  readonly accounts: AccountBook;
+  readonly orders = new OrderBook();
   readonly faults: FaultState;
   readonly events = new EventHub<MockEvent>();
   readonly counters: MockCounters = emptyCounters();
+  readonly streamer = new Streamer();
   readonly #handlers = new Map<number, Handler>(HANDLERS);
   readonly #enforcer: RuleEnforcer;
   readonly #sessions = new Map<number, MockSession>();
@@ -74,7 +82,10 @@ export class MockGateway implements SessionHost, MockContext {
     this.opts = resolveMockOptions(options);
     this.clock = this.opts.clock;
     this.faults = new FaultState(this.clock);
+    this.catalogue = new Catalogue(this.clock.now());
+    this.accounts = new AccountBook(this.opts.accounts, this.catalogue, this.opts.seed);
     this.#enforcer = new RuleEnforcer(this.opts);
+    this.use(this.streamer);
     // The control API listens on loopback only, whatever --host says.
     if (this.opts.controlPort !== null) this.use(new ControlServer("127.0.0.1", this.opts.controlPort));
   }
@@ -335,6 +346,11 @@ export class MockGateway implements SessionHost, MockContext {
     return this.#sessions.get(id);
   }
 
+  sessionOf(id: number): MockSession | undefined {
+    const s = this.#sessions.get(id);
+    return s?.state === "ready" ? s : undefined;
+  }
+
   // ---- faults (the control API calls these) ----
 
   /** Close client sockets at once: all, or those of one client id. */
@@ -416,11 +432,15 @@ export class MockGateway implements SessionHost, MockContext {
     await this.down(ms);
   }
 
-  /** The order book plugin lists its orders here for /state. */
-  ordersView: () => MockState["orders"] = () => [];
-
   snapshot(): MockState {
-    const orders = this.ordersView();
+    const orders = this.orders.all().map((o) => ({
+      clientId: o.clientId,
+      orderId: o.orderId,
+      orderRef: o.orderRef,
+      permId: o.permId,
+      placeCount: o.placeCount,
+      status: o.status,
+    }));
     const clients = [...this.#sessions.values()]
       .filter((s) => s.clientId !== undefined && s.open && s.state === "ready")
       .map((s) => ({
