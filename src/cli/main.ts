@@ -3,6 +3,7 @@
  * itself; this file only wires them and maps failures to exit codes.
  */
 import { Command, CommanderError } from "commander";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerIds } from "./commands/ids.js";
 import { registerMockGateway } from "./commands/mock-gateway.js";
 import { registerNotAvailable } from "./commands/not-available.js";
@@ -45,7 +46,7 @@ async function registerCommands(program: Command, setExit: SetExit): Promise<voi
   void setExit;
   registerNotAvailable(program, "start", "run the daemon: lines, HTTP API, proxy, dashboard");
   registerMockGateway(program, setExit);
-  registerNotAvailable(program, "doctor", "find and diagnose TWS / IB Gateway listeners");
+  registerDoctor(program, setExit);
   registerNotAvailable(program, "status", "show the daemon's lines, tenants, leases and pacing");
   registerIds(program);
   registerNotAvailable(program, "history", "download historical bars");
