@@ -1,0 +1,227 @@
+/**
+ * Line → tenant. The routing table says where an id sits; the request table and order map
+ * say whose it is. Answers are rewritten to the tenant's own ids; messages for retired ids
+ * are counted and dropped; connection notices reach every tenant.
+ */
+import { IN } from "../protocol/message-ids.js";
+import { ENDS_WHEN_LAST_FIELD_TRUE, type InRoute, inRoute } from "../protocol/routing.js";
+import { V } from "../protocol/versions.js";
+
+import type { SwitchCore } from "./core.js";
+import { readId, setField, withId } from "./fields.js";
+import { ALL_OPEN_ORDERS_KEY } from "./outbound.js";
+import type { Tenant } from "./tenant.js";
+
+/** Codes that report on a request without ending it. */
+export function isWarningCode(code: number): boolean {
+  return (code >= 2100 && code < 2200) || [110, 165, 399, 404, 434, 492, 10090, 10167].includes(code);
+}
+
+/** Notices with id -1 that concern the line itself, not the tenants. */
+const LINE_ONLY_NOTICES = new Set([326]);
+
+export function handleInbound(core: SwitchCore, msgId: number, fields: readonly string[]): void {
+  const route = inRoute(msgId);
+  if (!route) {
+    drop(core, "unroutable");
+    return;
+  }
+  if (msgId === IN.ERR_MSG) {
+    handleError(core, fields);
+    return;
+  }
+  switch (route.kind) {
+    case "request":
+      if (msgId === IN.EXECUTION_DATA) handleExecution(core, route, fields);
+      else handleAnswer(core, route, fields);
+      return;
+    case "order":
+      handleOrderMessage(core, route, fields);
+      return;
+    case "broadcast":
+      for (const id of core.broadcasts.deliver(msgId, fields)) core.tenants.get(id)?.deliver(fields);
+      return;
+    case "singleton":
+      handleSingletonAnswer(core, msgId, fields);
+      return;
+    case "keyed":
+      handleKeyed(core, msgId, fields);
+      return;
+    default:
+      drop(core, "unroutable");
+      return;
+  }
+}
+
+function drop(core: SwitchCore, why: "retired" | "unroutable"): void {
+  if (why === "retired") core.counters.droppedRetired++;
+  else core.counters.droppedUnroutable++;
+}
+
+function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[]): void {
+  const v = core.version;
+  const upstreamId = route.idIndex === undefined ? undefined : readId(fields, route.idIndex, v);
+  const live = upstreamId === undefined ? undefined : core.requests.byUpstream(upstreamId);
+  if (!live || route.idIndex === undefined) {
+    drop(core, "retired");
+    return;
+  }
+  const tenant = core.tenants.get(live.tenantId);
+  const out = withId(fields, route.idIndex, v, live.localId);
+  core.pacer.observeIncoming(live.tenantId, fields, v);
+  tenant?.deliver(out);
+  const ends =
+    live.lifetime === "oneshot" &&
+    (route.ends === true || (ENDS_WHEN_LAST_FIELD_TRUE.has(route.id) && fields[fields.length - 1] === "1"));
+  if (ends) {
+    core.requests.remove(live.upstreamId);
+    core.count(live.route.name, "answered");
+  }
+}
+
+function handleError(core: SwitchCore, fields: readonly string[]): void {
+  const v = core.version;
+  const id = Number(fields[2]);
+  const code = Number(fields[3]);
+  const message = fields[4] ?? "";
+  core.pacer.observeError(code, message, id);
+  if (id === -1 || !Number.isFinite(id)) {
+    if (LINE_ONLY_NOTICES.has(code)) return;
+    for (const t of core.tenants.values()) t.deliver(fields);
+    return;
+  }
+  const live = core.requests.byUpstream(id);
+  if (live) {
+    const tenant = core.tenants.get(live.tenantId);
+    tenant?.deliver(withId(fields, 2, v, live.localId));
+    if (!isWarningCode(code)) {
+      core.requests.remove(live.upstreamId);
+      core.pacer.observeIncoming(live.tenantId, fields, v);
+      core.count(live.route.name, "error");
+    }
+    return;
+  }
+  const order = core.orders.byUpstream(id);
+  if (order) {
+    core.tenants.get(order.tenantId)?.deliver(withId(fields, 2, v, order.localId));
+    return;
+  }
+  drop(core, "retired");
+}
+
+/** ORDER_STATUS, OPEN_ORDER, ORDER_BOUND, DELTA_NEUTRAL_VALIDATION. */
+function handleOrderMessage(core: SwitchCore, route: InRoute, fields: readonly string[]): void {
+  const v = core.version;
+  if (route.idIndex === undefined) {
+    drop(core, "unroutable");
+    return;
+  }
+  const upstreamId = readId(fields, route.idIndex, v);
+  const order = upstreamId === undefined ? undefined : core.orders.byUpstream(upstreamId);
+  if (!order) {
+    // Orders no tenant placed (manual TWS orders, other API clients) go to whoever asked for all.
+    if (route.id === IN.OPEN_ORDER || route.id === IN.ORDER_STATUS) {
+      for (const t of core.waitersOf(ALL_OPEN_ORDERS_KEY, false)) t.deliver(fields);
+      return;
+    }
+    drop(core, "retired");
+    return;
+  }
+  const tenant = core.tenants.get(order.tenantId);
+  if (!tenant) return;
+  const out = withId(fields, route.idIndex, v, order.localId);
+  if (route.clientIdIndex !== undefined) setField(out, route.clientIdIndex, v, String(tenant.clientId));
+  if (route.id === IN.OPEN_ORDER) {
+    const permId = Number(fields[25]);
+    if (permId > 0) order.permId = permId;
+    const parentIndex = v >= V.FA_PROFILE_DESUPPORT ? 57 : 58;
+    const parentUp = Number(fields[parentIndex]);
+    const parent = parentUp > 0 ? core.orders.byUpstream(parentUp) : undefined;
+    if (parent) out[parentIndex] = String(parent.localId);
+  }
+  if (route.id === IN.ORDER_STATUS) {
+    const parent = core.orders.byUpstream(Number(fields[7]));
+    if (parent) out[7] = String(parent.localId);
+  }
+  tenant.deliver(out);
+}
+
+/** Executions: answers to REQ_EXECUTIONS by reqId, live fills (reqId -1) by order id. */
+function handleExecution(core: SwitchCore, route: InRoute, fields: readonly string[]): void {
+  const v = core.version;
+  const reqId = Number(fields[1]);
+  const orderUp = Number(fields[2]);
+  const execId = fields[14] ?? "";
+  const order = core.orders.byUpstream(orderUp);
+  let tenant: Tenant | undefined;
+  let reqLocal = -1;
+  if (reqId !== -1) {
+    const live = core.requests.byUpstream(reqId);
+    if (!live) {
+      drop(core, "retired");
+      return;
+    }
+    tenant = core.tenants.get(live.tenantId);
+    reqLocal = live.localId;
+    // A tenant sees its own fills, and fills of orders no tenant placed.
+    if (order && order.tenantId !== live.tenantId) return;
+  } else {
+    if (!order) {
+      drop(core, "retired");
+      return;
+    }
+    tenant = core.tenants.get(order.tenantId);
+  }
+  if (!tenant) return;
+  const out = fields.slice();
+  out[1] = String(reqLocal);
+  if (order) {
+    out[2] = String(order.localId);
+    if (route.clientIdIndex !== undefined) setField(out, route.clientIdIndex, v, String(tenant.clientId));
+  }
+  if (execId) core.orders.recordExec(execId, tenant.id);
+  tenant.deliver(out);
+}
+
+function handleSingletonAnswer(core: SwitchCore, msgId: number, fields: readonly string[]): void {
+  switch (msgId) {
+    case IN.NEXT_VALID_ID:
+    case IN.MANAGED_ACCTS:
+      // The line's own; tenants get theirs from the switch (REQ_IDS, START_API).
+      return;
+    case IN.COMPLETED_ORDER:
+      for (const t of core.waitersOf(IN.COMPLETED_ORDERS_END, false)) t.deliver(fields);
+      return;
+    case IN.OPEN_ORDER_END:
+      core.waitersOf(ALL_OPEN_ORDERS_KEY, true);
+      for (const t of core.waitersOf(msgId, true)) t.deliver(fields);
+      return;
+    default: {
+      const waiting = core.waitersOf(msgId, true);
+      if (waiting.length === 0) {
+        drop(core, "retired");
+        return;
+      }
+      for (const t of waiting) t.deliver(fields);
+    }
+  }
+}
+
+function handleKeyed(core: SwitchCore, msgId: number, fields: readonly string[]): void {
+  if (msgId === IN.COMMISSION_REPORT) {
+    const tenantId = core.orders.tenantOfExec(fields[2] ?? "");
+    const tenant = tenantId === undefined ? undefined : core.tenants.get(tenantId);
+    if (!tenant) {
+      drop(core, "retired");
+      return;
+    }
+    tenant.deliver(fields);
+    return;
+  }
+  if (msgId === IN.MARKET_RULE) {
+    const waiting = core.waitersOf(`${IN.MARKET_RULE}:${fields[1] ?? ""}`, true);
+    for (const t of waiting) t.deliver(fields);
+    return;
+  }
+  drop(core, "unroutable");
+}

@@ -1,0 +1,40 @@
+import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import type { Logger } from "../logger.js";
+import { silentLogger } from "../logger.js";
+
+export const DEFAULT_MAX_QUEUED_PER_TENANT = 1_000;
+export const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_LIVE_REQUESTS_PER_TENANT = 10_000;
+
+export interface SwitchOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Refuse PLACE_ORDER, CANCEL_ORDER, EXERCISE_OPTIONS and REQ_GLOBAL_CANCEL with 201. */
+  readOnly?: boolean;
+  /** Requests held while the line is down, per tenant. */
+  maxQueuedPerTenant?: number;
+  /** How long a held request waits for the line before it gets 504. */
+  queueTimeoutMs?: number;
+  maxLiveRequestsPerTenant?: number;
+}
+
+export interface ResolvedSwitchOptions {
+  clock: Clock;
+  logger: Logger;
+  readOnly: boolean;
+  maxQueuedPerTenant: number;
+  queueTimeoutMs: number;
+  maxLiveRequestsPerTenant: number;
+}
+
+export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptions {
+  return {
+    clock: o.clock ?? systemClock,
+    logger: o.logger ?? silentLogger,
+    readOnly: o.readOnly ?? false,
+    maxQueuedPerTenant: o.maxQueuedPerTenant ?? DEFAULT_MAX_QUEUED_PER_TENANT,
+    queueTimeoutMs: o.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
+    maxLiveRequestsPerTenant: o.maxLiveRequestsPerTenant ?? DEFAULT_MAX_LIVE_REQUESTS_PER_TENANT,
+  };
+}

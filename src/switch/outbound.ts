@@ -1,0 +1,382 @@
+/**
+ * Tenant → line. Every message is looked up in the routing table: request ids get a fresh
+ * upstream id, orders are mapped per tenant and never queued, singletons are answered
+ * locally or shared, broadcasts are reference-counted. Nothing is dropped without an answer.
+ */
+import { fromFields, toFields } from "../protocol/codec.js";
+import { IN, OUT } from "../protocol/message-ids.js";
+import { MANAGED_ACCTS, NEXT_VALID_ID } from "../protocol/messages/connection.js";
+import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
+import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
+import { type OutRoute, outRoute } from "../protocol/routing.js";
+import type { SwitchCore } from "./core.js";
+import { readId, setField, withId } from "./fields.js";
+import type { RequestLifetime } from "./request-table.js";
+import type { Tenant } from "./tenant.js";
+
+/** Singleton requests and the message that answers (or ends) them. */
+export const SINGLETON_ANSWER: Readonly<Record<number, number>> = {
+  [OUT.REQ_CURRENT_TIME]: IN.CURRENT_TIME,
+  [OUT.REQ_OPEN_ORDERS]: IN.OPEN_ORDER_END,
+  [OUT.REQ_ALL_OPEN_ORDERS]: IN.OPEN_ORDER_END,
+  [OUT.REQ_COMPLETED_ORDERS]: IN.COMPLETED_ORDERS_END,
+  [OUT.REQ_FA]: IN.RECEIVE_FA,
+  [OUT.REQ_SCANNER_PARAMETERS]: IN.SCANNER_PARAMETERS,
+  [OUT.REQ_FAMILY_CODES]: IN.FAMILY_CODES,
+  [OUT.REQ_MKT_DEPTH_EXCHANGES]: IN.MKT_DEPTH_EXCHANGES,
+  [OUT.REQ_NEWS_PROVIDERS]: IN.NEWS_PROVIDERS,
+};
+
+/** Requests for all open orders also see orders no tenant placed (manual TWS orders). */
+export const ALL_OPEN_ORDERS_KEY = "all-open-orders";
+
+const ORDER_REFUSED = 201;
+const NOT_CONNECTED = 504;
+const DUPLICATE_TICKER = 102;
+const PROCESSING_ERROR = 322;
+const CANT_FIND_ID = 300;
+const ORDER_NOT_FOUND = 135;
+const DUPLICATE_ORDER_ID = 103;
+const ONLY_CLIENT_ZERO = 327;
+const UNSUPPORTED = 321;
+
+export function handleOutbound(core: SwitchCore, tenant: Tenant, fields: readonly string[]): void {
+  tenant.messagesOut++;
+  const msgId = Number(fields[0]);
+  const route = outRoute(msgId);
+  if (!route) {
+    core.count("unknown", "refused");
+    core.errorTo(tenant, -1, UNSUPPORTED, `Switchboard does not route message id ${fields[0] ?? ""}`);
+    return;
+  }
+  if (route.order) {
+    handleOrder(core, tenant, route, fields);
+    return;
+  }
+  if (!core.lineUp && route.kind !== "singleton") {
+    hold(core, tenant, fields, route);
+    return;
+  }
+  switch (route.kind) {
+    case "request":
+      if (route.cancels !== undefined) handleCancel(core, tenant, route, fields);
+      else handleRequest(core, tenant, route, fields);
+      return;
+    case "singleton":
+      handleSingleton(core, tenant, route, fields);
+      return;
+    case "broadcast":
+      handleBroadcast(core, tenant, route, fields);
+      return;
+    case "keyed":
+      core.addWaiter(`${IN.MARKET_RULE}:${fields[1] ?? ""}`, tenant.id);
+      core.dispatch(tenant.id, fields);
+      return;
+    default:
+      core.count(route.name, "refused");
+      core.errorTo(tenant, -1, UNSUPPORTED, `${route.name} is not available through Switchboard`);
+  }
+}
+
+/** While the line is down: hold, bounded in count and time, then answer 504. */
+function hold(core: SwitchCore, tenant: Tenant, fields: readonly string[], route: OutRoute): void {
+  const list = core.held.get(tenant.id) ?? [];
+  const localId = route.idIndex === undefined ? -1 : (readId(fields, route.idIndex, core.version) ?? -1);
+  if (list.length >= core.o.maxQueuedPerTenant) {
+    core.count(route.name, "queue_full");
+    core.errorTo(
+      tenant,
+      localId,
+      NOT_CONNECTED,
+      "Not connected: Switchboard's queue for this client is full",
+    );
+    return;
+  }
+  list.push({ tenant, fields, at: core.o.clock.now() });
+  core.held.set(tenant.id, list);
+}
+
+function lifetimeOf(core: SwitchCore, route: OutRoute, fields: readonly string[]): RequestLifetime {
+  if (route.lifetime === "subscription") return "subscription";
+  if (route.lifetime !== "conditional") return "oneshot";
+  try {
+    if (route.id === OUT.REQ_MKT_DATA) {
+      const m = fromFields(REQ_MKT_DATA, fields, core.version);
+      return m.snapshot || m.regulatorySnapshot ? "oneshot" : "subscription";
+    }
+    if (route.id === OUT.REQ_HISTORICAL_DATA) {
+      return fromFields(REQ_HISTORICAL_DATA, fields, core.version).keepUpToDate ? "subscription" : "oneshot";
+    }
+  } catch {
+    // Malformed: let TWS judge it; it lives until its answer or error.
+  }
+  return "oneshot";
+}
+
+function handleRequest(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
+  const v = core.version;
+  const idIndex = route.idIndex ?? 1;
+  const localId = readId(fields, idIndex, v);
+  if (localId === undefined) {
+    core.count(route.name, "refused");
+    core.errorTo(tenant, -1, PROCESSING_ERROR, `${route.name}: the request id is missing`);
+    return;
+  }
+  if (core.requests.byLocal(tenant.id, route, localId)) {
+    core.count(route.name, "duplicate");
+    const code = route.id === OUT.REQ_MKT_DATA ? DUPLICATE_TICKER : PROCESSING_ERROR;
+    core.errorTo(tenant, localId, code, `Duplicate ticker id ${localId}`);
+    return;
+  }
+  if (core.requests.countFor(tenant.id) >= core.o.maxLiveRequestsPerTenant) {
+    core.count(route.name, "refused");
+    core.errorTo(tenant, localId, PROCESSING_ERROR, "Too many open requests for this client");
+    return;
+  }
+  if (route.id === OUT.REQ_MKT_DATA) applyMarketDataType(core, tenant);
+  const upstreamId = core.ids.nextRequestId();
+  const entry = {
+    upstreamId,
+    tenantId: tenant.id,
+    localId,
+    route,
+    lifetime: lifetimeOf(core, route, fields),
+    fields: [...fields],
+    generation: undefined,
+    pending: false,
+  };
+  core.requests.add(entry);
+  const up = withId(fields, idIndex, v, upstreamId);
+  if (route.id === OUT.REQ_EXECUTIONS && Number(up[3]) === tenant.clientId) {
+    setField(up, 3, v, String(core.line.clientId ?? 0));
+  }
+  core.count(route.name, "sent");
+  core.dispatch(tenant.id, up, {
+    entry,
+    onFail: (err) => {
+      core.count(route.name, "rejected");
+      core.errorTo(
+        tenant,
+        localId,
+        PROCESSING_ERROR,
+        `Request not sent: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    },
+  });
+}
+
+function handleCancel(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
+  const v = core.version;
+  const idIndex = route.idIndex ?? 1;
+  const localId = readId(fields, idIndex, v);
+  const target = route.cancels === undefined ? undefined : outRoute(route.cancels);
+  const live =
+    localId === undefined || !target ? undefined : core.requests.byLocal(tenant.id, target, localId);
+  if (!live || localId === undefined) {
+    core.count(route.name, "unknown_id");
+    core.errorTo(tenant, localId ?? -1, CANT_FIND_ID, `Can't find EId with tickerId:${localId ?? ""}`);
+    return;
+  }
+  core.requests.remove(live.upstreamId);
+  core.count(route.name, "sent");
+  // Only a request that reached TWS needs a cancel there; one still in the pacer is dropped.
+  if (live.generation === core.line.generation)
+    core.dispatch(tenant.id, withId(fields, idIndex, v, live.upstreamId), { priority: "urgent" });
+}
+
+function handleSingleton(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
+  const v = core.version;
+  switch (route.id) {
+    case OUT.REQ_IDS:
+      tenant.deliver(toFields(NEXT_VALID_ID, { orderId: core.orders.nextLocalId(tenant.id) }, v));
+      return;
+    case OUT.REQ_MANAGED_ACCTS:
+      tenant.deliver(toFields(MANAGED_ACCTS, { accounts: [...core.line.accounts] }, v));
+      return;
+    case OUT.REQ_MARKET_DATA_TYPE:
+      tenant.marketDataType = Number(fields[2]) || 1;
+      return;
+    case OUT.REQ_AUTO_OPEN_ORDERS:
+      core.errorTo(
+        tenant,
+        -1,
+        ONLY_CLIENT_ZERO,
+        "Only the default client (client id 0) can auto bind orders",
+      );
+      return;
+    case OUT.SET_SERVER_LOGLEVEL:
+      // TWS-wide and answered by nothing: it would change the log level for every tenant.
+      core.count(route.name, "ignored");
+      return;
+  }
+  const answer = SINGLETON_ANSWER[route.id];
+  if (answer === undefined) {
+    core.count(route.name, "refused");
+    core.errorTo(tenant, -1, UNSUPPORTED, `${route.name} is not available through Switchboard`);
+    return;
+  }
+  const first = (core.waiters.get(answer)?.size ?? 0) === 0;
+  core.addWaiter(answer, tenant.id);
+  if (route.id === OUT.REQ_ALL_OPEN_ORDERS) core.addWaiter(ALL_OPEN_ORDERS_KEY, tenant.id);
+  core.count(route.name, first ? "sent" : "shared");
+  // One question in flight answers everyone waiting: no need to ask TWS twice.
+  if ((first || route.id === OUT.REQ_ALL_OPEN_ORDERS) && core.lineUp) core.dispatch(tenant.id, fields);
+}
+
+function handleBroadcast(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
+  const send = (f: readonly string[]) => core.dispatch(tenant.id, f);
+  switch (route.id) {
+    case OUT.REQ_POSITIONS:
+    case OUT.REQ_NEWS_BULLETINS: {
+      const kind = route.id === OUT.REQ_POSITIONS ? "positions" : "news";
+      if (core.broadcasts.isSubscribed(kind, tenant.id)) return;
+      const r = core.broadcasts.join(kind, tenant.id);
+      if (r.subscribeUpstream) {
+        core.broadcastRequests.set(kind, fields);
+        send(fields);
+      }
+      for (const f of r.replay) tenant.deliver(f);
+      return;
+    }
+    case OUT.CANCEL_POSITIONS:
+    case OUT.CANCEL_NEWS_BULLETINS: {
+      const kind = route.id === OUT.CANCEL_POSITIONS ? "positions" : "news";
+      if (core.broadcasts.leave(kind, tenant.id)) send(fields);
+      return;
+    }
+    case OUT.REQ_ACCOUNT_DATA: {
+      const subscribe = fields[2] === "1";
+      if (subscribe) {
+        if (core.broadcasts.isSubscribed("account", tenant.id)) return;
+        const r = core.broadcasts.join("account", tenant.id, fields[3] ?? "");
+        if (r.subscribeUpstream) {
+          core.broadcastRequests.set("account", fields);
+          send(fields);
+        }
+        for (const f of r.replay) tenant.deliver(f);
+      } else if (core.broadcasts.leave("account", tenant.id)) {
+        send(fields);
+      }
+      return;
+    }
+  }
+}
+
+export function applyMarketDataType(core: SwitchCore, tenant: Tenant): void {
+  if (core.upstreamTypeGeneration !== core.line.generation) {
+    core.upstreamTypeGeneration = core.line.generation;
+    core.upstreamMarketDataType = 1;
+  }
+  if (tenant.marketDataType === core.upstreamMarketDataType) return;
+  core.upstreamMarketDataType = tenant.marketDataType;
+  core.dispatch(tenant.id, [String(OUT.REQ_MARKET_DATA_TYPE), "1", String(tenant.marketDataType)]);
+}
+
+// ── orders: never queued, never resent, mapped per tenant ────────────────────────────────
+
+function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
+  const v = core.version;
+  const localId = route.idIndex === undefined ? -1 : (readId(fields, route.idIndex, v) ?? -1);
+  core.log.info({ audit: "order", tenant: tenant.id, message: route.name, fields }, "order message");
+  if (core.o.readOnly) {
+    core.counters.ordersRefused++;
+    core.errorTo(tenant, localId, ORDER_REFUSED, "Order rejected: Switchboard is in read-only mode");
+    return;
+  }
+  if (!core.lineUp) {
+    core.counters.ordersRefused++;
+    core.errorTo(tenant, localId, ORDER_REFUSED, "Order rejected: upstream not ready");
+    return;
+  }
+  switch (route.id) {
+    case OUT.PLACE_ORDER:
+      placeOrder(core, tenant, route, fields, localId);
+      return;
+    case OUT.CANCEL_ORDER: {
+      const entry = core.orders.byLocal(tenant.id, localId);
+      if (!entry) {
+        core.errorTo(tenant, localId, ORDER_NOT_FOUND, `Can't find order with id =${localId}`);
+        return;
+      }
+      core.events.emit({
+        type: "switch.order",
+        ts: core.o.clock.now(),
+        tenant: tenant.id,
+        action: "cancel",
+        localId,
+        upstreamId: entry.upstreamId,
+      });
+      core.dispatch(tenant.id, withId(fields, route.idIndex ?? 2, v, entry.upstreamId), {
+        priority: "urgent",
+      });
+      return;
+    }
+    case OUT.REQ_GLOBAL_CANCEL:
+      // Never forwarded: at TWS it would cancel every tenant's orders. Cancel this tenant's own.
+      for (const e of core.orders.forTenant(tenant.id)) {
+        core.dispatch(tenant.id, [String(OUT.CANCEL_ORDER), "1", String(e.upstreamId), ""], {
+          priority: "urgent",
+        });
+      }
+      return;
+    case OUT.EXERCISE_OPTIONS:
+      handleRequest(core, tenant, { ...route, order: false }, fields);
+      return;
+  }
+}
+
+function placeOrder(
+  core: SwitchCore,
+  tenant: Tenant,
+  route: OutRoute,
+  fields: readonly string[],
+  localId: number,
+): void {
+  const v = core.version;
+  let entry = core.orders.byLocal(tenant.id, localId);
+  let action: "place" | "modify" = "modify";
+  if (!entry) {
+    if (localId <= core.orders.highWater(tenant.id)) {
+      core.counters.ordersRefused++;
+      core.errorTo(
+        tenant,
+        localId,
+        DUPLICATE_ORDER_ID,
+        `Duplicate order id: ${localId} is not above the last one used`,
+      );
+      return;
+    }
+    entry = core.orders.add({ tenantId: tenant.id, localId, upstreamId: core.ids.nextOrderId() });
+    action = "place";
+  }
+  const up = withId(fields, route.idIndex ?? 1, v, entry.upstreamId);
+  const parentLocal = Number(fields[28] ?? "0");
+  if (parentLocal > 0) {
+    const parent = core.orders.byLocal(tenant.id, parentLocal);
+    if (!parent) {
+      core.errorTo(tenant, localId, ORDER_REFUSED, `Order rejected: unknown parent order ${parentLocal}`);
+      return;
+    }
+    up[28] = String(parent.upstreamId);
+  }
+  entry.placeCount++;
+  core.counters.ordersPlaced++;
+  core.events.emit({
+    type: "switch.order",
+    ts: core.o.clock.now(),
+    tenant: tenant.id,
+    action,
+    localId,
+    upstreamId: entry.upstreamId,
+  });
+  core.dispatch(tenant.id, up, {
+    priority: "high",
+    onFail: (err) =>
+      core.errorTo(
+        tenant,
+        localId,
+        ORDER_REFUSED,
+        `Order not sent: ${err instanceof Error ? err.message : String(err)}`,
+      ),
+  });
+}

@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { toFields } from "../protocol/codec.js";
+import { IN } from "../protocol/message-ids.js";
+import { contract } from "../protocol/messages/contract.js";
+import { REQ_CONTRACT_DATA } from "../protocol/messages/contracts.js";
+import { CANCEL_MKT_DATA, REQ_MKT_DATA } from "../protocol/messages/market-data.js";
+import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
+import { FIRST_REQUEST_ID } from "./id-space.js";
+import { Inbox, is, type Stack, startStack } from "./test-harness.test-util.js";
+
+const V = 178;
+const aapl = contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" });
+const msft = contract({ symbol: "MSFT", secType: "STK", exchange: "SMART", currency: "USD" });
+
+const contractReq = (reqId: number, c = aapl) =>
+  toFields(
+    REQ_CONTRACT_DATA,
+    { reqId, contract: c, includeExpired: false, secIdType: "", secId: "", issuerId: "" },
+    V,
+  );
+const mktData = (tickerId: number, c = aapl) =>
+  toFields(
+    REQ_MKT_DATA,
+    {
+      tickerId,
+      contract: c,
+      comboLegs: [],
+      deltaNeutral: undefined,
+      genericTickList: "",
+      snapshot: false,
+      regulatorySnapshot: false,
+      mktDataOptions: "",
+    },
+    V,
+  );
+const isTick = (tickerId: number) => (f: string[]) =>
+  (Number(f[0]) === IN.TICK_PRICE || Number(f[0]) === IN.TICK_SIZE) && Number(f[2]) === tickerId;
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+describe("switch over a real line to the mock gateway", () => {
+  it("gives two tenants with the same request id only their own answers", async () => {
+    stack = await startStack();
+    const a = stack.sw.openTenant({ kind: "client", name: "a" });
+    const b = stack.sw.openTenant({ kind: "client", name: "b" });
+    const ia = new Inbox(a);
+    const ib = new Inbox(b);
+    a.send(contractReq(1, aapl));
+    b.send(contractReq(1, msft));
+    const da = await ia.next(is(IN.CONTRACT_DATA, 1, 1));
+    const db = await ib.next(is(IN.CONTRACT_DATA, 1, 1));
+    expect(da[2]).toBe("AAPL");
+    expect(db[2]).toBe("MSFT");
+    await ia.next(is(IN.CONTRACT_DATA_END, 1));
+    await ib.next(is(IN.CONTRACT_DATA_END, 1));
+    expect(ia.messages.some((m) => m[2] === "MSFT")).toBe(false);
+    expect(ib.messages.some((m) => m[2] === "AAPL")).toBe(false);
+    // Nothing upstream-only leaks: no id of ours from the 1e9 range reaches a tenant.
+    for (const m of [...ia.messages, ...ib.messages])
+      expect(m.some((f) => Number(f) >= FIRST_REQUEST_ID)).toBe(false);
+  });
+
+  it("fans a broadcast out to both tenants; the late joiner is served from the cache", async () => {
+    stack = await startStack();
+    const a = stack.sw.openTenant({ kind: "client" });
+    const b = stack.sw.openTenant({ kind: "client" });
+    const ia = new Inbox(a);
+    const ib = new Inbox(b);
+    a.send(["61", "1"]);
+    await ia.next(is(IN.POSITION_END));
+    b.send(["61", "1"]);
+    await ib.next(is(IN.POSITION_END));
+    const pa = ia.messages.filter(is(IN.POSITION_DATA)).length;
+    const pb = ib.messages.filter(is(IN.POSITION_DATA)).length;
+    expect(pa).toBeGreaterThan(0);
+    expect(pb).toBe(pa);
+  });
+
+  it("restores market data after a dropped socket and after 1101, without tenant action", async () => {
+    stack = await startStack();
+    const t = stack.sw.openTenant({ kind: "client" });
+    const inbox = new Inbox(t);
+    t.send(mktData(5));
+    await inbox.next(isTick(5));
+    const gen = stack.line.generation;
+    stack.mock.drop();
+    await waitFor(() => stack?.line.state === "ready" && stack.line.generation > gen);
+    await inbox.next(isTick(5), { from: inbox.length });
+    stack.mock.injectError({ code: 1101 });
+    await inbox.next(is(IN.ERR_MSG, -1), { from: 0 });
+    const mark = inbox.length;
+    await inbox.next(isTick(5), { from: mark });
+    expect(stack.mock.snapshot().subscriptionList.filter((s) => s.kind === "marketData")).toHaveLength(1);
+  });
+
+  it("cancels a closing tenant's market data upstream and keeps the other's", async () => {
+    stack = await startStack();
+    const a = stack.sw.openTenant({ kind: "client" });
+    const b = stack.sw.openTenant({ kind: "client" });
+    const ia = new Inbox(a);
+    const ib = new Inbox(b);
+    a.send(mktData(7));
+    b.send(mktData(7, msft));
+    await ia.next(isTick(7));
+    await ib.next(isTick(7));
+    expect(stack.mock.snapshot().subscriptionList).toHaveLength(2);
+    await a.close();
+    await waitFor(() => (stack?.mock.snapshot().subscriptionList.length ?? 0) === 1);
+    b.send(toFields(CANCEL_MKT_DATA, { tickerId: 7 }, V));
+    await waitFor(() => (stack?.mock.snapshot().subscriptionList.length ?? 0) === 0);
+  });
+
+  it("never sends an order twice, even when the socket drops right after it", async () => {
+    stack = await startStack();
+    const t = stack.sw.openTenant({ kind: "client", clientId: 9 });
+    const inbox = new Inbox(t);
+    const order = placeOrder({
+      orderId: 1,
+      contract: aapl,
+      action: "BUY",
+      totalQuantity: "10",
+      orderType: "MKT",
+      orderRef: "once",
+    });
+    t.send(toFields(PLACE_ORDER, order, V));
+    await inbox.next(is(IN.ORDER_STATUS, 1, 1));
+    const gen = stack.line.generation;
+    stack.mock.drop();
+    await waitFor(() => stack?.line.state === "ready" && stack.line.generation > gen);
+    // The same PLACE_ORDER again is a modify of order 1, not a new order; an id at or below
+    // the tenant's high-water mark that it never used is refused with 103.
+    t.send(toFields(PLACE_ORDER, { ...order, orderId: 0 }, V));
+    await inbox.next(is(IN.ERR_MSG, 0));
+    const err = inbox.messages.find(is(IN.ERR_MSG, 0));
+    expect(err?.[3]).toBe("103");
+    const placed = stack.mock.snapshot().orders.filter((o) => o.orderRef === "once");
+    expect(placed).toHaveLength(1);
+    expect(placed[0]?.placeCount).toBe(1);
+  });
+
+  it("refuses order messages in read-only mode with 201", async () => {
+    stack = await startStack({ readOnly: true });
+    const t = stack.sw.openTenant({ kind: "client" });
+    const inbox = new Inbox(t);
+    t.send(
+      toFields(
+        PLACE_ORDER,
+        placeOrder({ orderId: 3, contract: aapl, action: "BUY", totalQuantity: "1", orderType: "MKT" }),
+        V,
+      ),
+    );
+    const err = await inbox.next(is(IN.ERR_MSG, 3));
+    expect(err[3]).toBe("201");
+    expect(stack.mock.snapshot().orders).toHaveLength(0);
+  });
+
+  it("holds requests while the line is down and answers them once it is back", async () => {
+    stack = await startStack();
+    const t = stack.sw.openTenant({ kind: "client" });
+    const inbox = new Inbox(t);
+    const down = stack.mock.down(1_000);
+    await down;
+    await waitFor(() => stack?.line.state !== "ready");
+    t.send(contractReq(42));
+    const d = await inbox.next(is(IN.CONTRACT_DATA, 42, 1), { timeoutMs: 15_000 });
+    expect(d[2]).toBe("AAPL");
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * The switch: many tenants, one line. Tenants never touch the socket; they hand messages to
+ * the switch, which owns the upstream id spaces, the routing of answers, the subscription
+ * book and the pacing of everything it writes.
+ */
+import { ClosedError } from "../errors.js";
+import { EventHub } from "../events.js";
+import type { Pacer } from "../pacing/scheduler.js";
+import { OUT } from "../protocol/message-ids.js";
+import { outRoute } from "../protocol/routing.js";
+import { type HeldRequest, SwitchCore } from "./core.js";
+import { handleInbound } from "./inbound.js";
+import { resolveSwitchOptions, type SwitchOptions } from "./options.js";
+import { handleOutbound } from "./outbound.js";
+import { failInFlight, replay } from "./replay.js";
+import type { SwitchEvent } from "./switch-events.js";
+import { Tenant, type TenantKind, type TenantPort, type TenantSnapshot } from "./tenant.js";
+import { isUp, type UpstreamPort } from "./upstream.js";
+
+export interface OpenTenantOptions {
+  kind: TenantKind;
+  name?: string;
+  /** The client id the tenant believes it has (the proxy's downstream id). */
+  clientId?: number;
+}
+
+export interface SwitchSnapshot {
+  line: string;
+  tenants: TenantSnapshot[];
+  liveRequests: number;
+  orders: number;
+  requests: { kind: string; outcome: string; count: number }[];
+  droppedRetired: number;
+  droppedUnroutable: number;
+  ordersPlaced: number;
+  ordersRefused: number;
+}
+
+const NOT_CONNECTED = 504;
+const SWEEP_MS = 1_000;
+
+export class Switch implements AsyncDisposable {
+  readonly events: EventHub<SwitchEvent>;
+  readonly #core: SwitchCore;
+  readonly #port: TenantPort;
+  readonly #unsubscribe: (() => void)[] = [];
+  #nextTenant = 1;
+  #closed = false;
+  #sweep: ReturnType<SwitchCore["o"]["clock"]["setTimeout"]> | undefined;
+
+  constructor(line: UpstreamPort, pacer: Pacer, options: SwitchOptions = {}) {
+    this.events = new EventHub<SwitchEvent>();
+    this.#core = new SwitchCore(line, pacer, resolveSwitchOptions(options), this.events);
+    this.#port = {
+      send: (tenant, fields) => this.#send(tenant, fields),
+      close: (tenant) => this.#closeTenant(tenant),
+      snapshotOf: (tenant) => this.#snapshotOf(tenant),
+    };
+    this.#unsubscribe.push(
+      line.onMessage((msgId, fields) => handleInbound(this.#core, msgId, fields)),
+      line.on("line.state", (e) => this.#onLineState(e.from, e.to)),
+      line.on("line.resubscribe", (e) => {
+        if (e.cause === "1101") replay(this.#core, "1101");
+        else if (this.#core.replayedGeneration !== e.generation) replay(this.#core, "reconnect");
+      }),
+    );
+    if (isUp(line.state)) {
+      this.#core.ids.seedOrders(line.nextValidId ?? 1);
+      this.#core.replayedGeneration = line.generation;
+    }
+  }
+
+  get line(): UpstreamPort {
+    return this.#core.line;
+  }
+
+  get readOnly(): boolean {
+    return this.#core.o.readOnly;
+  }
+
+  /** The next order id a tenant may use: its own NEXT_VALID_ID. */
+  nextOrderId(tenant: Tenant): number {
+    return this.#core.orders.nextLocalId(tenant.id);
+  }
+
+  openTenant(options: OpenTenantOptions): Tenant {
+    if (this.#closed) throw new ClosedError("switch");
+    const id = `${options.kind}-${this.#nextTenant++}`;
+    const tenant = new Tenant(this.#port, {
+      id,
+      kind: options.kind,
+      name: options.name ?? id,
+      clientId: options.clientId ?? 0,
+      openedAt: this.#core.o.clock.now(),
+    });
+    this.#core.tenants.set(id, tenant);
+    this.events.emit({
+      type: "tenant.open",
+      ts: this.#core.o.clock.now(),
+      tenant: id,
+      kind: tenant.kind,
+      name: tenant.name,
+      clientId: tenant.clientId,
+    });
+    return tenant;
+  }
+
+  tenants(): Tenant[] {
+    return [...this.#core.tenants.values()];
+  }
+
+  snapshot(): SwitchSnapshot {
+    const c = this.#core;
+    return {
+      line: c.line.name,
+      tenants: this.tenants().map((t) => this.#snapshotOf(t)),
+      liveRequests: c.requests.size,
+      orders: c.orders.size,
+      requests: [...c.counters.requests.entries()].map(([k, count]) => {
+        const [kind = "", outcome = ""] = k.split("|");
+        return { kind, outcome, count };
+      }),
+      droppedRetired: c.counters.droppedRetired,
+      droppedUnroutable: c.counters.droppedUnroutable,
+      ordersPlaced: c.counters.ordersPlaced,
+      ordersRefused: c.counters.ordersRefused,
+    };
+  }
+
+  /** Closes every tenant (cancelling what they left open upstream); the line stays. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const t of this.tenants()) this.#closeTenant(t);
+    this.#closed = true;
+    this.#core.o.clock.clearTimeout(this.#sweep);
+    for (const off of this.#unsubscribe) off();
+  }
+
+  destroy(): void {
+    void this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────────────────
+
+  #send(tenant: Tenant, fields: readonly string[]): void {
+    if (tenant.state !== "open" || this.#closed) return;
+    handleOutbound(this.#core, tenant, fields);
+    if (this.#core.held.size > 0) this.#armSweep();
+  }
+
+  #onLineState(from: string, to: string): void {
+    const c = this.#core;
+    const wasUp = from === "ready" || from === "degraded";
+    if (wasUp && !isUp(to as never)) failInFlight(c);
+    if (to === "ready" && from === "handshaking") {
+      c.ids.seedOrders(c.line.nextValidId ?? 1);
+      if (c.replayedGeneration !== c.line.generation) replay(c, "reconnect");
+      this.#drainHeld();
+    }
+  }
+
+  #drainHeld(): void {
+    const held = [...this.#core.held.values()].flat();
+    this.#core.held.clear();
+    held.sort((a, b) => a.at - b.at);
+    for (const h of held) if (h.tenant.state === "open") handleOutbound(this.#core, h.tenant, h.fields);
+  }
+
+  #armSweep(): void {
+    if (this.#sweep) return;
+    this.#sweep = this.#core.o.clock.setTimeout(() => {
+      this.#sweep = undefined;
+      this.#expireHeld();
+      if (this.#core.held.size > 0) this.#armSweep();
+    }, SWEEP_MS);
+  }
+
+  #expireHeld(): void {
+    const c = this.#core;
+    const cutoff = c.o.clock.now() - c.o.queueTimeoutMs;
+    for (const [tenantId, list] of c.held) {
+      const keep: HeldRequest[] = [];
+      for (const h of list) {
+        if (h.at > cutoff) {
+          keep.push(h);
+          continue;
+        }
+        const route = outRoute(Number(h.fields[0]));
+        const idIndex = route?.idIndex;
+        const localId =
+          idIndex === undefined
+            ? -1
+            : Number(h.fields[typeof idIndex === "number" ? idIndex : idIndex(c.version)]);
+        c.count(route?.name ?? "unknown", "timeout");
+        c.errorTo(
+          h.tenant,
+          Number.isFinite(localId) ? localId : -1,
+          NOT_CONNECTED,
+          "Not connected: the upstream line did not come back in time",
+        );
+      }
+      if (keep.length > 0) c.held.set(tenantId, keep);
+      else c.held.delete(tenantId);
+    }
+  }
+
+  #closeTenant(tenant: Tenant): void {
+    const c = this.#core;
+    if (!c.tenants.has(tenant.id)) return;
+    let cancelled = 0;
+    for (const r of c.requests.forTenant(tenant.id)) {
+      c.requests.remove(r.upstreamId);
+      const cancelId = r.route.cancelledBy;
+      if (cancelId === undefined || r.generation === undefined || !c.lineUp) continue;
+      const cancelRoute = outRoute(cancelId);
+      const fields =
+        cancelRoute?.idIndex === 1
+          ? [String(cancelId), String(r.upstreamId)]
+          : [String(cancelId), "1", String(r.upstreamId)];
+      if (cancelId === OUT.CANCEL_MKT_DEPTH) fields.push("0");
+      c.dispatch(tenant.id, fields, { priority: "urgent" });
+      cancelled++;
+    }
+    for (const { kind } of c.broadcasts.removeTenant(tenant.id)) {
+      if (!c.lineUp) continue;
+      if (kind === "positions")
+        c.dispatch(tenant.id, [String(OUT.CANCEL_POSITIONS), "1"], { priority: "urgent" });
+      if (kind === "news")
+        c.dispatch(tenant.id, [String(OUT.CANCEL_NEWS_BULLETINS), "1"], { priority: "urgent" });
+      if (kind === "account") {
+        const acct = c.broadcastRequests.get("account")?.[3] ?? "";
+        c.dispatch(tenant.id, [String(OUT.REQ_ACCOUNT_DATA), "2", "0", acct], { priority: "urgent" });
+      }
+      c.broadcastRequests.delete(kind);
+      cancelled++;
+    }
+    for (const set of c.waiters.values()) set.delete(tenant.id);
+    c.held.delete(tenant.id);
+    c.pacer.releaseTenant(tenant.id);
+    c.tenants.delete(tenant.id);
+    this.events.emit({
+      type: "tenant.close",
+      ts: c.o.clock.now(),
+      tenant: tenant.id,
+      kind: tenant.kind,
+      name: tenant.name,
+      cancelled,
+    });
+    tenant.markClosed();
+  }
+
+  #snapshotOf(tenant: Tenant): TenantSnapshot {
+    const c = this.#core;
+    const live = c.requests.forTenant(tenant.id);
+    return {
+      id: tenant.id,
+      kind: tenant.kind,
+      name: tenant.name,
+      clientId: tenant.clientId,
+      state: tenant.state,
+      openedAt: new Date(tenant.openedAt).toISOString(),
+      liveRequests: live.length,
+      subscriptions:
+        live.filter((r) => r.lifetime === "subscription").length + c.broadcasts.subscriberCount(tenant.id),
+      orders: c.orders.forTenant(tenant.id).length,
+      messagesIn: tenant.messagesIn,
+      messagesOut: tenant.messagesOut,
+      queued: c.held.get(tenant.id)?.length ?? 0,
+    };
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * A tenant: anything that issues requests through the switch (a proxy session, an
+ * in-process client, an HTTP handler). It sees only its own answers plus broadcasts, always
+ * with its own ids. The switch owns the routing; the tenant is its handle.
+ */
+export type TenantKind = "proxy" | "client" | "http";
+export type TenantState = "open" | "closed";
+
+export type TenantMessageListener = (fields: readonly string[]) => void;
+
+export interface TenantSnapshot {
+  id: string;
+  kind: TenantKind;
+  name: string;
+  clientId: number;
+  state: TenantState;
+  openedAt: string;
+  liveRequests: number;
+  subscriptions: number;
+  orders: number;
+  messagesIn: number;
+  messagesOut: number;
+  queued: number;
+}
+
+export interface TenantPort {
+  send(tenant: Tenant, fields: readonly string[]): void;
+  close(tenant: Tenant): void;
+  snapshotOf(tenant: Tenant): TenantSnapshot;
+}
+
+export class Tenant implements AsyncDisposable {
+  readonly id: string;
+  readonly kind: TenantKind;
+  readonly name: string;
+  /** The client id this tenant believes it has (virtual; the line has its own). */
+  readonly clientId: number;
+  readonly openedAt: number;
+  /** REQ_MARKET_DATA_TYPE is per connection at TWS: kept per tenant and applied before its requests. */
+  marketDataType = 1;
+  messagesIn = 0;
+  messagesOut = 0;
+  #state: TenantState = "open";
+  readonly #port: TenantPort;
+  readonly #listeners = new Set<TenantMessageListener>();
+  readonly #closeListeners = new Set<() => void>();
+
+  constructor(
+    port: TenantPort,
+    init: { id: string; kind: TenantKind; name: string; clientId: number; openedAt: number },
+  ) {
+    this.#port = port;
+    this.id = init.id;
+    this.kind = init.kind;
+    this.name = init.name;
+    this.clientId = init.clientId;
+    this.openedAt = init.openedAt;
+  }
+
+  get state(): TenantState {
+    return this.#state;
+  }
+
+  /** Send one message (message id first) with this tenant's own ids. */
+  send(fields: readonly string[]): void {
+    this.#port.send(this, fields);
+  }
+
+  /** Messages for this tenant (already rewritten to its ids). */
+  onMessage(fn: TenantMessageListener): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  onClose(fn: () => void): () => void {
+    this.#closeListeners.add(fn);
+    return () => this.#closeListeners.delete(fn);
+  }
+
+  /** Called by the switch only. */
+  deliver(fields: readonly string[]): void {
+    if (this.#state !== "open") return;
+    this.messagesIn++;
+    for (const fn of this.#listeners) fn(fields);
+  }
+
+  /** Called by the switch only, once. */
+  markClosed(): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    for (const fn of this.#closeListeners) fn();
+    this.#listeners.clear();
+    this.#closeListeners.clear();
+  }
+
+  snapshot(): TenantSnapshot {
+    return this.#port.snapshotOf(this);
+  }
+
+  /** Cancels everything the tenant left open upstream; its orders stay. */
+  close(): Promise<void> {
+    this.#port.close(this);
+    return Promise.resolve();
+  }
+
+  destroy(): void {
+    this.#port.close(this);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
