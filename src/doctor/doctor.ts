@@ -15,6 +15,7 @@ import {
 } from "./options.js";
 import type { PortInspection } from "./owner.js";
 import { probeEndpoint } from "./probe.js";
+import { isLocalAddress } from "./proc-net.js";
 import type { DaemonHealth, DoctorFacts, DoctorReport, LeaseHolder } from "./types.js";
 
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {
@@ -46,7 +47,9 @@ export async function collectFacts(o: ResolvedDoctorOptions): Promise<DoctorFact
   // Sockets are read after the probes so the clients listed are the ones still connected.
   const ownPorts = new Set(probes.flatMap((p) => p.localPorts));
   const empty: PortInspection = { owners: new Map(), peers: new Map(), gateways: [] };
-  const inspection = await o.inspector.inspect(o.ports, ownPorts).catch(() => empty);
+  // Sockets and processes of this machine say nothing about another host's listeners.
+  const local = o.host === "localhost" || isLocalAddress(o.host);
+  const inspection = local ? await o.inspector.inspect(o.ports, ownPorts).catch(() => empty) : empty;
 
   const endpoints = await Promise.all(
     probes.map(async (probe) => {

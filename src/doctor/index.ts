@@ -1,7 +1,7 @@
 /** The doctor: finds TWS / IB Gateway listeners, probes them and explains what is wrong. */
 export { type AnalysisOptions, analyze } from "./analysis.js";
 export { collectFacts, runDoctor } from "./doctor.js";
-export { endpointJson, farmStates, isPaper } from "./facts.js";
+export { clockSkewMs, endpointJson, farmStates, isPaper } from "./facts.js";
 export { leasesForEndpoint, readFileLeases } from "./leases.js";
 export {
   DEFAULT_CLOCK_SKEW_WARN_MS,
@@ -15,6 +15,6 @@ export {
   resolveDoctorOptions,
 } from "./options.js";
 export { type PortInspection, type SystemInspector, systemInspector } from "./owner.js";
-export { clockSkewMs, probeEndpoint } from "./probe.js";
+export { probeEndpoint } from "./probe.js";
 export { formatHuman, toJson } from "./report.js";
 export type * from "./types.js";

@@ -228,13 +228,3 @@ export function handshake(
     enter("hello");
   });
 }
-
-/** Skew of TWS's clock against ours in ms (positive: TWS ahead), or null when not measured. */
-export function clockSkewMs(attempt: HandshakeAttempt): number | null {
-  const t = attempt.serverTime;
-  if (!t || t.epochSeconds <= 0 || t.receivedAtMs <= 0) return null;
-  // CURRENT_TIME is whole seconds: the true time lies in [s, s+1), so compare its middle with
-  // the middle of our round trip.
-  const ours = (t.sentAtMs + t.receivedAtMs) / 2;
-  return t.epochSeconds * 1000 + 500 - ours;
-}

@@ -1,7 +1,6 @@
 /** Printing a doctor report: human lines (✔ / ⚠ / ✖) or the contract's `--json`. Pure. */
 
-import { describeProcess, endpointJson, farmStates, lastAttempt, modeOf } from "./facts.js";
-import { clockSkewMs } from "./probe.js";
+import { clockSkewMs, describeProcess, endpointJson, farmStates, lastAttempt, modeOf } from "./facts.js";
 import type { DoctorJson, DoctorReport, EndpointFacts, Finding } from "./types.js";
 
 export function toJson(report: DoctorReport): DoctorJson {
