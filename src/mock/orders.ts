@@ -7,7 +7,7 @@
 import type { Contract } from "../protocol/messages/contract.js";
 import type { CommissionReport, Execution } from "../protocol/messages/orders.js";
 import type { Instrument } from "./catalogue.js";
-import { quoteAt } from "./prices.js";
+import { topOfBook } from "./prices.js";
 
 export type OrderStatusText = "PreSubmitted" | "Submitted" | "Filled" | "Cancelled" | "Inactive";
 
@@ -116,7 +116,7 @@ export class OrderBook {
   /** The fill price if the order can trade now, else undefined. */
   marketable(o: MockOrder, seed: number, nowMs: number): number | undefined {
     if (!isActive(o) || !o.transmit || o.status === "Inactive") return undefined;
-    const q = quoteAt(o.instrument, seed, nowMs);
+    const q = topOfBook(o.instrument, seed, nowMs);
     const buy = o.action === "BUY";
     const touch = buy ? q.ask : q.bid;
     switch (o.orderType) {

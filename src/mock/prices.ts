@@ -54,17 +54,35 @@ export interface Quote {
   close: number;
 }
 
-/** Top of book at time t; sizes change every second, prices continuously. */
-export function quoteAt(inst: Instrument, seed: number, tMs: number): Quote {
+export type TopOfBook = Omit<Quote, "open" | "high" | "low" | "close">;
+
+/** Bid, ask, last and sizes at time t: what every streaming round needs (cheap). */
+export function topOfBook(inst: Instrument, seed: number, tMs: number): TopOfBook {
   const id = inst.contract.conId;
   const mid = midPrice(inst, seed, tMs);
   const spread = spreadOf(inst, mid);
   const bid = roundToTick(mid - spread / 2, inst.minTick);
   const ask = roundToTick(bid + spread, inst.minTick);
   const sec = Math.floor(tMs / 1000);
-  const pick = unit(seed, id, "side", sec);
+  const pick = unit(seed, id, 0, sec);
   const last = pick < 0.45 ? bid : pick < 0.9 ? ask : mid;
-  const size = (tag: string) => 100 * (1 + Math.floor(unit(seed, id, tag, sec) * 20));
+  const size = (tag: number) => 100 * (1 + Math.floor(unit(seed, id, tag, sec) * 20));
+  const dayStart = Math.floor(tMs / DAY_MS) * DAY_MS;
+  return {
+    bid,
+    ask,
+    last,
+    bidSize: size(1),
+    askSize: size(2),
+    lastSize: size(3),
+    volume: Math.floor(((tMs - dayStart) / 1000) * (50 + unit(seed, id, 4, Math.floor(tMs / DAY_MS)) * 200)),
+  };
+}
+
+/** Top of book plus the day's open, high, low and yesterday's close (first ticks of a line). */
+export function quoteAt(inst: Instrument, seed: number, tMs: number): Quote {
+  const top = topOfBook(inst, seed, tMs);
+  const last = top.last;
   const dayStart = Math.floor(tMs / DAY_MS) * DAY_MS;
   const open = midPrice(inst, seed, dayStart);
   let high = Math.max(open, last);
@@ -75,15 +93,7 @@ export function quoteAt(inst: Instrument, seed: number, tMs: number): Quote {
     low = Math.min(low, p);
   }
   return {
-    bid,
-    ask,
-    last,
-    bidSize: size("bs"),
-    askSize: size("as"),
-    lastSize: size("ls"),
-    volume: Math.floor(
-      ((tMs - dayStart) / 1000) * (50 + unit(seed, id, "vol", Math.floor(tMs / DAY_MS)) * 200),
-    ),
+    ...top,
     open,
     high,
     low,

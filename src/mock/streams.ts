@@ -10,7 +10,7 @@ import { BAR_SIZES, makeBar } from "./bars.js";
 import type { MockGateway, MockPlugin } from "./gateway.js";
 import { sendPnl, sendPnlSingle } from "./handlers/account.js";
 import { tryFill } from "./handlers/orders.js";
-import { midPrice, quoteAt } from "./prices.js";
+import { midPrice, topOfBook } from "./prices.js";
 import { unit } from "./rng.js";
 import { roundFrames } from "./ticks.js";
 
@@ -63,7 +63,7 @@ export class Streamer implements MockPlugin {
       const inst = gw.catalogue.byConId(sub.conId);
       if (!s || !inst) continue;
       const generic = String(sub.detail.genericTicks ?? "");
-      const frames = roundFrames(quoteAt(inst, gw.opts.seed, now), now, {
+      const frames = roundFrames(topOfBook(inst, gw.opts.seed, now), now, {
         tickerId: sub.reqId,
         marketDataType: Number(sub.detail.marketDataType ?? 1),
         genericTicks: new Set(generic ? generic.split(",") : []),

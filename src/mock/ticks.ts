@@ -12,7 +12,7 @@ import {
   TICK_STRING,
 } from "../protocol/messages/market-data.js";
 import type { Instrument } from "./catalogue.js";
-import { midPrice, type Quote, quoteAt } from "./prices.js";
+import { midPrice, quoteAt, type TopOfBook } from "./prices.js";
 
 /** Live → delayed tick type (IB's numbering). */
 const DELAYED: Readonly<Record<number, number>> = {
@@ -43,7 +43,7 @@ function t(type: number, delayed: boolean): number {
 }
 
 /** The frames of one streaming round: top of book, last, volume, last timestamp. */
-export function roundFrames(q: Quote, nowMs: number, o: TickOptions): Buffer[] {
+export function roundFrames(q: TopOfBook, nowMs: number, o: TickOptions): Buffer[] {
   const d = o.marketDataType >= 3;
   const v = o.version;
   const id = o.tickerId;
