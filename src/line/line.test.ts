@@ -43,7 +43,11 @@ describe("Line timing (ManualClock)", () => {
     const seen: number[] = [];
     line.onMessage((id) => seen.push(id));
     clock.advance(2_000);
-    expect(Buffer.from(net.current?.written.at(-1) ?? []).subarray(4).toString("latin1")).toBe("49\u00001\u0000");
+    expect(
+      Buffer.from(net.current?.written.at(-1) ?? [])
+        .subarray(4)
+        .toString("latin1"),
+    ).toBe("49\u00001\u0000");
     clock.advance(100);
     net.currentTime();
     await flush();
