@@ -1,0 +1,3 @@
+export * from "./client.js";
+export * from "./options.js";
+export type { Quote } from "./quote.js";

@@ -1,0 +1,141 @@
+/**
+ * Switchboard as a library: one managed line, its pacer and switch, and a pool that hands
+ * out clients by purpose. `await using client = await sb.acquire("price-agent")` gives a
+ * tenant on the shared line; disposing it cancels whatever it left open upstream.
+ */
+
+import { IbClient } from "../client/client.js";
+import type { ClientOptions } from "../client/options.js";
+import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import { ClosedError, SwitchboardError } from "../errors.js";
+import { Line } from "../line/line.js";
+import type { LineOptions } from "../line/options.js";
+import type { Logger } from "../logger.js";
+import { silentLogger } from "../logger.js";
+import { resolveRules } from "../pacing/rules.js";
+import { Pacer } from "../pacing/scheduler.js";
+import { Switch, type SwitchSnapshot } from "../switch/switch.js";
+
+export const DEFAULT_MAX_CLIENTS_PER_PURPOSE = 64;
+
+export interface SwitchboardOptions {
+  /** The upstream line: host, port, client id or id source, timeouts. */
+  line?: LineOptions;
+  readOnly?: boolean;
+  /** IB's windows scaled down (tests and benchmarks against a scaled mock). */
+  timeScale?: number;
+  /** Clients allowed at once per purpose. */
+  maxClientsPerPurpose?: number;
+  /** Per purpose overrides of that limit. */
+  purposeLimits?: Record<string, number>;
+  client?: ClientOptions;
+  clock?: Clock;
+  logger?: Logger;
+  /** Wait this long for the first ready in `connect()`; 0 returns at once. */
+  readyTimeoutMs?: number;
+}
+
+export interface PoolSnapshot {
+  line: ReturnType<Line["snapshot"]>;
+  purposes: { purpose: string; clients: number; limit: number }[];
+  switch: SwitchSnapshot;
+}
+
+export class Switchboard implements AsyncDisposable {
+  readonly line: Line;
+  readonly pacer: Pacer;
+  readonly switch: Switch;
+  readonly #clock: Clock;
+  readonly #clientOptions: ClientOptions;
+  readonly #limit: number;
+  readonly #limits: Record<string, number>;
+  readonly #inUse = new Map<string, number>();
+  #closed = false;
+
+  private constructor(options: SwitchboardOptions) {
+    this.#clock = options.clock ?? systemClock;
+    const logger = options.logger ?? silentLogger;
+    this.line = new Line({ clock: this.#clock, logger: logger.child({ part: "line" }), ...options.line });
+    this.pacer = new Pacer({
+      clock: this.#clock,
+      rules: resolveRules({ timeScale: options.timeScale ?? 1 }),
+    });
+    this.switch = new Switch(this.line, this.pacer, {
+      clock: this.#clock,
+      logger: logger.child({ part: "switch" }),
+      readOnly: options.readOnly ?? false,
+    });
+    this.#clientOptions = {
+      clock: this.#clock,
+      version: () => this.line.serverVersion ?? 178,
+      ...options.client,
+    };
+    this.#limit = options.maxClientsPerPurpose ?? DEFAULT_MAX_CLIENTS_PER_PURPOSE;
+    this.#limits = options.purposeLimits ?? {};
+  }
+
+  /** Start the line and (by default) wait until it is ready. */
+  static async connect(options: SwitchboardOptions = {}): Promise<Switchboard> {
+    const sb = new Switchboard(options);
+    sb.line.start();
+    const timeoutMs = options.readyTimeoutMs ?? 15_000;
+    if (timeoutMs > 0) {
+      try {
+        await sb.line.ready({ timeoutMs });
+      } catch (err) {
+        await sb.close();
+        throw err;
+      }
+    }
+    return sb;
+  }
+
+  /**
+   * A client for one purpose, as a tenant on the shared line. Over the purpose's limit it
+   * fails at once (a pool that waits hides leaks); dispose the client to give its place back.
+   */
+  async acquire(purpose: string, options: { name?: string } = {}): Promise<IbClient> {
+    if (this.#closed) throw new ClosedError("switchboard");
+    const limit = this.#limits[purpose] ?? this.#limit;
+    const used = this.#inUse.get(purpose) ?? 0;
+    if (used >= limit) {
+      throw new SwitchboardError(
+        "range_exhausted",
+        `purpose "${purpose}" already has ${used} of ${limit} clients`,
+      );
+    }
+    this.#inUse.set(purpose, used + 1);
+    const tenant = this.switch.openTenant({ kind: "client", name: options.name ?? purpose });
+    tenant.onClose(() => {
+      const n = (this.#inUse.get(purpose) ?? 1) - 1;
+      if (n <= 0) this.#inUse.delete(purpose);
+      else this.#inUse.set(purpose, n);
+    });
+    return new IbClient(tenant, this.#clientOptions);
+  }
+
+  snapshot(): PoolSnapshot {
+    return {
+      line: this.line.snapshot(),
+      purposes: [...this.#inUse.entries()].map(([purpose, clients]) => ({
+        purpose,
+        clients,
+        limit: this.#limits[purpose] ?? this.#limit,
+      })),
+      switch: this.switch.snapshot(),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.switch.close();
+    await this.line.close();
+    await this.pacer.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
