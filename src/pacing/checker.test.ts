@@ -111,3 +111,19 @@ describe("violation checker", () => {
     expect(use?.keys).toBe(10);
   });
 });
+
+describe("restamp", () => {
+  it("moves a request's entries to its answer time", () => {
+    const l = new PacingLedger(DEFAULT_RULES);
+    for (let i = 0; i < 5; i++) l.record(hist(i), 0);
+    expect(l.check(hist(9), 1_999)?.ruleId).toBe("historicalSameContract");
+    // The gateway answered them at t=300: they count until 2_300.
+    for (let i = 0; i < 5; i++) l.restamp("t", `hist:${i}`, 300);
+    expect(l.check(hist(9), 2_000)?.ruleId).toBe("historicalSameContract");
+    expect(l.check(hist(9), 2_300)).toBeUndefined();
+    // Only once, and never backwards.
+    l.restamp("t", "hist:0", 5_000);
+    l.restamp("t", "hist:1", -10);
+    expect(l.check(hist(9), 2_300)).toBeUndefined();
+  });
+});

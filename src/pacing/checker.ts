@@ -58,6 +58,8 @@ export class PacingLedger {
   readonly #windows = new Map<string, Map<string, Entry[]>>();
   /** tenant + hold → the request holding the slot. */
   readonly #holds = new Map<string, PacingRequest>();
+  /** tenant + hold → its window entries, so an answer can move them (restamp). Bounded. */
+  readonly #entriesOf = new Map<string, { list: Entry[]; entry: Entry }[]>();
 
   constructor(
     rules: PacingRules,
@@ -127,7 +129,18 @@ export class PacingLedger {
         list = [];
         byKey.set(key, list);
       }
-      list.push({ at: now, amount: rule.weighted ? req.cost : 1 });
+      const entry = { at: now, amount: rule.weighted ? req.cost : 1 };
+      list.push(entry);
+      if (req.hold !== undefined) {
+        const id = holdId(req.tenant, req.hold);
+        const refs = this.#entriesOf.get(id) ?? [];
+        if (refs.length === 0) {
+          if (this.#entriesOf.size >= this.#maxKeys)
+            this.#entriesOf.delete(this.#entriesOf.keys().next().value as string);
+          this.#entriesOf.set(id, refs);
+        }
+        refs.push({ list, entry });
+      }
     }
     if (req.hold !== undefined) this.#holds.set(holdId(req.tenant, req.hold), req);
     if (req.releases !== undefined) this.release(req.tenant, req.releases);
@@ -152,6 +165,23 @@ export class PacingLedger {
       list.push({ at: now, amount: 1 });
     }
     return violation;
+  }
+
+  /**
+   * Move a request's window entries to `at` (the time its answer arrived). The gateway
+   * cannot have counted the request later than it answered it, so after a restamp the
+   * ledger is never behind the gateway's own clock, however late a burst was processed.
+   */
+  restamp(tenant: string, hold: string, at: number): void {
+    const id = holdId(tenant, hold);
+    const refs = this.#entriesOf.get(id);
+    if (!refs) return;
+    this.#entriesOf.delete(id);
+    for (const { list, entry } of refs) {
+      if (entry.at >= at) continue;
+      entry.at = at;
+      list.sort((a, b) => a.at - b.at);
+    }
   }
 
   /** Free a hold (request ended, failed or was cancelled). Returns whether one was held. */

@@ -151,6 +151,8 @@ export class Pacer {
 
   /** A request ended (answer, terminal error, cancel confirmed): free its slot now. */
   release(tenant: string, hold: string): void {
+    // The answer is here, so IB counted the request no later than now (see restamp).
+    this.#ledger.restamp(tenant, hold, this.#clock.now());
     if (this.#ledger.release(tenant, hold)) this.#pump();
   }
 
@@ -160,7 +162,11 @@ export class Pacer {
    */
   observeIncoming(tenant: string, fields: readonly string[], version: number): void {
     let freed = false;
-    for (const hold of incomingReleases(fields, version)) freed = this.#ledger.release(tenant, hold) || freed;
+    const now = this.#clock.now();
+    for (const hold of incomingReleases(fields, version)) {
+      this.#ledger.restamp(tenant, hold, now);
+      freed = this.#ledger.release(tenant, hold) || freed;
+    }
     if (freed) this.#pump();
   }
 
