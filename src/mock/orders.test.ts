@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { REQ_ACCOUNT_DATA, REQ_POSITIONS } from "../protocol/messages/account.js";
+import { REQ_ACCOUNT_DATA, REQ_ACCOUNT_UPDATES_MULTI, REQ_POSITIONS } from "../protocol/messages/account.js";
 import { contract } from "../protocol/messages/contract.js";
 import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
 import {
   CANCEL_ORDER,
   PLACE_ORDER,
   placeOrder,
+  REQ_AUTO_OPEN_ORDERS,
   REQ_COMPLETED_ORDERS,
   REQ_EXECUTIONS,
   REQ_OPEN_ORDERS,
@@ -32,18 +33,27 @@ const filter = { clientId: 0, acctCode: "", time: "", symbol: "", secType: "", e
 
 describe("start-up requests of ib_async's connect()", () => {
   it("answers positions, open orders, completed orders, account updates and executions with their ends", async () => {
-    const { c } = await setup();
+    const { c, port } = await setup();
+    // As ib_async 2.0.1 sends them once ready (clientId 0 also asks for auto open orders).
+    const zero = await RawClient.connect(port, { clientId: 0 });
+    open.push(zero);
+    zero.send(REQ_AUTO_OPEN_ORDERS, { autoBind: true });
     c.send(REQ_POSITIONS, {});
     c.send(REQ_OPEN_ORDERS, {});
     c.send(REQ_COMPLETED_ORDERS, { apiOnly: false });
     c.send(REQ_ACCOUNT_DATA, { subscribe: true, account: "DU1234567" });
+    c.send(REQ_ACCOUNT_UPDATES_MULTI, { reqId: 2, account: "DU1234567", modelCode: "", ledgerAndNLV: false });
     c.send(REQ_EXECUTIONS, { reqId: 1, filter });
+    await c.waitFor((f) => f[0] === "74" && f[2] === "2");
     await c.waitFor((f) => f[0] === "62");
     await c.waitFor((f) => f[0] === "53");
     await c.waitFor((f) => f[0] === "102");
     await c.waitFor((f) => f[0] === "54");
     await c.waitFor((f) => f[0] === "55" && f[2] === "1");
     expect(c.errors().filter((e) => Number(e[3]) < 2100)).toEqual([]);
+    zero.send(REQ_OPEN_ORDERS, {});
+    await zero.waitFor((f) => f[0] === "53");
+    expect(zero.errors().filter((e) => Number(e[3]) < 2100)).toEqual([]);
   });
 });
 
