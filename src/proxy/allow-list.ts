@@ -1,0 +1,63 @@
+/**
+ * Which downstream addresses may use the proxy: CIDRs or plain addresses, IPv4 and IPv6.
+ * An IPv4 peer seen through a dual-stack socket (`::ffff:127.0.0.1`) matches IPv4 entries.
+ */
+import { BlockList, isIP } from "node:net";
+import { InvalidArgumentError } from "../errors.js";
+
+interface Cidr {
+  address: string;
+  prefix: number;
+  family: 4 | 6;
+}
+
+export function parseCidrEntry(text: string): Cidr | undefined {
+  const [address, prefixText, extra] = text.trim().split("/");
+  if (extra !== undefined || !address) return undefined;
+  const family = isIP(address);
+  if (family !== 4 && family !== 6) return undefined;
+  const max = family === 4 ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (prefix > max) return undefined;
+  return { address, prefix, family };
+}
+
+const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+export class AllowList {
+  readonly entries: readonly string[];
+  readonly #list = new BlockList();
+
+  constructor(entries: readonly string[]) {
+    this.entries = [...entries];
+    for (const text of entries) {
+      const c = parseCidrEntry(text);
+      if (!c) throw new InvalidArgumentError("allow", `not a CIDR or address: ${JSON.stringify(text)}`);
+      this.#list.addSubnet(c.address, c.prefix, c.family === 4 ? "ipv4" : "ipv6");
+    }
+  }
+
+  get empty(): boolean {
+    return this.entries.length === 0;
+  }
+
+  /** Is this peer allowed? Always, without entries. */
+  allows(address: string | undefined): boolean {
+    if (this.empty) return true;
+    if (!address) return false;
+    const mapped = MAPPED_V4.exec(address)?.[1];
+    if (mapped !== undefined && this.#list.check(mapped, "ipv4")) return true;
+    const family = isIP(address);
+    if (family === 0) return false;
+    return this.#list.check(address, family === 4 ? "ipv4" : "ipv6");
+  }
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  const mapped = MAPPED_V4.exec(host)?.[1];
+  if (mapped !== undefined) return mapped.startsWith("127.");
+  return host === "::1";
+}

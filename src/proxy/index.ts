@@ -1,0 +1,11 @@
+export { AllowList, isLoopbackHost, parseCidrEntry } from "./allow-list.js";
+export * from "./options.js";
+export type {
+  DownstreamSnapshot,
+  DownstreamState,
+  ProxyCounters,
+  ProxyEvent,
+  ProxySnapshot,
+  ProxyState,
+} from "./proxy-events.js";
+export { ProxyServer, type ProxyStartInfo } from "./proxy-server.js";

@@ -1,0 +1,109 @@
+/** Mock gateway + line + pacer + switch + proxy, all real, on 127.0.0.1 ephemeral ports. */
+import { Line } from "../line/line.js";
+import { MockGateway } from "../mock/gateway.js";
+import type { MockGatewayOptions } from "../mock/options.js";
+import { Pacer } from "../pacing/scheduler.js";
+import { toFields } from "../protocol/codec.js";
+import { IN } from "../protocol/message-ids.js";
+import { contract } from "../protocol/messages/contract.js";
+import { REQ_CONTRACT_DATA } from "../protocol/messages/contracts.js";
+import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
+import { Switch } from "../switch/switch.js";
+import type { ProxyOptions } from "./options.js";
+import { ProxyServer } from "./proxy-server.js";
+
+export interface ProxyStack {
+  mock: MockGateway;
+  line: Line;
+  pacer: Pacer;
+  sw: Switch;
+  proxy: ProxyServer;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface ProxyStackOptions {
+  mock?: MockGatewayOptions;
+  proxy?: ProxyOptions;
+  readOnly?: boolean;
+  /** Do not wait for the line to be ready before starting the proxy. */
+  lineReady?: boolean;
+}
+
+export function makeLine(port: number): Line {
+  return new Line({
+    host: "127.0.0.1",
+    port,
+    clientId: 1,
+    backoffInitialMs: 50,
+    backoffMaxMs: 500,
+    fastProbeIntervalMs: 100,
+  });
+}
+
+export async function startProxyStack(o: ProxyStackOptions = {}): Promise<ProxyStack> {
+  const mock = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 50, ...o.mock });
+  await mock.start();
+  const line = makeLine(mock.port);
+  line.start();
+  if (o.lineReady ?? true) await line.ready({ timeoutMs: 10_000 });
+  const pacer = new Pacer();
+  const sw = new Switch(line, pacer, { readOnly: o.readOnly ?? false });
+  const proxy = new ProxyServer(sw, { port: 0, pacer, ...o.proxy });
+  const { port } = await proxy.start();
+  return {
+    mock,
+    line,
+    pacer,
+    sw,
+    proxy,
+    port,
+    async close() {
+      await proxy.close();
+      await sw.close();
+      await line.close();
+      await pacer.close();
+      await mock.close();
+    },
+  };
+}
+
+/** Poll a condition with a bound (no timing is asserted; this only keeps tests finite). */
+export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+// ── messages the tests send, at the version the proxy serves ───────────────────────────
+
+export const V = 178;
+export const AAPL = contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" });
+export const MSFT = contract({ symbol: "MSFT", secType: "STK", exchange: "SMART", currency: "USD" });
+
+export const contractReq = (reqId: number, c = AAPL) =>
+  toFields(
+    REQ_CONTRACT_DATA,
+    { reqId, contract: c, includeExpired: false, secIdType: "", secId: "", issuerId: "" },
+    V,
+  );
+export const mktData = (tickerId: number, c = AAPL) =>
+  toFields(
+    REQ_MKT_DATA,
+    {
+      tickerId,
+      contract: c,
+      comboLegs: [],
+      deltaNeutral: undefined,
+      genericTickList: "",
+      snapshot: false,
+      regulatorySnapshot: false,
+      mktDataOptions: "",
+    },
+    V,
+  );
+export const isTick = (tickerId: number) => (f: string[]) =>
+  (Number(f[0]) === IN.TICK_PRICE || Number(f[0]) === IN.TICK_SIZE) && Number(f[2]) === tickerId;
+export const isErr = (code: number) => (f: string[]) => f[0] === "4" && f[3] === String(code);
