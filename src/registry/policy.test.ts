@@ -129,6 +129,8 @@ describe("lease policy", () => {
       ok: false,
       reason: "bad_token",
     });
+    // A wrong token must not end the lease.
+    expect(applyRenew(doc, { upstream: "paper", clientId: 1, token: "x", now, ttlMs: 1 }).doc).toBe(doc);
     expect(
       applyRenew(doc, { upstream: "paper", clientId: 2, token: "t", now, ttlMs: 1 }).result,
     ).toMatchObject({

@@ -112,7 +112,8 @@ export function applyRenew(doc: LeaseDoc, req: RenewRequest): DocChange<LeaseOpR
   const c = check(doc, req.upstream, req.clientId, req.token, req.now);
   if (!c.ok) {
     // An expired lease found here is removed, so the caller's expiry report and the doc agree.
-    return { doc: c.lease ? withoutLease(doc, c.lease) : doc, result: c };
+    // A wrong token changes nothing: otherwise anyone could end any lease by guessing badly.
+    return { doc: c.reason === "expired" && c.lease ? withoutLease(doc, c.lease) : doc, result: c };
   }
   const renewed: Lease = { ...c.lease, expiresAt: req.now + req.ttlMs };
   return {
