@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./index.js";
+
+function fail(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("defaults to the built-in mock on one required line", () => {
+    const c = loadConfig({});
+    expect(c.lines).toEqual([{ name: "default", upstream: { kind: "mock" }, required: true }]);
+    expect(c.implicitMock).toBe(true);
+    expect(c).toMatchObject({
+      httpPort: 4300,
+      proxyPort: 4010,
+      host: "127.0.0.1",
+      readOnly: false,
+      mockPort: 0,
+    });
+  });
+
+  it("layers file < env < flags", () => {
+    const c = loadConfig({
+      file: { name: "s.yaml", text: "httpPort: 5000\nlogLevel: warn\nreadOnly: true\n" },
+      env: { SWITCHBOARD_HTTP_PORT: "5001", SWITCHBOARD_LOG_LEVEL: "debug", HOME: "/x" },
+      flags: { httpPort: "5002" },
+    });
+    expect(c.httpPort).toBe(5002);
+    expect(c.logLevel).toBe("debug");
+    expect(c.readOnly).toBe(true);
+  });
+
+  it("reads lines from YAML and nested env keys joined by __", () => {
+    const c = loadConfig({
+      file: {
+        name: "s.yaml",
+        text: "lines:\n  - name: paper\n    upstream: 127.0.0.1:4002\n  - name: live\n    upstream: auto\n    required: false\n",
+      },
+      env: { SWITCHBOARD_LINES__0__UPSTREAM: "127.0.0.1:4999" },
+    });
+    expect(c.lines).toEqual([
+      { name: "paper", upstream: { kind: "tcp", host: "127.0.0.1", port: 4999 }, required: true },
+      { name: "live", upstream: { kind: "auto" }, required: false },
+    ]);
+  });
+
+  it("--upstream is shorthand for one line named default and overrides file lines", () => {
+    const c = loadConfig({
+      file: { name: "s.yaml", text: "lines:\n  - {name: a, upstream: mock}\n" },
+      flags: { upstream: "[::1]:4002" },
+    });
+    expect(c.lines).toEqual([
+      { name: "default", upstream: { kind: "tcp", host: "::1", port: 4002 }, required: true },
+    ]);
+  });
+
+  it("names an unknown file key and lists the accepted ones", () => {
+    const e = fail(() => loadConfig({ file: { name: "s.yaml", text: "htpPort: 1\n" } }));
+    expect(e.field).toBe("htpPort");
+    expect(e.message).toContain('unknown config key "htpPort"');
+    expect(e.message).toContain("httpPort");
+  });
+
+  it("names an unknown env key", () => {
+    const e = fail(() => loadConfig({ env: { SWITCHBOARD_NOPE: "1" } }));
+    expect(e.message).toContain("SWITCHBOARD_NOPE");
+    expect(e.message).toContain("SWITCHBOARD_HTTP_PORT");
+  });
+
+  it("names a bad value with its source and accepted values", () => {
+    const e = fail(() => loadConfig({ env: { SWITCHBOARD_HTTP_PORT: "abc" } }));
+    expect(e.field).toBe("httpPort");
+    expect(e.message).toContain("SWITCHBOARD_HTTP_PORT");
+    expect(e.message).toContain("0..65535");
+    const u = fail(() => loadConfig({ flags: { upstream: "nowhere" } }));
+    expect(u.message).toContain("--upstream");
+    expect(u.message).toContain('"mock", "auto" or host:port');
+    const l = fail(() => loadConfig({ file: { name: "f.yaml", text: "logLevel: loud\n" } }));
+    expect(l.message).toContain("fatal, error, warn, info, debug, trace, silent");
+    const n = fail(() =>
+      loadConfig({ file: { name: "f.yaml", text: "lines:\n  - {name: a, upstream: x}\n" } }),
+    );
+    expect(n.field).toBe("lines.0.upstream");
+  });
+
+  it("refuses a non-loopback bind without token and allow-list", () => {
+    const e = fail(() => loadConfig({ flags: { host: "0.0.0.0" } }));
+    expect(e.field).toBe("host");
+    expect(e.message).toContain("--token");
+    const ok = loadConfig({ flags: { host: "0.0.0.0", token: "secret-token", allow: "10.0.0.0/8,::1" } });
+    expect(ok.allow).toEqual(["10.0.0.0/8", "::1"]);
+    const bad = fail(() => loadConfig({ flags: { allow: "10.0.0.0/33" } }));
+    expect(bad.field).toBe("allow.0");
+  });
+
+  it("refuses duplicate line names and upstream+lines in one layer", () => {
+    expect(
+      fail(() =>
+        loadConfig({
+          file: { name: "f", text: "lines: [{name: a, upstream: mock}, {name: a, upstream: auto}]" },
+        }),
+      ).field,
+    ).toBe("lines.1.name");
+    expect(
+      fail(() =>
+        loadConfig({ file: { name: "f", text: "upstream: mock\nlines: [{name: a, upstream: mock}]" } }),
+      ).field,
+    ).toBe("upstream");
+  });
+});

@@ -1,0 +1,258 @@
+/**
+ * Config layers: the YAML file, then SWITCHBOARD_* env vars, then flags (each overrides the
+ * one before). All three are validated by the one schema; every error names the key, where it
+ * came from and what the key accepts (exit 2 at the CLI edge).
+ */
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { SwitchboardError } from "../errors.js";
+import {
+  CONFIG_KEY_NAMES,
+  CONFIG_KEYS,
+  type ConfigInput,
+  configSchema,
+  DEFAULT_BIND_HOST,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_LINE_NAME,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_MOCK_PORT,
+  DEFAULT_PROXY_PORT,
+  ENV_PREFIX,
+  envSegment,
+  flagOf,
+  type KeySpec,
+  keyOfEnvSegment,
+  LINE_KEYS,
+  type LOG_LEVELS,
+  parseUpstream,
+  type UpstreamSpec,
+} from "./schema.js";
+
+export interface LineConfig {
+  readonly name: string;
+  readonly upstream: UpstreamSpec;
+  readonly required: boolean;
+}
+
+export interface DaemonConfig {
+  readonly lines: readonly LineConfig[];
+  /** True when nothing named an upstream and the built-in mock stands in. */
+  readonly implicitMock: boolean;
+  readonly httpPort: number;
+  readonly proxyPort: number;
+  readonly host: string;
+  readonly readOnly: boolean;
+  readonly token: string | undefined;
+  readonly mockPort: number;
+  readonly allow: readonly string[];
+  readonly allowMock: boolean;
+  readonly stateDir: string | undefined;
+  readonly redis: string | undefined;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** The file that was read, if any. */
+  readonly file: string | undefined;
+}
+
+export class ConfigError extends SwitchboardError {
+  constructor(key: string, message: string) {
+    super("config", message, { field: key });
+  }
+}
+
+/** Env vars with our prefix that belong to other commands (`status`) or to file selection. */
+const FOREIGN_ENV = new Set(["SWITCHBOARD_URL", "SWITCHBOARD_CONFIG"]);
+
+export interface ConfigSources {
+  /** Text and name of the YAML file, when there is one. */
+  file?: { name: string; text: string };
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Already camelCase keys (commander's names); only keys the user gave. */
+  flags?: Readonly<Record<string, unknown>>;
+}
+
+type Origin = { kind: "file"; name: string } | { kind: "env"; name: string } | { kind: "flag"; name: string };
+
+export function loadConfig(sources: ConfigSources): DaemonConfig {
+  const raw: Record<string, unknown> = {};
+  const origins = new Map<string, Origin>();
+  if (sources.file) {
+    const doc = readYaml(sources.file.name, sources.file.text);
+    for (const [k, v] of Object.entries(doc)) {
+      raw[k] = v;
+      origins.set(k, { kind: "file", name: sources.file.name });
+    }
+  }
+  for (const [name, value] of Object.entries(sources.env ?? {})) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined || FOREIGN_ENV.has(name)) continue;
+    const path = name
+      .slice(ENV_PREFIX.length)
+      .split("__")
+      .map((seg) => (/^\d+$/.test(seg) ? Number(seg) : keyOfEnvSegment(seg)));
+    const top = String(path[0]);
+    if (!(CONFIG_KEY_NAMES as string[]).includes(top)) {
+      throw new ConfigError(
+        top,
+        `unknown config key from env ${name}; accepted: ${CONFIG_KEY_NAMES.map((k) => ENV_PREFIX + envSegment(k)).join(", ")}` +
+          " (nested keys joined by __)",
+      );
+    }
+    setPath(raw, path, value);
+    origins.set(path.join("."), { kind: "env", name });
+    if (path.length === 1) origins.set(top, { kind: "env", name });
+  }
+  for (const [k, v] of Object.entries(sources.flags ?? {})) {
+    if (v === undefined) continue;
+    raw[k] = v;
+    origins.set(k, { kind: "flag", name: flagOf(k) });
+    // A flag replaces the whole key: nested origins from lower layers no longer apply.
+    for (const p of [...origins.keys()]) if (p.startsWith(`${k}.`)) origins.delete(p);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw issueError(parsed.error.issues[0]!, raw, origins);
+  return resolve(parsed.data, origins, sources.file?.name);
+}
+
+function readYaml(name: string, text: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError("config", `cannot parse ${name}: ${(err as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== "object" || Array.isArray(doc)) {
+    throw new ConfigError("config", `${name}: expected a mapping of keys (${CONFIG_KEY_NAMES.join(", ")})`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly (string | number)[], value: unknown): void {
+  let node: Record<string | number, unknown> = target;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i]!;
+    const nextIsIndex = typeof path[i + 1] === "number";
+    let child = node[key];
+    if (typeof child !== "object" || child === null) {
+      child = nextIsIndex ? [] : {};
+      node[key] = child;
+    } else {
+      // Copy so an env override never edits the parsed YAML in place.
+      child = Array.isArray(child) ? [...child] : { ...(child as object) };
+      node[key] = child;
+    }
+    node = child as Record<string | number, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function originText(path: readonly PropertyKey[], origins: ReadonlyMap<string, Origin>): string {
+  for (let n = path.length; n >= 1; n--) {
+    const o = origins.get(path.slice(0, n).map(String).join("."));
+    if (o) return o.kind === "file" ? `in ${o.name}` : `from ${o.kind} ${o.name}`;
+  }
+  return "default";
+}
+
+function specOf(path: readonly PropertyKey[]): KeySpec | undefined {
+  const top = String(path[0]);
+  if (top === "lines" && path.length >= 3) return LINE_KEYS[String(path[2]) as keyof typeof LINE_KEYS];
+  return CONFIG_KEYS[top as keyof typeof CONFIG_KEYS];
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const p of path)
+    v = typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+function issueError(
+  issue: z.core.$ZodIssue,
+  raw: Record<string, unknown>,
+  origins: ReadonlyMap<string, Origin>,
+): ConfigError {
+  const path = issue.path;
+  if (issue.code === "unrecognized_keys") {
+    const key = [...path.map(String), issue.keys[0]!].join(".");
+    const accepted = path.length === 0 ? CONFIG_KEY_NAMES : Object.keys(LINE_KEYS);
+    return new ConfigError(
+      key,
+      `unknown config key "${key}" (${originText([...path, issue.keys[0]!], origins)}); accepted keys: ${accepted.join(", ")}`,
+    );
+  }
+  const key = path.map(String).join(".");
+  const spec = specOf(path);
+  const shown = valueAt(raw, path);
+  const got = shown === undefined ? "nothing" : JSON.stringify(shown);
+  return new ConfigError(
+    key,
+    `config key "${key}" (${originText(path, origins)}): got ${got}; accepted: ${spec?.accepts ?? issue.message}`,
+  );
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+function resolve(
+  c: ConfigInput,
+  origins: ReadonlyMap<string, Origin>,
+  file: string | undefined,
+): DaemonConfig {
+  const rank = (k: string) => ({ file: 0, env: 1, flag: 2 })[origins.get(k)?.kind ?? "file"];
+  let lines: LineConfig[];
+  if (c.upstream !== undefined && c.lines !== undefined && rank("upstream") === rank("lines")) {
+    throw new ConfigError(
+      "upstream",
+      `config keys "upstream" and "lines" both given (${originText(["upstream"], origins)}); upstream is shorthand for one line named "${DEFAULT_LINE_NAME}": give one of them`,
+    );
+  }
+  const useUpstream = c.upstream !== undefined && (c.lines === undefined || rank("upstream") > rank("lines"));
+  if (useUpstream) {
+    lines = [{ name: DEFAULT_LINE_NAME, upstream: parseUpstream(c.upstream!)!, required: true }];
+  } else if (c.lines) {
+    lines = c.lines.map((l) => ({
+      name: l.name,
+      upstream: parseUpstream(l.upstream)!,
+      required: l.required ?? true,
+    }));
+    const seen = new Set<string>();
+    for (const [i, l] of lines.entries()) {
+      if (seen.has(l.name)) {
+        throw new ConfigError(
+          `lines.${i}.name`,
+          `config key "lines.${i}.name": line name "${l.name}" is used twice; names must be unique`,
+        );
+      }
+      seen.add(l.name);
+    }
+  } else {
+    lines = [{ name: DEFAULT_LINE_NAME, upstream: { kind: "mock" }, required: true }];
+  }
+  const host = c.host ?? DEFAULT_BIND_HOST;
+  const allow = c.allow ?? [];
+  if (!isLoopbackHost(host) && (c.token === undefined || allow.length === 0)) {
+    throw new ConfigError(
+      "host",
+      `config key "host" (${originText(["host"], origins)}): binding ${host} (not loopback) needs both ${flagOf("token")} and ${flagOf("allow")} <cidr,…>; accepted without them: 127.0.0.1, ::1, localhost`,
+    );
+  }
+  return {
+    lines,
+    implicitMock: !useUpstream && c.lines === undefined,
+    httpPort: c.httpPort ?? DEFAULT_HTTP_PORT,
+    proxyPort: c.proxyPort ?? DEFAULT_PROXY_PORT,
+    host,
+    readOnly: c.readOnly ?? false,
+    token: c.token,
+    mockPort: c.mockPort ?? DEFAULT_MOCK_PORT,
+    allow,
+    allowMock: c.allowMock ?? false,
+    stateDir: c.stateDir,
+    redis: c.redis,
+    logLevel: c.logLevel ?? DEFAULT_LOG_LEVEL,
+    file,
+  };
+}

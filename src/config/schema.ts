@@ -1,0 +1,225 @@
+/**
+ * The daemon's configuration: ONE table of keys is the single source for the YAML file, the
+ * SWITCHBOARD_* environment, the command-line flags, the error messages and docs/api.md.
+ * Each key has a zod schema that accepts the typed YAML value and the string form that env
+ * and flags carry, plus a one-line "accepted" text that every error message repeats.
+ */
+import { isIP } from "node:net";
+import { z } from "zod";
+
+export const DEFAULT_HTTP_PORT = 4300;
+export const DEFAULT_PROXY_PORT = 4010;
+export const DEFAULT_BIND_HOST = "127.0.0.1";
+/** 0 = the built-in mock takes a free loopback port. */
+export const DEFAULT_MOCK_PORT = 0;
+export const DEFAULT_LOG_LEVEL = "info";
+export const DEFAULT_LINE_NAME = "default";
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** The ports `auto` probes, paper first (Gateway paper, TWS paper, Gateway live, TWS live). */
+export const AUTO_PORTS: readonly number[] = [4002, 7497, 4001, 7496];
+
+const LINE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
+const HOST_PORT = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+)):(\d{1,5})$/i;
+
+const toInt = (v: unknown): unknown =>
+  typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : typeof v === "string" ? Number.NaN : v;
+
+const toBool = (v: unknown): unknown => {
+  if (typeof v !== "string") return v;
+  const s = v.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(s)) return true;
+  if (["false", "0", "no", "off"].includes(s)) return false;
+  return v;
+};
+
+const toList = (v: unknown): unknown =>
+  typeof v === "string"
+    ? v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
+    : v;
+
+export type UpstreamSpec = { kind: "mock" } | { kind: "auto" } | { kind: "tcp"; host: string; port: number };
+
+export function parseUpstream(text: string): UpstreamSpec | undefined {
+  const t = text.trim();
+  if (t === "mock") return { kind: "mock" };
+  if (t === "auto") return { kind: "auto" };
+  const m = HOST_PORT.exec(t);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65_535) return undefined;
+  return { kind: "tcp", host: m[1] ?? m[2]!, port };
+}
+
+export function upstreamText(u: UpstreamSpec): string {
+  if (u.kind !== "tcp") return u.kind;
+  return u.host.includes(":") ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`;
+}
+
+/** "10.0.0.0/8", "192.168.1.7", "::1/128", "fd00::/8". */
+export function parseCidr(text: string): { address: string; prefix: number; family: 4 | 6 } | undefined {
+  const [address, prefixText, extra] = text.trim().split("/");
+  if (extra !== undefined || !address) return undefined;
+  const family = isIP(address);
+  if (family !== 4 && family !== 6) return undefined;
+  const max = family === 4 ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (prefix > max) return undefined;
+  return { address, prefix, family };
+}
+
+const upstreamSchema = z.string().refine((s) => parseUpstream(s) !== undefined);
+const portSchema = z.preprocess(toInt, z.number().int().min(0).max(65_535));
+
+export interface KeySpec {
+  /** Accepts both the YAML value and the env/flag string. */
+  readonly schema: z.ZodType;
+  /** What the key accepts, repeated by every error message about it. */
+  readonly accepts: string;
+  readonly description: string;
+  /** Flag value placeholder; undefined for a boolean switch; null when the key has no flag. */
+  readonly arg: string | undefined | null;
+  readonly default?: string;
+}
+
+export const LINE_KEYS = {
+  name: {
+    schema: z.string().regex(LINE_NAME),
+    accepts: "1..32 letters, digits, '-' or '_'",
+    description: "line name (metrics label, /health)",
+    arg: null,
+  },
+  upstream: {
+    schema: upstreamSchema,
+    accepts: '"mock", "auto" or host:port',
+    description: "where the line connects",
+    arg: null,
+  },
+  required: {
+    schema: z.preprocess(toBool, z.boolean()).optional(),
+    accepts: "true or false",
+    description: "must be ready for /health to answer 200 (default true)",
+    arg: null,
+  },
+} as const satisfies Record<"name" | "upstream" | "required", KeySpec>;
+
+const lineSchema = z.strictObject({
+  name: LINE_KEYS.name.schema,
+  upstream: LINE_KEYS.upstream.schema,
+  required: LINE_KEYS.required.schema,
+});
+
+export const CONFIG_KEYS = {
+  upstream: {
+    schema: upstreamSchema.optional(),
+    accepts: '"mock", "auto" or host:port (e.g. 127.0.0.1:4002)',
+    description: "shorthand for one line named `default`; none configured = the built-in mock",
+    arg: "<mock|host:port|auto>",
+  },
+  lines: {
+    schema: z.array(lineSchema).min(1).max(16).optional(),
+    accepts: "a list of 1..16 {name, upstream, required} with unique names",
+    description: "upstream lines (config file / env only)",
+    arg: null,
+  },
+  httpPort: {
+    schema: portSchema.optional(),
+    accepts: "an integer 0..65535 (0 = any free port)",
+    description: "HTTP API port",
+    arg: "<n>",
+    default: String(DEFAULT_HTTP_PORT),
+  },
+  proxyPort: {
+    schema: portSchema.optional(),
+    accepts: "an integer 0..65535 (0 = any free port)",
+    description: "TWS-protocol proxy port (reserved: the proxy is not part of this build yet)",
+    arg: "<n>",
+    default: String(DEFAULT_PROXY_PORT),
+  },
+  host: {
+    schema: z
+      .string()
+      .refine((s) => isIP(s) !== 0 || s === "localhost")
+      .optional(),
+    accepts: 'an IP address or "localhost"',
+    description: "bind address of the HTTP API; non-loopback needs --token and --allow",
+    arg: "<address>",
+    default: DEFAULT_BIND_HOST,
+  },
+  readOnly: {
+    schema: z.preprocess(toBool, z.boolean()).optional(),
+    accepts: "true or false",
+    description: "refuse order messages (PLACE_ORDER, CANCEL_ORDER, …) with error 201",
+    arg: undefined,
+  },
+  token: {
+    schema: z.string().min(8).max(512).optional(),
+    accepts: "a string of 8..512 characters",
+    description: "require `Authorization: Bearer <token>` on every route but /health",
+    arg: "<token>",
+  },
+  mockPort: {
+    schema: portSchema.optional(),
+    accepts: "an integer 0..65535 (0 = any free port)",
+    description: "port of the built-in mock gateway",
+    arg: "<n>",
+    default: String(DEFAULT_MOCK_PORT),
+  },
+  allow: {
+    schema: z.preprocess(toList, z.array(z.string().refine((s) => parseCidr(s) !== undefined))).optional(),
+    accepts: "a comma-separated list of CIDRs or addresses (e.g. 10.0.0.0/8,::1)",
+    description: "client addresses allowed to use the HTTP API (and the proxy)",
+    arg: "<cidr,…>",
+  },
+  allowMock: {
+    schema: z.preprocess(toBool, z.boolean()).optional(),
+    accepts: "true or false",
+    description: "let `auto` pick a Switchboard mock gateway",
+    arg: undefined,
+  },
+  stateDir: {
+    schema: z.string().min(1).optional(),
+    accepts: "a directory path",
+    description: "file store of client-id leases (default $XDG_STATE_HOME/switchboard)",
+    arg: "<dir>",
+  },
+  redis: {
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/)
+      .optional(),
+    accepts: "redis://host:port or rediss://…",
+    description: "keep client-id leases in Redis instead of the file store",
+    arg: "<url>",
+  },
+  logLevel: {
+    schema: z.enum(LOG_LEVELS).optional(),
+    accepts: LOG_LEVELS.join(", "),
+    description: "log level (pino, to stderr)",
+    arg: "<level>",
+    default: DEFAULT_LOG_LEVEL,
+  },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+export const CONFIG_KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
+
+export const configSchema = z.strictObject(
+  Object.fromEntries(CONFIG_KEY_NAMES.map((k) => [k, CONFIG_KEYS[k].schema])) as {
+    [K in ConfigKey]: (typeof CONFIG_KEYS)[K]["schema"];
+  },
+);
+
+export type ConfigInput = z.output<typeof configSchema>;
+
+/** `httpPort` → `--http-port`. */
+export const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** `httpPort` → `HTTP_PORT`. */
+export const envSegment = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+/** `HTTP_PORT` → `httpPort`. */
+export const keyOfEnvSegment = (seg: string): string =>
+  seg.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+export const ENV_PREFIX = "SWITCHBOARD_";
