@@ -7,6 +7,8 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerIds } from "./commands/ids.js";
 import { registerMockGateway } from "./commands/mock-gateway.js";
 import { registerNotAvailable } from "./commands/not-available.js";
+import { registerStart } from "./commands/start.js";
+import { registerStatus } from "./commands/status.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -44,10 +46,10 @@ export type SetExit = (code: number) => void;
 
 async function registerCommands(program: Command, setExit: SetExit): Promise<void> {
   void setExit;
-  registerNotAvailable(program, "start", "run the daemon: lines, HTTP API, proxy, dashboard");
+  registerStart(program, setExit, packageVersion);
   registerMockGateway(program, setExit);
   registerDoctor(program, setExit);
-  registerNotAvailable(program, "status", "show the daemon's lines, tenants, leases and pacing");
+  registerStatus(program, setExit);
   registerIds(program);
   registerNotAvailable(program, "history", "download historical bars");
   registerNotAvailable(program, "bench", "run the benchmarks");

@@ -1,0 +1,146 @@
+/**
+ * /metrics: Prometheus text via prom-client on a registry of our own (never the global one,
+ * so two daemons in one test process do not collide). Gauges are filled from snapshot()s at
+ * scrape time; waits and violations are counted from events as they happen.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { LINE_TRANSITIONS, type LineState } from "../line/line-events.js";
+import type { DaemonView } from "./view.js";
+
+const LINE_STATES = Object.keys(LINE_TRANSITIONS) as LineState[];
+const TENANT_KINDS = ["proxy", "client", "http"];
+export const WAIT_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
+
+export interface DaemonMetrics {
+  readonly registry: Registry;
+  text(): Promise<string>;
+  readonly contentType: string;
+  close(): void;
+}
+
+export function createMetrics(view: DaemonView): DaemonMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  new Gauge({
+    name: "switchboard_line_state",
+    help: "1 for the state each line is in, 0 for the others",
+    labelNames: ["line", "state"],
+    registers,
+    collect() {
+      this.reset();
+      for (const l of view.lines()) {
+        for (const s of LINE_STATES) this.set({ line: l.name, state: s }, l.state === s ? 1 : 0);
+      }
+    },
+  });
+
+  const seenReconnects = new Map<string, number>();
+  new Counter({
+    name: "switchboard_line_reconnects_total",
+    help: "Times a line came back to ready after losing its socket",
+    labelNames: ["line"],
+    registers,
+    collect() {
+      for (const l of view.lines()) {
+        const delta = l.reconnects - (seenReconnects.get(l.name) ?? 0);
+        if (delta > 0 || !seenReconnects.has(l.name)) this.inc({ line: l.name }, Math.max(0, delta));
+        seenReconnects.set(l.name, l.reconnects);
+      }
+    },
+  });
+
+  new Gauge({
+    name: "switchboard_heartbeat_rtt_seconds",
+    help: "Round trip of the last heartbeat probe (REQ_CURRENT_TIME) per line",
+    labelNames: ["line"],
+    registers,
+    collect() {
+      this.reset();
+      for (const l of view.lines()) {
+        if (l.heartbeatRttMs !== null) this.set({ line: l.name }, l.heartbeatRttMs / 1000);
+      }
+    },
+  });
+
+  const seenRequests = new Map<string, number>();
+  new Counter({
+    name: "switchboard_requests_total",
+    help: "Requests tenants sent through the switch, by kind and outcome",
+    labelNames: ["kind", "outcome"],
+    registers,
+    collect() {
+      for (const { kind, outcome, count } of view.requests()) {
+        const key = `${kind}\u0000${outcome}`;
+        const delta = count - (seenRequests.get(key) ?? 0);
+        if (delta > 0 || !seenRequests.has(key)) this.inc({ kind, outcome }, Math.max(0, delta));
+        seenRequests.set(key, count);
+      }
+    },
+  });
+
+  const waits = new Histogram({
+    name: "switchboard_pacer_wait_seconds",
+    help: "How long requests waited in the pacer, by the rule that held them back",
+    labelNames: ["rule"],
+    buckets: WAIT_BUCKETS_SECONDS,
+    registers,
+  });
+  const violations = new Counter({
+    name: "switchboard_pacing_violations_total",
+    help: "Pacing violations reported by TWS, by IB error code (100, 162, 420…)",
+    labelNames: ["code"],
+    registers,
+  });
+  const events = new Counter({
+    name: "switchboard_events_total",
+    help: "Events published on /events, by type",
+    labelNames: ["type"],
+    registers,
+  });
+  const off = view.events.subscribe((e) => {
+    events.inc({ type: e.type });
+    const d = e.data as unknown as Record<string, unknown>;
+    if (e.type === "pacer.wait") waits.observe({ rule: String(d.rule) }, Number(d.waitedMs) / 1000);
+    else if (e.type === "pacer.violation") violations.inc({ code: String(d.code) });
+  });
+
+  new Gauge({
+    name: "switchboard_leases",
+    help: "Client-id leases held now, by purpose (all upstreams)",
+    labelNames: ["purpose"],
+    registers,
+    async collect() {
+      this.reset();
+      if (view.registry.state !== "open") return;
+      const snap = await view.registry.snapshot();
+      const byPurpose = new Map<string, number>();
+      for (const u of snap.usage) byPurpose.set(u.purpose, (byPurpose.get(u.purpose) ?? 0) + u.leased);
+      for (const [purpose, n] of byPurpose) this.set({ purpose }, n);
+    },
+  });
+
+  new Gauge({
+    name: "switchboard_tenants",
+    help: "Open tenants by kind (proxy sessions, in-process clients, HTTP handlers)",
+    labelNames: ["kind"],
+    registers,
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>(TENANT_KINDS.map((k) => [k, 0]));
+      for (const t of view.tenants()) counts.set(t.kind, (counts.get(t.kind) ?? 0) + 1);
+      for (const [kind, n] of counts) this.set({ kind }, n);
+    },
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+    close: () => {
+      off();
+      registry.clear();
+    },
+  };
+}

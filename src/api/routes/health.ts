@@ -1,0 +1,126 @@
+/** /health and /api/ib/pool/*: lines, tenants, counters, health detail. */
+import { z } from "zod";
+import type { RouteContext } from "./context.js";
+import { HANDLED, type Route, route } from "./spec.js";
+
+const lineState = z.enum([
+  "disconnected",
+  "connecting",
+  "handshaking",
+  "ready",
+  "degraded",
+  "reconnecting",
+  "closed",
+]);
+
+export const healthSchema = z
+  .object({
+    status: z.enum(["healthy", "degraded", "down"]),
+    upstream: z
+      .string()
+      .describe('"mock", "host:port", "auto:searching" or "auto:host:port" of the first line'),
+    lines: z.array(
+      z.object({
+        name: z.string(),
+        state: lineState,
+        reason: z.string(),
+        required: z.boolean(),
+        upstream: z.string(),
+        clientId: z.number().int().nullable(),
+        serverVersion: z.number().int().nullable(),
+        connectedSince: z.string().nullable(),
+        lastHeartbeatAgoMs: z.number().nullable(),
+        reconnects: z.number().int(),
+      }),
+    ),
+  })
+  .meta({ id: "Health" });
+
+const tenant = z.looseObject({
+  id: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  clientId: z.number().int(),
+  state: z.string(),
+});
+
+export function healthRoutes(ctx: RouteContext): Route[] {
+  const { view } = ctx;
+  return [
+    route({
+      method: "GET",
+      url: "/health",
+      tag: "health",
+      summary: "Health: 200 when every required line is ready, else 503 with the same data",
+      auth: "none",
+      response: healthSchema,
+      errors: [503],
+      async handler({ reply }) {
+        const data = view.health();
+        if (data.status === "healthy") return data;
+        const lines = data.lines.filter((l) => l.required && l.state !== "ready");
+        await reply.code(503).send({
+          success: false,
+          data,
+          error: {
+            code: "unhealthy",
+            message: `status ${data.status}: ${lines.map((l) => `${l.name} ${l.state} (${l.reason})`).join("; ")}`,
+          },
+        });
+        return HANDLED;
+      },
+    }),
+    route({
+      method: "GET",
+      url: "/api/ib/pool/status",
+      tag: "pool",
+      summary: "Lines (full snapshots) and tenants",
+      auth: "token",
+      response: z.object({
+        upstream: z.string(),
+        lines: z.array(z.looseObject({ name: z.string(), state: lineState })),
+        tenants: z.array(tenant),
+      }),
+      async handler() {
+        return { upstream: view.info().upstream, lines: view.lines(), tenants: view.tenants() };
+      },
+    }),
+    route({
+      method: "GET",
+      url: "/api/ib/pool/metrics",
+      tag: "pool",
+      summary: "Counters: per line (reconnects, uptime, detect/recover times), switch, events",
+      auth: "token",
+      response: z.looseObject({ lines: z.array(z.looseObject({ name: z.string() })) }),
+      async handler() {
+        return {
+          lines: view.lines().map((l) => ({
+            name: l.name,
+            reconnects: l.reconnects,
+            attempts: l.attempts,
+            uptimeRatio: l.uptimeRatio,
+            timeToDetectMs: l.timeToDetectMs,
+            timeToRecoverMs: l.timeToRecoverMs,
+            heartbeatRttMs: l.heartbeatRttMs,
+            sleeps: l.sleeps,
+          })),
+          tenants: view.tenants().length,
+          switch: view.switchCounters(),
+          events: view.events.counts(),
+          lastEventId: view.events.lastId,
+        };
+      },
+    }),
+    route({
+      method: "GET",
+      url: "/api/ib/pool/health",
+      tag: "pool",
+      summary: "Health detail (always 200 while the API runs; /health is the probe)",
+      auth: "token",
+      response: healthSchema.extend({ info: z.looseObject({}) }),
+      async handler() {
+        return { ...view.health(), info: view.info() };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,115 @@
+/**
+ * /api/ids: client-id leases over the daemon's registry (the same file store the CLI uses,
+ * or Redis). Tokens are shown only to whoever took or renewed the lease, never in listings
+ * or events.
+ */
+import { z } from "zod";
+import { publicLease } from "../../registry/policy.js";
+import type { RouteContext } from "./context.js";
+import { queryBool, type Route, route } from "./spec.js";
+
+export const leaseSchema = z
+  .object({
+    clientId: z.number().int(),
+    purpose: z.string(),
+    owner: z.string(),
+    token: z.string().describe("secret for renew/release; only in answers to lease and renew"),
+    expiresAt: z.number().describe("ms since the epoch"),
+    leasedAt: z.number(),
+    host: z.string(),
+    pid: z.number().int().nullable(),
+    upstream: z.string(),
+  })
+  .meta({ id: "Lease" });
+
+const publicLeaseSchema = leaseSchema
+  .omit({ token: true })
+  .extend({ ageMs: z.number() })
+  .meta({ id: "PublicLease" });
+const clientIdParam = z.object({ clientId: z.coerce.number().int().min(0).max(2_147_483_647) });
+const upstream = z.string().min(1).max(200).optional();
+
+export function idsRoutes(ctx: RouteContext): Route[] {
+  const reg = () => ctx.view.registry;
+  return [
+    route({
+      method: "GET",
+      url: "/api/ids",
+      tag: "ids",
+      summary: "Current leases (tokens left out), optionally for one upstream or purpose",
+      auth: "token",
+      query: z.object({ upstream, purpose: z.string().optional() }),
+      response: z.array(publicLeaseSchema),
+      async handler({ query }) {
+        const leases = await reg().list(query.upstream === undefined ? {} : { upstream: query.upstream });
+        return leases
+          .filter((l) => query.purpose === undefined || l.purpose === query.purpose)
+          .map((l) => ({ ...publicLease(l), ageMs: l.ageMs }));
+      },
+    }),
+    route({
+      method: "POST",
+      url: "/api/ids/lease",
+      tag: "ids",
+      summary: "Lease a free client id of a purpose",
+      auth: "token",
+      body: z.object({
+        purpose: z.string().min(1),
+        owner: z.string().min(1).max(200),
+        ttlMs: z.number().int().min(1).optional(),
+        pid: z.number().int().min(1).optional(),
+        upstream,
+      }),
+      response: leaseSchema,
+      errors: [400, 409],
+      async handler({ body }) {
+        return reg().lease(body.purpose, body.owner, body.ttlMs, {
+          ...(body.pid === undefined ? {} : { pid: body.pid }),
+          ...(body.upstream === undefined ? {} : { upstream: body.upstream }),
+        });
+      },
+    }),
+    route({
+      method: "POST",
+      url: "/api/ids/lease/:clientId/renew",
+      tag: "ids",
+      summary: "Extend a lease; needs its token",
+      auth: "token",
+      params: clientIdParam,
+      body: z.object({ token: z.string().min(1), ttlMs: z.number().int().min(1).optional(), upstream }),
+      response: leaseSchema,
+      errors: [400, 403, 404],
+      async handler({ params, body }) {
+        return reg().renew(
+          params.clientId,
+          body.token,
+          body.ttlMs,
+          body.upstream === undefined ? {} : { upstream: body.upstream },
+        );
+      },
+    }),
+    route({
+      method: "DELETE",
+      url: "/api/ids/lease/:clientId",
+      tag: "ids",
+      summary: "Release a lease: its token in the body (or ?leaseToken=), or force",
+      auth: "token",
+      params: clientIdParam,
+      query: z.object({ leaseToken: z.string().optional(), force: queryBool.optional(), upstream }),
+      body: z.object({ token: z.string().optional(), force: z.boolean().optional(), upstream }).optional(),
+      response: leaseSchema.omit({ token: true }).meta({ id: "ReleasedLease" }),
+      errors: [400, 403, 404],
+      async handler({ params, query, body }) {
+        const token = body?.token ?? query.leaseToken;
+        const force = body?.force ?? query.force ?? false;
+        const up = body?.upstream ?? query.upstream;
+        const lease = await reg().release(params.clientId, {
+          ...(token === undefined ? {} : { token }),
+          ...(force ? { force: true } : {}),
+          ...(up === undefined ? {} : { upstream: up }),
+        });
+        return publicLease(lease);
+      },
+    }),
+  ];
+}

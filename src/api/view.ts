@@ -1,0 +1,46 @@
+/**
+ * What the HTTP API reads and calls. The daemon implements it; the API never sees the
+ * daemon's private parts (events and snapshot()s only, as the house rules want).
+ */
+import type { EventLog } from "../daemon/event-log.js";
+import type { HealthReport, LineView } from "../daemon/health.js";
+import type { PacerStatus } from "../pacing/scheduler.js";
+import type { PacerStatsSnapshot } from "../pacing/stats.js";
+import type { Registry } from "../registry/registry.js";
+import type { DataService } from "./data-service.js";
+
+/** One tenant as the switch reports it (kept structural so the API does not need the switch). */
+export interface TenantView {
+  readonly id: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly clientId: number;
+  readonly state: string;
+  readonly [field: string]: unknown;
+}
+
+export interface DaemonInfo {
+  readonly version: string;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly readOnly: boolean;
+  readonly upstream: string;
+  readonly mockPort: number | null;
+  readonly mockControlPort: number | null;
+  readonly proxyPort: number | null;
+}
+
+export interface DaemonView {
+  info(): DaemonInfo;
+  lines(): LineView[];
+  health(): HealthReport;
+  tenants(): TenantView[];
+  /** Counters of each line's switch, by line name. */
+  switchCounters(): Record<string, unknown>;
+  /** Requests through the switches, by kind and outcome, since start. */
+  requests(): { kind: string; outcome: string; count: number }[];
+  pace(): { status: PacerStatus; stats: PacerStatsSnapshot };
+  readonly registry: Registry;
+  readonly events: EventLog;
+  readonly data: DataService;
+}

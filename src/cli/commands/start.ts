@@ -1,0 +1,105 @@
+/**
+ * `switchboard start`: the daemon. Flags come from the config table (src/config/schema.ts),
+ * so file keys, env vars and flags can never drift apart. Prints the READY line on stdout,
+ * logs to stderr, stops cleanly on SIGINT/SIGTERM (exit 0).
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { Command, Option } from "commander";
+import { systemClock } from "../../clock.js";
+import {
+  CONFIG_KEY_NAMES,
+  CONFIG_KEYS,
+  ConfigError,
+  type DaemonConfig,
+  flagOf,
+  loadConfig,
+} from "../../config/index.js";
+import { Daemon } from "../../daemon/daemon.js";
+import { isSwitchboardError } from "../../errors.js";
+import { createLogger } from "../../logger.js";
+import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "../exit-codes.js";
+import type { SetExit } from "../main.js";
+import { onShutdown, printReady } from "../ready.js";
+
+export const DEFAULT_CONFIG_FILE = "switchboard.yaml";
+
+export function registerStart(program: Command, setExit: SetExit, version: () => Promise<string>): void {
+  const cmd = new Command("start").description(
+    "run the daemon: lines, HTTP API, built-in mock when no upstream is set",
+  );
+  cmd.addOption(
+    new Option(
+      "--config <file>",
+      `YAML config file (default ./${DEFAULT_CONFIG_FILE} when present; env SWITCHBOARD_CONFIG)`,
+    ),
+  );
+  for (const key of CONFIG_KEY_NAMES) {
+    const spec = CONFIG_KEYS[key];
+    if (spec.arg === null) continue;
+    const text = `${spec.description}${"default" in spec ? ` (default ${spec.default})` : ""}`;
+    cmd.addOption(new Option(spec.arg === undefined ? flagOf(key) : `${flagOf(key)} ${spec.arg}`, text));
+  }
+  cmd.action(async (_opts: Record<string, unknown>, self: Command) => {
+    const flags: Record<string, unknown> = {};
+    for (const key of CONFIG_KEY_NAMES) {
+      if (self.getOptionValueSource(key) === "cli") flags[key] = self.getOptionValue(key);
+    }
+    const config = await resolveConfig(self.getOptionValue("config") as string | undefined, flags);
+    const logger = createLogger({ level: config.logLevel, name: "switchboard" });
+    const daemon = new Daemon(config, {
+      clock: systemClock,
+      logger,
+      // The one place a real random source is named: backoff jitter and auto probe ids.
+      random: Math.random,
+      env: process.env,
+      version: await version(),
+      pid: process.pid,
+    });
+    let ready: Awaited<ReturnType<Daemon["start"]>>;
+    try {
+      ready = await daemon.start();
+    } catch (err) {
+      throw new CliExit(EXIT_FAILURE, `switchboard start: ${(err as Error).message}`);
+    }
+    printReady({ ...ready });
+    process.stderr.write(
+      `Switchboard API ${ready.http}  ·  status page ${ready.http}/  ·  health ${ready.http}/health` +
+        (ready.upstream === "mock"
+          ? `  ·  upstream: BUILT-IN MOCK (port ${ready.mockPort})\n`
+          : `  ·  upstream ${ready.upstream}\n`),
+    );
+    const code = await onShutdown(() => daemon.close());
+    setExit(code);
+    // Everything is closed; if a stray handle still holds the loop, do not hang past the deadline.
+    setTimeout(() => process.exit(code), 500).unref();
+  });
+  program.addCommand(cmd);
+}
+
+async function resolveConfig(
+  flagFile: string | undefined,
+  flags: Record<string, unknown>,
+): Promise<DaemonConfig> {
+  const explicit = flagFile ?? process.env.SWITCHBOARD_CONFIG;
+  const name = explicit ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  let file: { name: string; text: string } | undefined;
+  if (name !== undefined) {
+    try {
+      file = { name, text: await readFile(name, "utf8") };
+    } catch (err) {
+      throw new CliExit(
+        EXIT_USAGE,
+        `switchboard start: --config ${name}: cannot read: ${(err as Error).message}`,
+      );
+    }
+  }
+  try {
+    return loadConfig({ ...(file ? { file } : {}), env: process.env, flags });
+  } catch (err) {
+    if (err instanceof ConfigError || (isSwitchboardError(err) && err.code === "invalid_argument")) {
+      throw new CliExit(EXIT_USAGE, `switchboard start: ${err.message}`);
+    }
+    throw err;
+  }
+}

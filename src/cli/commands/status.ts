@@ -1,0 +1,165 @@
+/**
+ * `switchboard status`: the daemon's lines, tenants, leases and pacing at a glance, read from
+ * its HTTP API. Exit 0 when the daemon answers healthy, 1 when it is degraded, down or not
+ * reachable (so scripts can use it as a check). `--json` prints everything as one object.
+ */
+import type { Command } from "commander";
+import { CliExit, EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
+import type { SetExit } from "../main.js";
+
+export const DEFAULT_STATUS_URL = "http://127.0.0.1:4300";
+const TIMEOUT_MS = 5_000;
+
+interface Flags {
+  url?: string;
+  json?: boolean;
+  token?: string;
+}
+
+type Json = Record<string, unknown>;
+
+export function registerStatus(program: Command, setExit: SetExit): void {
+  program
+    .command("status")
+    .description("show the daemon's lines, tenants, leases and pacing")
+    .option("--url <url>", `daemon URL (env SWITCHBOARD_URL, default ${DEFAULT_STATUS_URL})`)
+    .option("--token <token>", "API token (env SWITCHBOARD_TOKEN)")
+    .option("--json", "print JSON")
+    .action(async (flags: Flags) => {
+      const base = (flags.url ?? process.env.SWITCHBOARD_URL ?? DEFAULT_STATUS_URL).replace(/\/+$/, "");
+      const token = flags.token ?? process.env.SWITCHBOARD_TOKEN;
+      const get = (path: string) => getJson(base + path, token);
+      const health = await get("/health");
+      const [pool, leases, paceStatus, paceStats] = await Promise.all([
+        get("/api/ib/pool/status"),
+        get("/api/ids"),
+        get("/api/ib/pace/status"),
+        get("/api/ib/pace/stats"),
+      ]);
+      const data = {
+        url: base,
+        health: health.data,
+        pool: pool.data,
+        leases: leases.data,
+        pace: { status: paceStatus.data, stats: paceStats.data },
+      };
+      if (flags.json) process.stdout.write(`${JSON.stringify({ success: true, data })}\n`);
+      else process.stdout.write(render(data));
+      setExit(health.status === 200 ? EXIT_OK : EXIT_FAILURE);
+    });
+}
+
+async function getJson(url: string, token: string | undefined): Promise<{ status: number; data: Json }> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new CliExit(
+      EXIT_FAILURE,
+      `status: no daemon answering at ${url} (${cause}); start one with \`switchboard start\``,
+    );
+  }
+  const body = (await res.json().catch(() => ({}))) as Json;
+  if (res.status === 401)
+    throw new CliExit(EXIT_FAILURE, "status: the daemon wants a token: give --token or SWITCHBOARD_TOKEN");
+  if (body.success !== true && res.status !== 503) {
+    const e = (body.error ?? {}) as Json;
+    throw new CliExit(
+      EXIT_FAILURE,
+      `status: ${url}: HTTP ${res.status} ${String(e.code ?? "")} ${String(e.message ?? "")}`,
+    );
+  }
+  return { status: res.status, data: (body.data ?? {}) as Json };
+}
+
+const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
+const cell = (v: unknown): string => (v === null || v === undefined ? "-" : String(v));
+
+export function table(head: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  if (rows.length === 0) return "  (none)\n";
+  const all = [head.map(String), ...rows.map((r) => r.map(cell))];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  return `${all
+    .map(
+      (r) =>
+        `  ${r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd()}`,
+    )
+    .join("\n")}\n`;
+}
+
+function render(d: {
+  url: string;
+  health: Json;
+  pool: Json;
+  leases: unknown;
+  pace: { status: Json; stats: Json };
+}): string {
+  const h = d.health;
+  const waits = (d.pace.stats.waits ?? {}) as Json;
+  const violations = (d.pace.stats.violations ?? {}) as Json;
+  return [
+    `Switchboard at ${d.url}: ${cell(h.status).toUpperCase()} (upstream ${cell(h.upstream)})\n`,
+    "Lines\n",
+    table(
+      ["NAME", "STATE", "UPSTREAM", "CLIENT ID", "VERSION", "SINCE", "HEARTBEAT", "RECONNECTS", "REASON"],
+      arr(h.lines).map((l) => [
+        l.name,
+        l.state,
+        l.upstream,
+        l.clientId,
+        l.serverVersion,
+        l.connectedSince,
+        l.lastHeartbeatAgoMs === null || l.lastHeartbeatAgoMs === undefined
+          ? "-"
+          : `${l.lastHeartbeatAgoMs} ms`,
+        l.reconnects,
+        l.reason,
+      ]),
+    ),
+    "Tenants\n",
+    table(
+      ["ID", "KIND", "NAME", "CLIENT ID", "LINE", "REQUESTS", "SUBSCRIPTIONS"],
+      arr(d.pool.tenants).map((t) => [
+        t.id,
+        t.kind,
+        t.name,
+        t.clientId,
+        t.line,
+        t.liveRequests,
+        t.subscriptions,
+      ]),
+    ),
+    "Leases\n",
+    table(
+      ["UPSTREAM", "ID", "PURPOSE", "OWNER", "PID", "EXPIRES"],
+      arr(d.leases).map((l) => [
+        l.upstream,
+        l.clientId,
+        l.purpose,
+        l.owner,
+        l.pid,
+        new Date(Number(l.expiresAt)).toISOString(),
+      ]),
+    ),
+    "Pacing\n",
+    table(
+      ["RULE", "TYPE", "USED", "TARGET", "LIMIT", "WINDOW"],
+      arr(d.pace.status.rules).map((r) => [
+        r.ruleId,
+        r.type,
+        r.used,
+        r.target,
+        r.limit,
+        r.windowMs === undefined ? "-" : `${r.windowMs} ms`,
+      ]),
+    ),
+    `  queued ${cell(d.pace.status.queued)} · released ${cell(d.pace.stats.released)} · wait p99 ${cell(waits.p99Ms)} ms · violations ${cell(violations.total)}\n`,
+  ].join("");
+}

@@ -1,0 +1,346 @@
+/**
+ * The daemon: the lines (one per configured upstream), the lease registry, the pacer, the
+ * built-in mock when no upstream is configured, the event log, and the HTTP API over all of
+ * them. start() brings everything up in order; close() takes it down in reverse (API first so
+ * nothing new arrives, then lines, which release their client ids, then the mock and the
+ * registry). One #transition writes the state.
+ */
+
+import type { DataService } from "../api/data-service.js";
+import { unavailableDataService } from "../api/data-service.js";
+import { ApiServer } from "../api/server.js";
+import type { DaemonInfo, DaemonView, TenantView } from "../api/view.js";
+import type { Clock } from "../clock.js";
+import { AUTO_PORTS, type DaemonConfig, type LineConfig, upstreamText } from "../config/index.js";
+import { ClosedError } from "../errors.js";
+import type { BaseEvent } from "../events.js";
+import type { Connector } from "../line/connector.js";
+import { Line } from "../line/line.js";
+import type { Logger } from "../logger.js";
+import { MockGateway } from "../mock/gateway.js";
+import { Pacer } from "../pacing/scheduler.js";
+import { FileLeaseStore } from "../registry/file-store.js";
+import { RedisLeaseStore } from "../registry/redis-store.js";
+import { Registry } from "../registry/registry.js";
+import { defaultStateDir } from "../registry/state-dir.js";
+import { Switch } from "../switch/switch.js";
+import { registryClientIds } from "./client-ids.js";
+import { EventLog } from "./event-log.js";
+import { type HealthReport, healthOf, type LineView } from "./health.js";
+import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
+
+/** Expired leases are noticed (and announced as lease.expired) at least this often. */
+export const DEFAULT_LEASE_SWEEP_INTERVAL_MS = 30_000;
+
+export type DaemonState = "idle" | "starting" | "running" | "stopping" | "stopped";
+
+export interface DaemonDeps {
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+  env: Readonly<Record<string, string | undefined>>;
+  version: string;
+  pid: number;
+}
+
+export interface ReadyInfo {
+  http: string;
+  proxyPort: number | null;
+  upstream: string;
+  mockPort?: number;
+  mockControlPort?: number | null;
+  pid: number;
+}
+
+/** The data routes' implementation plugs in here (it opens its tenants on the switches). */
+export interface DataAttachment {
+  data: DataService;
+  close(): Promise<void>;
+}
+
+interface ManagedLine {
+  readonly config: LineConfig;
+  readonly line: Line;
+  readonly connector: Connector;
+  /** Tenants share the line through its switch. */
+  readonly sw: Switch;
+}
+
+export class Daemon implements DaemonView, AsyncDisposable {
+  readonly events = new EventLog();
+  readonly registry: Registry;
+  readonly pacer: Pacer;
+  readonly #c: DaemonConfig;
+  readonly #d: DaemonDeps;
+  readonly #log: Logger;
+  readonly #lines: ManagedLine[] = [];
+  readonly #offs: (() => void)[] = [];
+  #state: DaemonState = "idle";
+  #mock: MockGateway | undefined;
+  #api: ApiServer | undefined;
+  #attachment: DataAttachment | undefined;
+  #startedAt = "";
+  #closing: Promise<void> | undefined;
+
+  constructor(config: DaemonConfig, deps: DaemonDeps) {
+    this.#c = config;
+    this.#d = deps;
+    this.#log = deps.logger.child({ part: "daemon" });
+    const store =
+      config.redis === undefined
+        ? new FileLeaseStore({ stateDir: config.stateDir ?? defaultStateDir(deps.env) })
+        : new RedisLeaseStore({ url: config.redis });
+    this.registry = new Registry({
+      store,
+      clock: deps.clock,
+      sweepIntervalMs: DEFAULT_LEASE_SWEEP_INTERVAL_MS,
+    });
+    this.pacer = new Pacer({ clock: deps.clock });
+  }
+
+  get state(): DaemonState {
+    return this.#state;
+  }
+
+  get data(): DataService {
+    return this.#attachment?.data ?? unavailableDataService(NO_CLIENT);
+  }
+
+  /** The switch of the first configured line: the one the data routes use. */
+  get primarySwitch(): Switch {
+    const first = this.#lines[0];
+    if (!first) throw new ClosedError("daemon (not started)");
+    return first.sw;
+  }
+
+  switches(): readonly Switch[] {
+    return this.#lines.map((l) => l.sw);
+  }
+
+  /** Plug in the switch-backed data service; closed before the lines on shutdown. */
+  attachData(a: DataAttachment): void {
+    this.#attachment = a;
+  }
+
+  async start(): Promise<ReadyInfo> {
+    if (this.#state !== "idle") throw new ClosedError("daemon (already started)");
+    this.#transition("starting");
+    this.#startedAt = new Date(this.#d.clock.now()).toISOString();
+    this.#wireEvents();
+    try {
+      if (this.#c.lines.some((l) => l.upstream.kind === "mock")) await this.#startMock();
+      for (const cfg of this.#c.lines) this.#lines.push(this.#makeLine(cfg));
+      this.#api = new ApiServer(this, {
+        host: this.#c.host,
+        port: this.#c.httpPort,
+        token: this.#c.token,
+        allow: this.#c.allow,
+        clock: this.#d.clock,
+        logger: this.#d.logger.child({ part: "api" }),
+        version: this.#d.version,
+      });
+      for (const l of this.#lines) l.line.start();
+      const { url } = await this.#api.listen();
+      this.#transition("running");
+      const ready: ReadyInfo = {
+        http: url,
+        proxyPort: null,
+        upstream: this.health().upstream,
+        ...(this.#mock ? { mockPort: this.#mock.port, mockControlPort: this.#mock.controlPort } : {}),
+        pid: this.#d.pid,
+      };
+      this.#log.info(
+        { ...ready, lines: this.#c.lines.map((l) => l.name) },
+        `API at ${url} (status page ${url}/)`,
+      );
+      return ready;
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ── DaemonView ──────────────────────────────────────────────────────────────────────────
+
+  info(): DaemonInfo {
+    return {
+      version: this.#d.version,
+      pid: this.#d.pid,
+      startedAt: this.#startedAt,
+      readOnly: this.#c.readOnly,
+      upstream: this.health().upstream,
+      mockPort: this.#mock?.port ?? null,
+      mockControlPort: this.#mock?.controlPort ?? null,
+      proxyPort: null,
+    };
+  }
+
+  lines(): LineView[] {
+    return this.#lines.map((l) => ({
+      ...l.line.snapshot(),
+      required: l.config.required,
+      upstream: l.connector.target,
+    }));
+  }
+
+  health(): HealthReport {
+    return healthOf(this.lines());
+  }
+
+  tenants(): TenantView[] {
+    return this.#lines.flatMap((l) => l.sw.snapshot().tenants.map((t) => ({ ...t, line: l.config.name })));
+  }
+
+  switchCounters(): Record<string, unknown> {
+    return Object.fromEntries(
+      this.#lines.map((l) => {
+        const { tenants: _t, ...rest } = l.sw.snapshot();
+        return [l.config.name, rest];
+      }),
+    );
+  }
+
+  requests(): { kind: string; outcome: string; count: number }[] {
+    const sum = new Map<string, { kind: string; outcome: string; count: number }>();
+    for (const l of this.#lines) {
+      for (const r of l.sw.snapshot().requests) {
+        const key = `${r.kind}|${r.outcome}`;
+        const row = sum.get(key) ?? { kind: r.kind, outcome: r.outcome, count: 0 };
+        row.count += r.count;
+        sum.set(key, row);
+      }
+    }
+    return [...sum.values()];
+  }
+
+  pace(): ReturnType<DaemonView["pace"]> {
+    return { status: this.pacer.snapshot(), stats: this.pacer.stats() };
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────────
+
+  #transition(to: DaemonState): void {
+    this.#log.debug({ from: this.#state, to }, "daemon state");
+    this.#state = to;
+  }
+
+  #push = (e: BaseEvent): void => {
+    this.events.push(e);
+  };
+
+  #wireEvents(): void {
+    const r = this.registry;
+    this.#offs.push(
+      r.on("lease.granted", this.#push),
+      r.on("lease.renewed", this.#push),
+      r.on("lease.released", this.#push),
+      r.on("lease.expired", this.#push),
+      this.pacer.events.on("pacer.wait", this.#push),
+      this.pacer.events.on("pacer.violation", this.#push),
+    );
+  }
+
+  async #startMock(): Promise<void> {
+    const mock = new MockGateway({
+      host: "127.0.0.1",
+      port: this.#c.mockPort,
+      controlPort: 0,
+      logger: this.#d.logger.child({ part: "mock" }),
+    });
+    const info = await mock.start();
+    this.#mock = mock;
+    this.#log.warn(
+      { mockPort: info.port, mockControlPort: info.controlPort },
+      this.#c.implicitMock
+        ? "NO UPSTREAM CONFIGURED: running the BUILT-IN MOCK gateway (synthetic data, no real orders). " +
+            "Give --upstream host:port or --upstream auto for a real TWS / IB Gateway."
+        : "upstream is the BUILT-IN MOCK gateway (synthetic data, no real orders)",
+    );
+  }
+
+  #makeLine(cfg: LineConfig): ManagedLine {
+    const { clock, random } = this.#d;
+    const logger = this.#d.logger;
+    let connector: Connector;
+    if (cfg.upstream.kind === "mock") {
+      const mock = this.#mock!;
+      connector = mockConnector(() => mock.port);
+    } else if (cfg.upstream.kind === "auto") {
+      connector = autoConnector({ ports: AUTO_PORTS, allowMock: this.#c.allowMock, clock, random, logger });
+    } else {
+      connector = hostPortConnector(cfg.upstream.host, cfg.upstream.port);
+    }
+    const line = new Line({
+      name: cfg.name,
+      connector,
+      // Leases are scoped by line name: the line called "default" shares the CLI's default scope.
+      clientIds: registryClientIds({
+        registry: this.registry,
+        upstream: () => cfg.name,
+        owner: `switchboard-daemon/${cfg.name}`,
+        pid: this.#d.pid,
+        clock,
+        logger,
+      }),
+      clock,
+      random,
+      logger,
+    });
+    this.#offs.push(
+      line.on("line.state", this.#push),
+      line.on("line.notice", this.#push),
+      line.on("line.resubscribe", this.#push),
+      line.on("orders.orphaned", this.#push),
+    );
+    const sw = new Switch(line, this.pacer, {
+      clock,
+      logger: logger.child({ part: "switch", lineId: cfg.name }),
+      readOnly: this.#c.readOnly,
+    });
+    this.#offs.push(
+      sw.events.on("tenant.open", this.#push),
+      sw.events.on("tenant.close", this.#push),
+      sw.events.on("switch.replayed", this.#push),
+    );
+    this.#log.info(
+      { line: cfg.name, upstream: upstreamText(cfg.upstream), required: cfg.required },
+      "line configured",
+    );
+    return { config: cfg, line, connector, sw };
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#state === "stopped") return;
+    this.#transition("stopping");
+    const step = async (what: string, fn: () => Promise<void> | void) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.#log.warn({ err }, `shutdown: ${what} failed`);
+      }
+    };
+    await step("api", () => this.#api?.close());
+    await step("data", () => this.#attachment?.close());
+    await Promise.all(this.#lines.map((l) => step(`switch ${l.config.name}`, () => l.sw.close())));
+    await Promise.all(this.#lines.map((l) => step(`line ${l.config.name}`, () => l.line.close())));
+    await step("pacer", () => this.pacer.destroy());
+    await step("mock", () => this.#mock?.close());
+    for (const off of this.#offs.splice(0)) off();
+    await step("registry", () => this.registry.close());
+    this.#transition("stopped");
+    this.#log.info("stopped");
+  }
+}
+
+const NO_CLIENT = "the data routes need the typed client (src/client), which this build does not have yet";
+
+export type { LineView };

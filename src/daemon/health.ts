@@ -1,0 +1,59 @@
+/**
+ * Health as interfaces.md defines it: `healthy` when every required line is ready,
+ * `degraded` when each is ready or degraded (socket up, e.g. during 1100), else `down`.
+ * Only `healthy` answers 200.
+ */
+import type { LineSnapshot, LineState } from "../line/line-events.js";
+
+export type HealthStatus = "healthy" | "degraded" | "down";
+
+export interface LineView extends LineSnapshot {
+  readonly required: boolean;
+  /** What the line connects to: "mock", "host:port", "auto:searching", "auto:host:port". */
+  readonly upstream: string;
+}
+
+export interface HealthLine {
+  name: string;
+  state: LineState;
+  reason: string;
+  required: boolean;
+  upstream: string;
+  clientId: number | null;
+  serverVersion: number | null;
+  connectedSince: string | null;
+  lastHeartbeatAgoMs: number | null;
+  reconnects: number;
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  upstream: string;
+  lines: HealthLine[];
+}
+
+export function healthOf(lines: readonly LineView[]): HealthReport {
+  const required = lines.filter((l) => l.required);
+  const status: HealthStatus = required.every((l) => l.state === "ready")
+    ? "healthy"
+    : required.every((l) => l.state === "ready" || l.state === "degraded")
+      ? "degraded"
+      : "down";
+  return {
+    status,
+    // The first line is the primary one (the data routes use it); every line names its own.
+    upstream: lines[0]?.upstream ?? "none",
+    lines: lines.map((l) => ({
+      name: l.name,
+      state: l.state,
+      reason: l.reason,
+      required: l.required,
+      upstream: l.upstream,
+      clientId: l.clientId,
+      serverVersion: l.serverVersion,
+      connectedSince: l.connectedSince,
+      lastHeartbeatAgoMs: l.lastHeartbeatAgoMs,
+      reconnects: l.reconnects,
+    })),
+  };
+}

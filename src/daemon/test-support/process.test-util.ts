@@ -1,0 +1,108 @@
+/**
+ * Real processes for the daemon's tests: `node bin/switchboard.js …` started as a user
+ * would, READY parsed from stdout, stderr kept for messages, and every process stopped by
+ * the test that started it. Waits are bounded; nothing asserts on time.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const BIN = fileURLToPath(new URL("../../../bin/switchboard.js", import.meta.url));
+const READY_TIMEOUT_MS = 15_000;
+
+export interface Proc {
+  readonly child: ChildProcess;
+  readonly ready: Record<string, unknown>;
+  stderr(): string;
+  /** Send a signal and wait for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...cleanEnv(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (b: Buffer) => {
+    err += b.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`no READY within ${READY_TIMEOUT_MS} ms; stderr:\n${err}`));
+    }, READY_TIMEOUT_MS);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before READY; stderr:\n${err}`));
+    });
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+      const m = /^READY (.*)$/m.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout.removeAllListeners("data");
+      resolve({
+        child,
+        ready: JSON.parse(m[1]!) as Record<string, unknown>,
+        stderr: () => err,
+        stop: async (signal = "SIGTERM") => {
+          if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+          child.kill(signal);
+          return exited;
+        },
+      });
+    });
+  });
+}
+
+/** Run to completion: exit code, stdout and stderr. */
+export function run(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...cleanEnv(), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(cwd ? { cwd } : {}),
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), READY_TIMEOUT_MS);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The user's SWITCHBOARD_* variables must not leak into a test's daemon. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SWITCHBOARD_")) env[k] = v;
+  return env;
+}
+
+/** Poll `fn` until it returns a value (bounded by `limit` tries, `everyMs` apart). */
+export async function until<T>(
+  fn: () => Promise<T | undefined>,
+  what: string,
+  limit = 200,
+  everyMs = 50,
+): Promise<T> {
+  for (let i = 0; i < limit; i++) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
