@@ -14,7 +14,14 @@ export function percentile(sorted, p) {
 export function summarize(samples) {
   const s = [...samples].sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), mean, min: s[0] ?? null, max: s.at(-1) ?? null };
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
+    mean,
+    min: s[0] ?? null,
+    max: s.at(-1) ?? null,
+  };
 }
 
 /** Print the result as JSON on stdout and save it under bench/results/<name>.json. */

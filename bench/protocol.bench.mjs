@@ -8,7 +8,19 @@ const CHUNK = 64 * 1024;
 
 const frames = [];
 for (let i = 0; i < FRAMES; i++) {
-  frames.push(encodeFrame(encodeFields(["1", "6", String(1_000_000_000 + (i % 50)), "4", (100 + (i % 997) / 100).toFixed(2), "100", "0"])));
+  frames.push(
+    encodeFrame(
+      encodeFields([
+        "1",
+        "6",
+        String(1_000_000_000 + (i % 50)),
+        "4",
+        (100 + (i % 997) / 100).toFixed(2),
+        "100",
+        "0",
+      ]),
+    ),
+  );
 }
 const stream = Buffer.concat(frames);
 const chunks = [];
@@ -29,7 +41,10 @@ function naive() {
     while (buf.length >= 4) {
       const len = buf.readUInt32BE(0);
       if (buf.length < 4 + len) break;
-      const fields = buf.subarray(4, 4 + len).toString("utf8").split("\0");
+      const fields = buf
+        .subarray(4, 4 + len)
+        .toString("utf8")
+        .split("\0");
       fields.pop();
       if (fields.length === 7) n++;
       buf = buf.subarray(4 + len);
@@ -61,7 +76,8 @@ const BIG = 40;
 const bigFrames = [];
 for (let i = 0; i < BIG; i++) {
   const fields = ["17", String(i), "20250101", "20250102", "5000"];
-  for (let b = 0; b < 5000; b++) fields.push(`2025010${b % 9} 10:00:00`, "1.5", "1.6", "1.4", "1.55", "100", "1.52", "12");
+  for (let b = 0; b < 5000; b++)
+    fields.push(`2025010${b % 9} 10:00:00`, "1.5", "1.6", "1.4", "1.55", "100", "1.52", "12");
   bigFrames.push(encodeFrame(encodeFields(fields)));
 }
 const bigStream = Buffer.concat(bigFrames);

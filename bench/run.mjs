@@ -17,8 +17,16 @@ let failed = 0;
 for (const f of files) {
   const name = f.replace(/\.bench\.mjs$/, "");
   process.stderr.write(`bench: ${name}\n`);
-  const r = spawnSync(process.execPath, [join(dir, f)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 10 * 60_000 });
-  const last = r.stdout.trim().split("\n").filter((l) => l.startsWith("{")).at(-1);
+  const r = spawnSync(process.execPath, [join(dir, f)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 10 * 60_000,
+  });
+  const last = r.stdout
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .at(-1);
   if (r.status !== 0 || !last) {
     failed++;
     results[name] = { error: `exit ${r.status ?? r.signal}` };
