@@ -66,4 +66,18 @@ export class LineMetrics {
     if (total <= 0) return this.#readySince === undefined ? 0 : 1;
     return Math.min(1, (this.#readyMs + this.readyForMs(now)) / total);
   }
+
+  /** The snapshot fields this object owns. */
+  view(now: number) {
+    const since = this.#connectedSince;
+    return {
+      connectedSince: since === undefined ? null : new Date(since).toISOString(),
+      reconnects: this.reconnects,
+      attempts: this.attempts,
+      uptimeRatio: this.uptimeRatio(now),
+      timeToDetectMs: this.timeToDetectMs,
+      timeToRecoverMs: this.timeToRecoverMs,
+      sleeps: this.sleeps,
+    };
+  }
 }

@@ -4,13 +4,7 @@
  * generation per socket so callbacks of an old socket do nothing, and time from a Clock.
  */
 import type { TimerHandle } from "../clock.js";
-import {
-  AbortedError,
-  ClosedError,
-  isSwitchboardError,
-  TimeoutError,
-  UpstreamUnavailableError,
-} from "../errors.js";
+import { AbortedError, ClosedError, isSwitchboardError, UpstreamUnavailableError } from "../errors.js";
 import { EventHub } from "../events.js";
 import type { Logger } from "../logger.js";
 import { encodeMessage, fromFields, type MessageCodec, peekMessageId } from "../protocol/codec.js";
@@ -25,24 +19,24 @@ import {
   NEXT_VALID_ID,
   REQ_CURRENT_TIME,
 } from "../protocol/messages/connection.js";
-import { attemptAfterLoss } from "./backoff.js";
-import type { ClientIdLease } from "./client-ids.js";
+import { openWithin } from "./connector.js";
 import { Heartbeat, type HeartbeatEvent } from "./heartbeat.js";
+import { LineClientId } from "./line-client-id.js";
 import { isLegalTransition, type LineEvent, type LineSnapshot, type LineState } from "./line-events.js";
 import { LineMetrics } from "./line-metrics.js";
 import { classifyNotice, isLineNotice } from "./notices.js";
 import { type LineOptions, type ResolvedLineOptions, resolveLineOptions } from "./options.js";
+import { Retry } from "./retry.js";
 import { Session } from "./session.js";
 import { SleepDetector } from "./sleep-detector.js";
+import { TransitionLog } from "./transition-log.js";
 import type { Transport } from "./transport.js";
+import { type WaitStateOptions, waitForState } from "./wait-state.js";
 
 /** Inbound messages for the switch: message id, all fields (id first), socket generation. */
 export type LineMessageListener = (msgId: number, fields: readonly string[], generation: number) => void;
 
-export interface LineReadyOptions {
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+export type LineReadyOptions = WaitStateOptions;
 
 interface RetryPlan {
   /** Probe TCP every fastProbeIntervalMs during the wait (useful only when TCP itself failed). */
@@ -69,24 +63,18 @@ export class Line implements AsyncDisposable {
   #session: Session | undefined;
   /** What this session's handshake has seen; readiness needs both (ib_async's rule). */
   #handshake = { nextValidId: false, accounts: false };
-  #lease: ClientIdLease | undefined;
+  readonly #id: LineClientId;
   #dialing: Promise<void> | undefined;
   #dialAbort: AbortController | undefined;
-  #probeAbort: AbortController | undefined;
-  #retryTimer: TimerHandle | undefined;
-  #fastTimer: TimerHandle | undefined;
+  readonly #retry: Retry;
   #handshakeTimer: TimerHandle | undefined;
   #closing: Promise<void> | undefined;
-  #backoffAttempt = 0;
-  #lastLoggedReason = "";
+  readonly #transitions: TransitionLog;
   #serverVersion: number | undefined;
   #accounts: string[] = [];
   #nextValidId: number | undefined;
   /** Answers to our own heartbeat probes still to come; they are not the switch's. */
   #ownProbes = 0;
-  #placedOrder = false;
-  /** First 326 for our id while orders live under it (interfaces.md, "Orders"). */
-  #idWaitSince: number | undefined;
 
   constructor(options: LineOptions = {}) {
     this.#o = resolveLineOptions(options);
@@ -108,6 +96,15 @@ export class Line implements AsyncDisposable {
         maxMissed: this.#o.heartbeatMaxMissed,
         sleepMinLateMs: this.#o.sleepMinLateMs,
       },
+    );
+    this.#transitions = new TransitionLog(this.#log);
+    this.#id = new LineClientId(this.#o, (err) => this.#log.warn({ err }, "client id release failed"));
+    this.#retry = new Retry(
+      {
+        connect: (reason) => this.#connectNow(reason),
+        waiting: (gen) => this.#state === "reconnecting" && gen === this.#generation,
+      },
+      this.#o,
     );
     this.#sleep = new SleepDetector(
       this.#o.clock,
@@ -135,7 +132,7 @@ export class Line implements AsyncDisposable {
     return this.#nextValidId;
   }
   get clientId(): number | undefined {
-    return this.#lease?.clientId;
+    return this.#id.clientId;
   }
 
   /** Begin connecting; never throws for an absent gateway (the line keeps trying). */
@@ -151,30 +148,9 @@ export class Line implements AsyncDisposable {
   ready(options: LineReadyOptions = {}): Promise<void> {
     if (this.#state === "ready") return Promise.resolve();
     if (this.#state === "closed") return Promise.reject(new ClosedError(`line ${this.name}`));
-    const { clock } = this.#o;
-    return new Promise((resolve, reject) => {
-      let timer: TimerHandle | undefined;
-      const finish = (fn: () => void) => {
-        off();
-        clock.clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-        fn();
-      };
-      const off = this.#hub.on("line.state", (e) => {
-        if (e.to === "ready") finish(resolve);
-        else if (e.to === "closed") finish(() => reject(new ClosedError(`line ${this.name}`)));
-      });
-      const onAbort = () => finish(() => reject(new AbortedError(options.signal?.reason)));
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      if (options.timeoutMs !== undefined) {
-        const ms = options.timeoutMs;
-        timer = clock.setTimeout(
-          () => finish(() => reject(new TimeoutError(`line ${this.name} ready`, ms))),
-          ms,
-        );
-      }
-    });
+    const onState = (fn: (e: Extract<LineEvent, { type: "line.state" }>) => void) =>
+      this.#hub.on("line.state", fn);
+    return waitForState(onState, this.#o.clock, `line ${this.name}`, "ready", options);
   }
 
   /** Send one complete frame, or the fields of one message. Only while ready or degraded. */
@@ -185,7 +161,7 @@ export class Line implements AsyncDisposable {
       throw new UpstreamUnavailableError(`line ${this.name} is ${this.#state}`);
     }
     const frame = data instanceof Uint8Array ? data : encodeFrame(encodeFields(data));
-    if (peekMessageId(frame.subarray(HEADER_BYTES)) === OUT.PLACE_ORDER) this.#placedOrder = true;
+    if (peekMessageId(frame.subarray(HEADER_BYTES)) === OUT.PLACE_ORDER) this.#id.orderPlaced();
     session.write(frame);
   }
 
@@ -209,27 +185,19 @@ export class Line implements AsyncDisposable {
 
   snapshot(): LineSnapshot {
     const now = this.#o.clock.now();
-    const m = this.#metrics;
-    const since = m.connectedSince();
     return {
       name: this.name,
       target: this.#o.connector.target,
       state: this.#state,
       reason: this.#reason,
       generation: this.#generation,
-      clientId: this.#lease?.clientId ?? null,
+      clientId: this.#id.clientId ?? null,
       serverVersion: this.#serverVersion ?? null,
       accounts: [...this.#accounts],
       nextValidId: this.#nextValidId ?? null,
-      connectedSince: since === undefined ? null : new Date(since).toISOString(),
       lastHeartbeatAgoMs: UP.has(this.#state) ? now - this.#heartbeat.lastReceivedAt : null,
       heartbeatRttMs: this.#heartbeat.rttMs ?? null,
-      reconnects: m.reconnects,
-      attempts: m.attempts,
-      uptimeRatio: m.uptimeRatio(now),
-      timeToDetectMs: m.timeToDetectMs,
-      timeToRecoverMs: m.timeToRecoverMs,
-      sleeps: m.sleeps,
+      ...this.#metrics.view(now),
     };
   }
 
@@ -260,7 +228,15 @@ export class Line implements AsyncDisposable {
     this.#reason = reason;
     const now = this.#o.clock.now();
     const recovered = this.#metrics.transition(from, to, now);
-    this.#logTransition(from, to, reason);
+    const { generation } = this;
+    this.#transitions.log({
+      from,
+      to,
+      reason,
+      generation,
+      clientId: this.#id.clientId,
+      attempt: this.#retry.attempt,
+    });
     this.#hub.emit({
       type: "line.state",
       ts: now,
@@ -272,22 +248,6 @@ export class Line implements AsyncDisposable {
     });
     // A new socket starts with no subscriptions: whoever holds them must replay.
     if (recovered) this.#emitResubscribe("reconnect");
-  }
-
-  #logTransition(from: LineState, to: LineState, reason: string): void {
-    const fields = { from, to, reason, generation: this.#generation, clientId: this.#lease?.clientId };
-    if (to === "ready") {
-      this.#lastLoggedReason = "";
-      this.#log.info(fields, "line ready");
-    } else if (to === "degraded" || to === "closed") {
-      this.#log[to === "degraded" ? "warn" : "info"](fields, `line ${to}`);
-    } else if (to === "reconnecting" && reason !== this.#lastLoggedReason) {
-      // Log the first failure of a kind; repeats of the same failure go to debug (no flood).
-      this.#lastLoggedReason = reason;
-      this.#log.warn({ ...fields, attempt: this.#backoffAttempt }, "line reconnecting");
-    } else {
-      this.#log.debug(fields, `line ${to}`);
-    }
   }
 
   #emitResubscribe(cause: "1101" | "reconnect"): void {
@@ -306,7 +266,7 @@ export class Line implements AsyncDisposable {
 
   #connectNow(reason: string): void {
     if (this.#state === "closed" || this.#dialing || this.#session) return;
-    this.#clearRetryTimers();
+    this.#retry.cancel();
     this.#dialing = this.#dial(reason);
   }
 
@@ -316,17 +276,13 @@ export class Line implements AsyncDisposable {
     const live = () => gen === this.#generation && this.#state === "connecting";
     let transport: Transport;
     try {
-      if (!this.#lease) {
-        const lease = await this.#o.clientIds.acquire();
-        if (this.#state === "closed") {
-          await lease.release().catch(() => {});
-          return;
-        }
-        this.#lease = lease;
-      }
-      transport = await this.#open();
+      if ((await this.#id.ensure(() => this.#state === "closed")) === undefined) return;
+      const ac = new AbortController();
+      this.#dialAbort = ac;
+      transport = await openWithin(this.#o.connector, this.#o.clock, this.#o.connectTimeoutMs, ac.signal);
     } catch (err) {
       this.#dialing = undefined;
+      this.#dialAbort = undefined;
       if (!live()) return;
       // An exhausted id range is not a network fault: no TCP fast path for it.
       const exhausted = isSwitchboardError(err) && err.code === "range_exhausted";
@@ -334,15 +290,16 @@ export class Line implements AsyncDisposable {
       return;
     }
     this.#dialing = undefined;
-    const lease = this.#lease;
-    if (!live() || !lease) {
+    this.#dialAbort = undefined;
+    const clientId = this.#id.clientId;
+    if (!live() || clientId === undefined) {
       transport.destroy();
       return;
     }
     const session = new Session(
       transport,
       gen,
-      { ...this.#o, clientId: lease.clientId },
+      { ...this.#o, clientId },
       {
         hello: (h) => {
           if (this.#isCurrent(gen)) this.#serverVersion = h.serverVersion;
@@ -364,19 +321,6 @@ export class Line implements AsyncDisposable {
       ms,
     );
     session.start();
-  }
-
-  async #open(): Promise<Transport> {
-    const { clock, connectTimeoutMs: ms } = this.#o;
-    const ac = new AbortController();
-    this.#dialAbort = ac;
-    const timer = clock.setTimeout(() => ac.abort(new TimeoutError("connect", ms)), ms);
-    try {
-      return await this.#o.connector.open(ac.signal);
-    } finally {
-      clock.clearTimeout(timer);
-      this.#dialAbort = undefined;
-    }
   }
 
   #isCurrent(gen: number): boolean {
@@ -420,7 +364,7 @@ export class Line implements AsyncDisposable {
     if (this.#state === "handshaking" && this.#handshake.nextValidId && this.#handshake.accounts) {
       this.#o.clock.clearTimeout(this.#handshakeTimer);
       this.#heartbeat.start();
-      this.#idWaitSince = undefined;
+      this.#id.ready();
       this.#transition("ready", "handshake complete");
     }
   }
@@ -460,37 +404,22 @@ export class Line implements AsyncDisposable {
   }
 
   #onClientIdInUse(gen: number): void {
-    const lease = this.#lease;
-    if (!lease) return;
-    const now = this.#o.clock.now();
-    const permIds = [...this.#o.placedOrders()];
-    if (this.#placedOrder || permIds.length > 0) {
-      // TWS ties orders to the id that placed them: wait for the id before giving it up.
-      this.#idWaitSince ??= now;
-      if (now - this.#idWaitSince < this.#o.orderClientIdWaitMs) {
-        this.#lose(gen, `326: client id ${lease.clientId} in use; waiting for it (orders placed under it)`, {
-          fastPath: false,
-        });
-        return;
-      }
-      this.#hub.emit({
-        type: "orders.orphaned",
-        ts: now,
-        line: this.name,
-        clientId: lease.clientId,
-        permIds,
+    const decision = this.#id.inUse();
+    if (!decision) return;
+    const { clientId } = decision;
+    if (decision.kind === "wait") {
+      this.#lose(gen, `326: client id ${clientId} in use; waiting for it (orders placed under it)`, {
+        fastPath: false,
       });
-      this.#log.error(
-        { clientId: lease.clientId, permIds },
-        "moving to another client id; its orders are orphaned",
-      );
+      return;
     }
-    this.#idWaitSince = undefined;
-    this.#placedOrder = false;
-    this.#lease = undefined;
-    this.#o.clientIds.rejected(lease.clientId);
-    lease.release().catch((err: unknown) => this.#log.warn({ err }, "client id release failed"));
-    this.#lose(gen, `326: client id ${lease.clientId} in use`, { fastPath: false });
+    const permIds = decision.orphanedPermIds;
+    if (permIds) {
+      const ts = this.#o.clock.now();
+      this.#hub.emit({ type: "orders.orphaned", ts, line: this.name, clientId, permIds });
+      this.#log.error({ clientId, permIds }, "moving to another client id; its orders are orphaned");
+    }
+    this.#lose(gen, `326: client id ${clientId} in use`, { fastPath: false });
   }
 
   // ── heartbeat and sleep ─────────────────────────────────────────────────────────────────
@@ -524,63 +453,21 @@ export class Line implements AsyncDisposable {
     this.#heartbeat.stop();
     if (UP.has(this.#state)) {
       this.#metrics.lost(now, this.#heartbeat.lastReceivedAt);
-      const since = this.#metrics.connectedSince() ?? now;
-      this.#backoffAttempt = attemptAfterLoss(this.#backoffAttempt, now - since, this.#o.stableAfterMs);
+      this.#retry.lost(now - (this.#metrics.connectedSince() ?? now));
     }
     session?.destroy();
     this.#scheduleRetry(reason, plan);
   }
 
   #scheduleRetry(reason: string, plan: RetryPlan): void {
-    const { clock, fastProbeIntervalMs } = this.#o;
-    this.#backoffAttempt++;
-    const delay = plan.delayMs ?? this.#o.backoff(this.#backoffAttempt, this.#o.random());
+    const delay = this.#retry.next(plan.delayMs);
     if (delay === null) {
-      this.#closing ??= this.#shutdown(
-        `gave up after ${this.#backoffAttempt - 1} attempts: ${reason}`,
-        false,
-      );
+      this.#closing ??= this.#shutdown(`gave up after ${this.#retry.attempt - 1} attempts: ${reason}`, false);
       return;
     }
     this.#transition("reconnecting", reason);
-    this.#retryTimer = clock.setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#connectNow("backoff elapsed");
-    }, delay);
-    if (plan.fastPath && fastProbeIntervalMs > 0 && delay > fastProbeIntervalMs) this.#armFastProbe();
-  }
-
-  /** During backoff, a cheap TCP connect every fastProbeIntervalMs: the gateway is back → go. */
-  #armFastProbe(): void {
-    const { clock, fastProbeIntervalMs: every, connectTimeoutMs } = this.#o;
-    this.#fastTimer = clock.setTimeout(() => {
-      this.#fastTimer = undefined;
-      if (this.#state !== "reconnecting") return;
-      const gen = this.#generation;
-      const ac = new AbortController();
-      this.#probeAbort = ac;
-      const limit = Math.min(connectTimeoutMs, every * 4);
-      const timer = clock.setTimeout(() => ac.abort(new TimeoutError("probe", limit)), limit);
-      this.#o.connector
-        .probe(ac.signal)
-        .catch(() => false)
-        .then((reachable) => {
-          clock.clearTimeout(timer);
-          if (this.#probeAbort === ac) this.#probeAbort = undefined;
-          if (this.#state !== "reconnecting" || gen !== this.#generation) return;
-          if (reachable) this.#connectNow("gateway reachable (fast path)");
-          else this.#armFastProbe();
-        });
-    }, every);
-  }
-
-  #clearRetryTimers(): void {
-    this.#o.clock.clearTimeout(this.#retryTimer);
-    this.#o.clock.clearTimeout(this.#fastTimer);
-    this.#retryTimer = undefined;
-    this.#fastTimer = undefined;
-    this.#probeAbort?.abort(new AbortedError("line stopped probing"));
-    this.#probeAbort = undefined;
+    // A state listener may have closed the line in the meantime.
+    if (this.#state === "reconnecting") this.#retry.arm(delay, plan.fastPath, this.#generation);
   }
 
   async #shutdown(reason: string, graceful: boolean): Promise<void> {
@@ -590,12 +477,10 @@ export class Line implements AsyncDisposable {
     this.#session = undefined;
     this.#heartbeat.stop();
     this.#sleep.stop();
-    this.#clearRetryTimers();
+    this.#retry.cancel();
     clock.clearTimeout(this.#handshakeTimer);
     this.#dialAbort?.abort(new AbortedError("line closed"));
     this.#transition("closed", reason);
-    const lease = this.#lease;
-    this.#lease = undefined;
     if (session) {
       if (graceful) {
         let timer: TimerHandle | undefined;
@@ -609,6 +494,6 @@ export class Line implements AsyncDisposable {
       }
       session.destroy();
     }
-    await lease?.release().catch((err: unknown) => this.#log.warn({ err }, "client id release failed"));
+    await this.#id.release();
   }
 }

@@ -1,0 +1,86 @@
+/**
+ * The client id a line holds: acquired from a ClientIdSource once, kept across reconnects,
+ * given up after 326 — unless orders were placed under it. TWS ties an order to the id that
+ * placed it, so such a line waits up to orderClientIdWaitMs for its own id before it moves
+ * on and reports the orders as orphaned (interfaces.md, "Orders").
+ */
+import type { Clock } from "../clock.js";
+import type { ClientIdLease, ClientIdSource } from "./client-ids.js";
+
+export type IdInUseDecision =
+  | { kind: "wait"; clientId: number }
+  | { kind: "switch"; clientId: number; orphanedPermIds: number[] | undefined };
+
+export interface LineClientIdOptions {
+  clock: Clock;
+  clientIds: ClientIdSource;
+  orderClientIdWaitMs: number;
+  placedOrders: () => readonly number[];
+}
+
+export class LineClientId {
+  readonly #o: LineClientIdOptions;
+  readonly #onReleaseError: (err: unknown) => void;
+  #lease: ClientIdLease | undefined;
+  #placedOrder = false;
+  /** First 326 for the held id while orders live under it. */
+  #waitSince: number | undefined;
+
+  constructor(options: LineClientIdOptions, onReleaseError: (err: unknown) => void) {
+    this.#o = options;
+    this.#onReleaseError = onReleaseError;
+  }
+
+  get clientId(): number | undefined {
+    return this.#lease?.clientId;
+  }
+
+  /** The held id, acquiring one if needed. Undefined when `cancelled()` turned true meanwhile. */
+  async ensure(cancelled: () => boolean): Promise<number | undefined> {
+    if (this.#lease) return this.#lease.clientId;
+    const lease = await this.#o.clientIds.acquire();
+    if (cancelled()) {
+      await lease.release().catch(this.#onReleaseError);
+      return undefined;
+    }
+    this.#lease = lease;
+    return lease.clientId;
+  }
+
+  /** A PLACE_ORDER went out under the held id. */
+  orderPlaced(): void {
+    this.#placedOrder = true;
+  }
+
+  /** The line became ready: any wait for the id is over. */
+  ready(): void {
+    this.#waitSince = undefined;
+  }
+
+  /** TWS answered 326. Decide whether to wait for the id or move to another one. */
+  inUse(): IdInUseDecision | undefined {
+    const lease = this.#lease;
+    if (!lease) return undefined;
+    const clientId = lease.clientId;
+    const permIds = [...this.#o.placedOrders()];
+    const hasOrders = this.#placedOrder || permIds.length > 0;
+    if (hasOrders) {
+      const now = this.#o.clock.now();
+      this.#waitSince ??= now;
+      if (now - this.#waitSince < this.#o.orderClientIdWaitMs) return { kind: "wait", clientId };
+    }
+    this.#waitSince = undefined;
+    this.#placedOrder = false;
+    this.#lease = undefined;
+    this.#o.clientIds.rejected(clientId);
+    lease.release().catch(this.#onReleaseError);
+    return { kind: "switch", clientId, orphanedPermIds: hasOrders ? permIds : undefined };
+  }
+
+  /** Give the id back (close). */
+  async release(): Promise<void> {
+    const lease = this.#lease;
+    this.#lease = undefined;
+    await lease?.release().catch(this.#onReleaseError);
+  }
+}
