@@ -1,40 +1,8 @@
 /** Account and portfolio: positions, account summary, account updates, PnL. */
 import { defineCodec } from "../codec.js";
-import type { FieldReader, FieldWriter } from "../fields.js";
 import { IN, OUT } from "../message-ids.js";
 import { EMPTY, type Empty, type ReqIdOnly } from "./common.js";
-import { type Contract, contract } from "./contract.js";
-
-/** Positions carry an 11-field contract: the compact form without primaryExchange. */
-function writePositionContract(w: FieldWriter, c: Contract): void {
-  w.int(c.conId)
-    .str(c.symbol)
-    .str(c.secType)
-    .str(c.lastTradeDateOrContractMonth)
-    .float(c.strike)
-    .str(c.right)
-    .str(c.multiplier)
-    .str(c.exchange)
-    .str(c.currency)
-    .str(c.localSymbol)
-    .str(c.tradingClass);
-}
-
-function readPositionContract(r: FieldReader): Contract {
-  return contract({
-    conId: r.int(),
-    symbol: r.str(),
-    secType: r.str(),
-    lastTradeDateOrContractMonth: r.str(),
-    strike: r.float(),
-    right: r.str(),
-    multiplier: r.str(),
-    exchange: r.str(),
-    currency: r.str(),
-    localSymbol: r.str(),
-    tradingClass: r.str(),
-  });
-}
+import { type Contract, contract, readContractNoPrimary, writeContractNoPrimary } from "./contract.js";
 
 export const REQ_POSITIONS = defineCodec<Empty>({
   id: OUT.REQ_POSITIONS,
@@ -64,13 +32,13 @@ export const POSITION_DATA = defineCodec<PositionData>({
   direction: "in",
   write: (w, m) => {
     w.int(3).str(m.account);
-    writePositionContract(w, m.contract);
+    writeContractNoPrimary(w, m.contract);
     w.decimal(m.position).float(m.avgCost);
   },
   read: (r) => {
     r.skip();
     const account = r.str();
-    const c = readPositionContract(r);
+    const c = readContractNoPrimary(r);
     return { account, contract: c, position: r.decimal(), avgCost: r.float() };
   },
 });
@@ -274,13 +242,13 @@ export const POSITION_MULTI = defineCodec<PositionMulti>({
   direction: "in",
   write: (w, m) => {
     w.int(1).int(m.reqId).str(m.account);
-    writePositionContract(w, m.contract);
+    writeContractNoPrimary(w, m.contract);
     w.decimal(m.position).float(m.avgCost).str(m.modelCode);
   },
   read: (r) => {
     const reqId = r.skip().int();
     const account = r.str();
-    const c = readPositionContract(r);
+    const c = readContractNoPrimary(r);
     return { reqId, account, contract: c, position: r.decimal(), avgCost: r.float(), modelCode: r.str() };
   },
 });

@@ -71,3 +71,37 @@ export function contractKey(c: Contract): string {
   if (c.conId) return `#${c.conId}`;
   return [c.symbol, c.secType, c.lastTradeDateOrContractMonth, c.strike || "", c.right, c.currency].join("|");
 }
+
+/**
+ * The 11-field contract of positions, executions and order messages: the compact form
+ * without primaryExchange.
+ */
+export function writeContractNoPrimary(w: FieldWriter, c: Contract): void {
+  w.int(c.conId)
+    .str(c.symbol)
+    .str(c.secType)
+    .str(c.lastTradeDateOrContractMonth)
+    .float(c.strike)
+    .str(c.right)
+    .str(c.multiplier)
+    .str(c.exchange)
+    .str(c.currency)
+    .str(c.localSymbol)
+    .str(c.tradingClass);
+}
+
+export function readContractNoPrimary(r: FieldReader): Contract {
+  return contract({
+    conId: r.int(),
+    symbol: r.str(),
+    secType: r.str(),
+    lastTradeDateOrContractMonth: r.str(),
+    strike: r.float(),
+    right: r.str(),
+    multiplier: r.str(),
+    exchange: r.str(),
+    currency: r.str(),
+    localSymbol: r.str(),
+    tradingClass: r.str(),
+  });
+}

@@ -4,10 +4,10 @@
  * algos or conditions still decode; the writer emits a plain order with IB's defaults.
  */
 import { defineCodec } from "../codec.js";
-import type { FieldReader, FieldWriter } from "../fields.js";
+import type { FieldReader } from "../fields.js";
 import { IN } from "../message-ids.js";
 import { V } from "../versions.js";
-import { type Contract, contract } from "./contract.js";
+import { type Contract, readContractNoPrimary, writeContractNoPrimary } from "./contract.js";
 
 export interface OpenOrder {
   orderId: number;
@@ -31,36 +31,6 @@ export interface OpenOrder {
   whatIf: boolean;
   status: string;
   warningText: string;
-}
-
-function writeContract11(w: FieldWriter, c: Contract): void {
-  w.int(c.conId)
-    .str(c.symbol)
-    .str(c.secType)
-    .str(c.lastTradeDateOrContractMonth)
-    .float(c.strike)
-    .str(c.right)
-    .str(c.multiplier)
-    .str(c.exchange)
-    .str(c.currency)
-    .str(c.localSymbol)
-    .str(c.tradingClass);
-}
-
-function readContract11(r: FieldReader): Contract {
-  return contract({
-    conId: r.int(),
-    symbol: r.str(),
-    secType: r.str(),
-    lastTradeDateOrContractMonth: r.str(),
-    strike: r.float(),
-    right: r.str(),
-    multiplier: r.str(),
-    exchange: r.str(),
-    currency: r.str(),
-    localSymbol: r.str(),
-    tradingClass: r.str(),
-  });
 }
 
 const isPegBench = (orderType: string) => orderType === "PEG BENCH" || orderType === "PEGBENCH";
@@ -109,7 +79,7 @@ export const OPEN_ORDER = defineCodec<OpenOrder>({
   direction: "in",
   write: (w, o, v) => {
     w.int(o.orderId);
-    writeContract11(w, o.contract);
+    writeContractNoPrimary(w, o.contract);
     w.str(o.action)
       .decimal(o.totalQuantity)
       .str(o.orderType)
@@ -144,7 +114,7 @@ export const OPEN_ORDER = defineCodec<OpenOrder>({
   },
   read: (r, v) => {
     const orderId = r.int();
-    const c = readContract11(r);
+    const c = readContractNoPrimary(r);
     const action = r.str();
     const totalQuantity = r.decimal();
     const orderType = r.str();
@@ -235,7 +205,7 @@ export const COMPLETED_ORDER = defineCodec<CompletedOrder>({
   name: "COMPLETED_ORDER",
   direction: "in",
   write: (w, o, v) => {
-    writeContract11(w, o.contract);
+    writeContractNoPrimary(w, o.contract);
     w.str(o.action)
       .decimal(o.totalQuantity)
       .str(o.orderType)
@@ -261,7 +231,7 @@ export const COMPLETED_ORDER = defineCodec<CompletedOrder>({
     if (v >= V.PEGBEST_PEGMID_OFFSETS) w.raw(["", "", "", "", ""]);
   },
   read: (r, v) => {
-    const c = readContract11(r);
+    const c = readContractNoPrimary(r);
     const action = r.str();
     const totalQuantity = r.decimal();
     const orderType = r.str();

@@ -4,42 +4,16 @@
  * defaults for a plain order (OPEN_ORDER). Layouts follow the official decoder's read order.
  */
 import { defineCodec } from "../codec.js";
-import type { FieldReader, FieldWriter } from "../fields.js";
 import { IN, OUT } from "../message-ids.js";
 import { V } from "../versions.js";
 import { EMPTY, type Empty, type ReqIdOnly } from "./common.js";
-import { type Contract, contract, readContract, writeContract } from "./contract.js";
-
-/** Contract block of OPEN_ORDER, COMPLETED_ORDER and EXECUTION_DATA: no primaryExchange. */
-function writeOrderContract(w: FieldWriter, c: Contract): void {
-  w.int(c.conId)
-    .str(c.symbol)
-    .str(c.secType)
-    .str(c.lastTradeDateOrContractMonth)
-    .float(c.strike)
-    .str(c.right)
-    .str(c.multiplier)
-    .str(c.exchange)
-    .str(c.currency)
-    .str(c.localSymbol)
-    .str(c.tradingClass);
-}
-
-function readOrderContract(r: FieldReader): Contract {
-  return contract({
-    conId: r.int(),
-    symbol: r.str(),
-    secType: r.str(),
-    lastTradeDateOrContractMonth: r.str(),
-    strike: r.float(),
-    right: r.str(),
-    multiplier: r.str(),
-    exchange: r.str(),
-    currency: r.str(),
-    localSymbol: r.str(),
-    tradingClass: r.str(),
-  });
-}
+import {
+  type Contract,
+  readContract,
+  readContractNoPrimary,
+  writeContract,
+  writeContractNoPrimary,
+} from "./contract.js";
 
 // ---------------------------------------------------------------------------- PLACE_ORDER
 
@@ -388,7 +362,7 @@ export const EXECUTION_DATA = defineCodec<ExecutionData>({
   direction: "in",
   write: (w, { reqId, execution: e }, v) => {
     w.int(reqId).int(e.orderId);
-    writeOrderContract(w, e.contract);
+    writeContractNoPrimary(w, e.contract);
     w.str(e.execId)
       .str(e.time)
       .str(e.acctNumber)
@@ -411,7 +385,7 @@ export const EXECUTION_DATA = defineCodec<ExecutionData>({
   read: (r, v) => {
     const reqId = r.int();
     const orderId = r.int();
-    const c = readOrderContract(r);
+    const c = readContractNoPrimary(r);
     const execution: Execution = {
       orderId,
       contract: c,
