@@ -37,7 +37,7 @@ import { REQ_MKT_DATA, TICK_PRICE, TICK_SIZE } from "../protocol/messages/market
 import type { Tenant } from "../switch/tenant.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./options.js";
 import { applyTickPrice, applyTickSize, emptyQuote, type Quote } from "./quote.js";
-import { answerKey, done, idKey, more, Requester } from "./requester.js";
+import { answerKey, done, idKey, more, Requester, type RequestSpec } from "./requester.js";
 import { TtlCache } from "./ttl-cache.js";
 
 export interface CallOptions {
@@ -85,21 +85,29 @@ export class IbClient implements AsyncDisposable {
     return this.#withRetry(options, () => {
       const reqId = this.#req.nextId();
       const out: ContractDetails[] = [];
-      return this.#req.run({
-        key: idKey(reqId),
-        what: "contract details",
-        send: toFields(
-          REQ_CONTRACT_DATA,
-          { reqId, contract: makeContract(c), includeExpired: false, secIdType: "", secId: "", issuerId: "" },
-          this.#v,
-        ),
-        collect: (f) => {
-          if (Number(f[0]) === IN.CONTRACT_DATA) out.push(fromFields(CONTRACT_DATA, f, this.#v).details);
-          return Number(f[0]) === IN.CONTRACT_DATA_END ? done(out) : more;
+      return this.#run(
+        {
+          key: idKey(reqId),
+          what: "contract details",
+          send: toFields(
+            REQ_CONTRACT_DATA,
+            {
+              reqId,
+              contract: makeContract(c),
+              includeExpired: false,
+              secIdType: "",
+              secId: "",
+              issuerId: "",
+            },
+            this.#v,
+          ),
+          collect: (f) => {
+            if (Number(f[0]) === IN.CONTRACT_DATA) out.push(fromFields(CONTRACT_DATA, f, this.#v).details);
+            return Number(f[0]) === IN.CONTRACT_DATA_END ? done(out) : more;
+          },
         },
-        timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
-        signal: options.signal,
-      });
+        options,
+      );
     });
   }
 
@@ -139,33 +147,34 @@ export class IbClient implements AsyncDisposable {
   historicalBars(r: HistoryRequest, options: CallOptions = {}): Promise<Bar[]> {
     return this.#withRetry(options, () => {
       const reqId = this.#req.nextId();
-      return this.#req.run({
-        key: idKey(reqId),
-        what: "historical data",
-        send: toFields(
-          REQ_HISTORICAL_DATA,
-          {
-            reqId,
-            contract: makeContract(r.contract),
-            includeExpired: false,
-            endDateTime: r.endDateTime ?? "",
-            barSize: r.barSize,
-            duration: r.duration,
-            useRTH: r.useRTH ?? true,
-            whatToShow: r.whatToShow ?? "TRADES",
-            formatDate: 2,
-            comboLegs: [],
-            keepUpToDate: false,
-            chartOptions: "",
-          },
-          this.#v,
-        ),
-        cancel: [String(OUT.CANCEL_HISTORICAL_DATA), "1", String(reqId)],
-        collect: (f) =>
-          Number(f[0]) === IN.HISTORICAL_DATA ? done(fromFields(HISTORICAL_DATA, f, this.#v).bars) : more,
-        timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
-        signal: options.signal,
-      });
+      return this.#run(
+        {
+          key: idKey(reqId),
+          what: "historical data",
+          send: toFields(
+            REQ_HISTORICAL_DATA,
+            {
+              reqId,
+              contract: makeContract(r.contract),
+              includeExpired: false,
+              endDateTime: r.endDateTime ?? "",
+              barSize: r.barSize,
+              duration: r.duration,
+              useRTH: r.useRTH ?? true,
+              whatToShow: r.whatToShow ?? "TRADES",
+              formatDate: 2,
+              comboLegs: [],
+              keepUpToDate: false,
+              chartOptions: "",
+            },
+            this.#v,
+          ),
+          cancel: [String(OUT.CANCEL_HISTORICAL_DATA), "1", String(reqId)],
+          collect: (f) =>
+            Number(f[0]) === IN.HISTORICAL_DATA ? done(fromFields(HISTORICAL_DATA, f, this.#v).bars) : more,
+        },
+        options,
+      );
     });
   }
 
@@ -173,29 +182,30 @@ export class IbClient implements AsyncDisposable {
   headTimestamp(r: HeadTimestampRequest, options: CallOptions = {}): Promise<string> {
     return this.#withRetry(options, () => {
       const reqId = this.#req.nextId();
-      return this.#req.run({
-        key: idKey(reqId),
-        what: "head timestamp",
-        send: toFields(
-          REQ_HEAD_TIMESTAMP,
-          {
-            reqId,
-            contract: makeContract(r.contract),
-            includeExpired: false,
-            useRTH: r.useRTH ?? true,
-            whatToShow: r.whatToShow ?? "TRADES",
-            formatDate: 2,
-          },
-          this.#v,
-        ),
-        cancel: [String(OUT.CANCEL_HEAD_TIMESTAMP), String(reqId)],
-        collect: (f) =>
-          Number(f[0]) === IN.HEAD_TIMESTAMP
-            ? done(fromFields(HEAD_TIMESTAMP, f, this.#v).headTimestamp)
-            : more,
-        timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
-        signal: options.signal,
-      });
+      return this.#run(
+        {
+          key: idKey(reqId),
+          what: "head timestamp",
+          send: toFields(
+            REQ_HEAD_TIMESTAMP,
+            {
+              reqId,
+              contract: makeContract(r.contract),
+              includeExpired: false,
+              useRTH: r.useRTH ?? true,
+              whatToShow: r.whatToShow ?? "TRADES",
+              formatDate: 2,
+            },
+            this.#v,
+          ),
+          cancel: [String(OUT.CANCEL_HEAD_TIMESTAMP), String(reqId)],
+          collect: (f) =>
+            Number(f[0]) === IN.HEAD_TIMESTAMP
+              ? done(fromFields(HEAD_TIMESTAMP, f, this.#v).headTimestamp)
+              : more,
+        },
+        options,
+      );
     });
   }
 
@@ -206,30 +216,31 @@ export class IbClient implements AsyncDisposable {
       : ((await this.qualifyContracts([c], options))[0] ?? makeContract(c));
     const reqId = this.#req.nextId();
     const q = emptyQuote(full.symbol, full.conId);
-    return this.#req.run({
-      key: idKey(reqId),
-      what: "quote",
-      send: toFields(
-        REQ_MKT_DATA,
-        {
-          tickerId: reqId,
-          contract: full,
-          comboLegs: [],
-          deltaNeutral: undefined,
-          genericTickList: "",
-          snapshot: true,
-          regulatorySnapshot: false,
-          mktDataOptions: "",
+    return this.#run(
+      {
+        key: idKey(reqId),
+        what: "quote",
+        send: toFields(
+          REQ_MKT_DATA,
+          {
+            tickerId: reqId,
+            contract: full,
+            comboLegs: [],
+            deltaNeutral: undefined,
+            genericTickList: "",
+            snapshot: true,
+            regulatorySnapshot: false,
+            mktDataOptions: "",
+          },
+          this.#v,
+        ),
+        collect: (f) => {
+          this.#applyTick(q, f);
+          return Number(f[0]) === IN.TICK_SNAPSHOT_END ? done(q) : more;
         },
-        this.#v,
-      ),
-      collect: (f) => {
-        this.#applyTick(q, f);
-        return Number(f[0]) === IN.TICK_SNAPSHOT_END ? done(q) : more;
       },
-      timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
-      signal: options.signal,
-    });
+      options,
+    );
   }
 
   /** Streaming quotes: each tick yields the updated quote. Ending the loop cancels upstream. */
@@ -306,42 +317,44 @@ export class IbClient implements AsyncDisposable {
     return this.#withRetry(options, () => {
       const reqId = this.#req.nextId();
       const out: SecDefOptParameter[] = [];
-      return this.#req.run({
-        key: idKey(reqId),
-        what: "option chain",
-        send: toFields(
-          REQ_SEC_DEF_OPT_PARAMS,
-          {
-            reqId,
-            underlyingSymbol: underlying.symbol,
-            futFopExchange: "",
-            underlyingSecType: underlying.secType ?? "STK",
-            underlyingConId: underlying.conId,
+      return this.#run(
+        {
+          key: idKey(reqId),
+          what: "option chain",
+          send: toFields(
+            REQ_SEC_DEF_OPT_PARAMS,
+            {
+              reqId,
+              underlyingSymbol: underlying.symbol,
+              futFopExchange: "",
+              underlyingSecType: underlying.secType ?? "STK",
+              underlyingConId: underlying.conId,
+            },
+            this.#v,
+          ),
+          collect: (f) => {
+            if (Number(f[0]) === IN.SECURITY_DEFINITION_OPTION_PARAMETER)
+              out.push(fromFields(SECURITY_DEFINITION_OPTION_PARAMETER, f, this.#v));
+            return Number(f[0]) === IN.SECURITY_DEFINITION_OPTION_PARAMETER_END ? done(out) : more;
           },
-          this.#v,
-        ),
-        collect: (f) => {
-          if (Number(f[0]) === IN.SECURITY_DEFINITION_OPTION_PARAMETER)
-            out.push(fromFields(SECURITY_DEFINITION_OPTION_PARAMETER, f, this.#v));
-          return Number(f[0]) === IN.SECURITY_DEFINITION_OPTION_PARAMETER_END ? done(out) : more;
         },
-        timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
-        signal: options.signal,
-      });
+        options,
+      );
     });
   }
 
   matchingSymbols(pattern: string, options: CallOptions = {}): Promise<SymbolSample[]> {
     const reqId = this.#req.nextId();
-    return this.#req.run({
-      key: idKey(reqId),
-      what: "matching symbols",
-      send: toFields(REQ_MATCHING_SYMBOLS, { reqId, pattern }, this.#v),
-      collect: (f) =>
-        Number(f[0]) === IN.SYMBOL_SAMPLES ? done(fromFields(SYMBOL_SAMPLES, f, this.#v).samples) : more,
-      timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
-      signal: options.signal,
-    });
+    return this.#run(
+      {
+        key: idKey(reqId),
+        what: "matching symbols",
+        send: toFields(REQ_MATCHING_SYMBOLS, { reqId, pattern }, this.#v),
+        collect: (f) =>
+          Number(f[0]) === IN.SYMBOL_SAMPLES ? done(fromFields(SYMBOL_SAMPLES, f, this.#v).samples) : more,
+      },
+      options,
+    );
   }
 
   /** Every position of every managed account, once (the subscription is ended after the dump). */
@@ -353,14 +366,15 @@ export class IbClient implements AsyncDisposable {
       () => {},
     );
     try {
-      return await this.#req.run({
-        key: answerKey(IN.POSITION_END),
-        what: "positions",
-        send: [String(OUT.REQ_POSITIONS), "1"],
-        collect: () => done(out),
-        timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
-        signal: options.signal,
-      });
+      return await this.#run(
+        {
+          key: answerKey(IN.POSITION_END),
+          what: "positions",
+          send: [String(OUT.REQ_POSITIONS), "1"],
+          collect: () => done(out),
+        },
+        options,
+      );
     } finally {
       detach();
       if (this.tenant.state === "open") this.tenant.send([String(OUT.CANCEL_POSITIONS), "1"]);
@@ -374,8 +388,8 @@ export class IbClient implements AsyncDisposable {
   ): Promise<AccountSummary[]> {
     const reqId = this.#req.nextId();
     const out: AccountSummary[] = [];
-    return this.#req
-      .run({
+    return this.#run(
+      {
         key: idKey(reqId),
         what: "account summary",
         send: [String(OUT.REQ_ACCOUNT_SUMMARY), "1", String(reqId), options.group ?? "All", tags],
@@ -384,25 +398,25 @@ export class IbClient implements AsyncDisposable {
           if (Number(f[0]) === IN.ACCOUNT_SUMMARY) out.push(fromFields(ACCOUNT_SUMMARY, f, this.#v));
           return Number(f[0]) === IN.ACCOUNT_SUMMARY_END ? done(out) : more;
         },
-        timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
-        signal: options.signal,
-      })
-      .finally(() => {
-        if (this.tenant.state === "open")
-          this.tenant.send([String(OUT.CANCEL_ACCOUNT_SUMMARY), "1", String(reqId)]);
-      });
+      },
+      options,
+    ).finally(() => {
+      if (this.tenant.state === "open")
+        this.tenant.send([String(OUT.CANCEL_ACCOUNT_SUMMARY), "1", String(reqId)]);
+    });
   }
 
   /** TWS's clock, epoch seconds. */
   currentTime(options: CallOptions = {}): Promise<number> {
-    return this.#req.run({
-      key: answerKey(IN.CURRENT_TIME),
-      what: "current time",
-      send: [String(OUT.REQ_CURRENT_TIME), "1"],
-      collect: (f) => done(fromFields(CURRENT_TIME, f, this.#v).time),
-      timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
-      signal: options.signal,
-    });
+    return this.#run(
+      {
+        key: answerKey(IN.CURRENT_TIME),
+        what: "current time",
+        send: [String(OUT.REQ_CURRENT_TIME), "1"],
+        collect: (f) => done(fromFields(CURRENT_TIME, f, this.#v).time),
+      },
+      options,
+    );
   }
 
   async close(): Promise<void> {
@@ -412,6 +426,14 @@ export class IbClient implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  #run<T>(spec: Omit<RequestSpec<T>, "timeoutMs" | "signal">, options: CallOptions): Promise<T> {
+    return this.#req.run({
+      ...spec,
+      timeoutMs: options.timeoutMs ?? this.#o.requestTimeoutMs,
+      signal: options.signal,
+    });
   }
 
   #applyTick(q: Quote, f: readonly string[]): void {
