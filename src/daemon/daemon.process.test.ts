@@ -104,12 +104,13 @@ describe("switchboard start against a mock gateway process", () => {
   });
 
   it("enforces the token on every route but /health", async () => {
-    for (const path of ["/api/ids", "/metrics", "/api/ib/pool/status", "/openapi.json", "/"]) {
+    for (const path of ["/api/ids", "/metrics", "/api/ib/pool/status", "/openapi.json"]) {
       const r = await call(path, {}, false);
       expect(r.status, path).toBe(401);
       expect(r.body.error?.code).toBe("unauthorized");
       expect(r.headers.get("www-authenticate")).toMatch(/^Bearer/);
     }
+    expect((await call("/", {}, false)).status).toBe(401);
     expect(
       (await call("/api/ids", { headers: { authorization: "Bearer wrong-token-xxxxxxx" } }, false)).status,
     ).toBe(401);
@@ -242,6 +243,83 @@ describe("switchboard start against a mock gateway process", () => {
     }
   });
 
+  it("qualifies, quotes and backfills through the switch (404 with ibCode 200 for an unknown symbol)", async () => {
+    const q = await call("/api/contracts/qualify?symbol=AAPL");
+    expect(q.status, q.text).toBe(200);
+    expect((q.body.data as Record<string, unknown>[])[0]).toMatchObject({
+      symbol: "AAPL",
+      secType: "STK",
+      currency: "USD",
+    });
+    expect(typeof (q.body.data as { conId: number }[])[0]!.conId).toBe("number");
+
+    const unknown = await call("/api/contracts/qualify?symbol=NOSUCHSYM");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: "not_found", ibCode: 200 });
+    expect((await call("/api/quotes/NOSUCHSYM")).body.error).toMatchObject({
+      code: "not_found",
+      ibCode: 200,
+    });
+
+    const quote = await call("/api/quotes/AAPL");
+    expect(quote.status, quote.text).toBe(200);
+    const qd = quote.body.data as Record<string, unknown>;
+    for (const k of [
+      "symbol",
+      "conId",
+      "bid",
+      "bidSize",
+      "ask",
+      "askSize",
+      "last",
+      "lastSize",
+      "close",
+      "time",
+      "marketDataType",
+    ]) {
+      expect(qd, k).toHaveProperty(k);
+    }
+    expect(qd.symbol).toBe("AAPL");
+
+    const h = await call("/api/history?symbol=AAPL&bar=1day&duration=5%20D&end=2026-01-09T21:00:00Z&rth=1");
+    expect(h.status, h.text).toBe(200);
+    const hd = h.body.data as { contract: { symbol: string }; bars: Record<string, unknown>[] };
+    expect(hd.contract.symbol).toBe("AAPL");
+    expect(hd.bars.length).toBeGreaterThan(0);
+    expect(Object.keys(hd.bars[0]!).sort()).toEqual([
+      "close",
+      "count",
+      "high",
+      "low",
+      "open",
+      "time",
+      "volume",
+      "wap",
+    ]);
+    expect(new Date(String(hd.bars[0]!.time)).toISOString()).toBe(hd.bars[0]!.time);
+
+    // The same request again within 15 s must wait for IB's identical-request rule: with a
+    // short timeoutMs the answer is 429 with Retry-After instead of a hang.
+    const again = await call(
+      "/api/history?symbol=AAPL&bar=1day&duration=5%20D&end=2026-01-09T21:00:00Z&rth=1&timeoutMs=300",
+    );
+    expect(again.status, again.text).toBe(429);
+    expect(again.body.error?.code).toBe("pacing_timeout");
+    expect(Number(again.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("answers 504 rather than hang when the gateway does not answer", async () => {
+    expect((await fault("/faults/stall", { ms: 1_000 })).status).toBe(200);
+    const r = await call("/api/quotes/MSFT?timeoutMs=300");
+    expect(r.status, r.text).toBe(504);
+    expect(r.body.error?.code).toBe("timeout");
+    expect((await fault("/faults/clear", {})).status).toBe(200);
+    await until(
+      async () => ((await health()).status === 200 ? true : undefined),
+      "/health 200 after the stall",
+    );
+  });
+
   it("serves /openapi.json for every route, and a status page at /", async () => {
     const r = await call("/openapi.json");
     const doc = JSON.parse(r.text) as { openapi: string; paths: Record<string, Record<string, unknown>> };
@@ -268,8 +346,7 @@ describe("switchboard start against a mock gateway process", () => {
     }
     const page = await call("/");
     expect(page.status).toBe(200);
-    expect(page.text).toContain("<h1>Switchboard");
-    expect(page.text).toContain("ready");
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     const missing = await call("/api/nothing");
     expect(missing.status).toBe(404);
     expect(missing.body.error?.code).toBe("not_found");
@@ -323,6 +400,10 @@ describe("switchboard start against a mock gateway process", () => {
     expect(value("switchboard_line_reconnects_total", { line: "default" })).toBe(1);
     expect(value("switchboard_leases", { purpose: "proxy" })).toBe(1);
     expect(value("switchboard_tenants", { kind: "proxy" })).toBe(0);
+    expect(value("switchboard_tenants", { kind: "http" })).toBeGreaterThan(0);
+    expect(fams.get("switchboard_requests_total")?.samples.some((s) => s.labels.outcome !== undefined)).toBe(
+      true,
+    );
     expect(fams.get("switchboard_line_reconnects_total")?.type).toBe("counter");
     expect(fams.get("switchboard_pacer_wait_seconds")?.type).toBe("histogram");
     for (const name of [

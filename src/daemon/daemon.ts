@@ -25,6 +25,7 @@ import { Registry } from "../registry/registry.js";
 import { defaultStateDir } from "../registry/state-dir.js";
 import { Switch } from "../switch/switch.js";
 import { registryClientIds } from "./client-ids.js";
+import { clientDataService } from "./data.js";
 import { EventLog } from "./event-log.js";
 import { type HealthReport, healthOf, type LineView } from "./health.js";
 import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
@@ -52,9 +53,8 @@ export interface ReadyInfo {
   pid: number;
 }
 
-/** The data routes' implementation plugs in here (it opens its tenants on the switches). */
-export interface DataAttachment {
-  data: DataService;
+/** The data routes' implementation (it opens its tenant on the primary switch). */
+export interface DataAttachment extends DataService {
   close(): Promise<void>;
 }
 
@@ -103,7 +103,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 
   get data(): DataService {
-    return this.#attachment?.data ?? unavailableDataService(NO_CLIENT);
+    return this.#attachment ?? unavailableDataService(NOT_STARTED);
   }
 
   /** The switch of the first configured line: the one the data routes use. */
@@ -115,11 +115,6 @@ export class Daemon implements DaemonView, AsyncDisposable {
 
   switches(): readonly Switch[] {
     return this.#lines.map((l) => l.sw);
-  }
-
-  /** Plug in the switch-backed data service; closed before the lines on shutdown. */
-  attachData(a: DataAttachment): void {
-    this.#attachment = a;
   }
 
   async start(): Promise<ReadyInfo> {
@@ -140,6 +135,13 @@ export class Daemon implements DaemonView, AsyncDisposable {
         version: this.#d.version,
       });
       for (const l of this.#lines) l.line.start();
+      const primary = this.#lines[0]!;
+      this.#attachment ??= clientDataService({
+        sw: primary.sw,
+        pacer: this.pacer,
+        clock: this.#d.clock,
+        version: () => primary.line.serverVersion,
+      });
       const { url } = await this.#api.listen();
       this.#transition("running");
       const ready: ReadyInfo = {
@@ -341,6 +343,6 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 }
 
-const NO_CLIENT = "the data routes need the typed client (src/client), which this build does not have yet";
+const NOT_STARTED = "the daemon has not started its data service";
 
 export type { LineView };

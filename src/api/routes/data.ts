@@ -6,16 +6,20 @@
  */
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
-import { AbortedError, TimeoutError } from "../../errors.js";
+import { sleep, type TimerHandle } from "../../clock.js";
+import { AbortedError, isSwitchboardError, TimeoutError } from "../../errors.js";
 import { barSchema, type CallOptions, contractSchema, quoteSchema } from "../data-service.js";
 import type { RouteContext } from "./context.js";
 import { historyQuery, qualifyQuery, quoteParams, quoteQuery } from "./data-params.js";
 import { type Route, route } from "./spec.js";
 
-const ERRORS = [400, 404, 429, 501, 503, 504] as const;
+const ERRORS = [400, 403, 404, 429, 501, 502, 503, 504] as const;
+/** How long a call aborted at its deadline may take to say why (pacing or not). */
+const EXPLAIN_GRACE_MS = 250;
 
 export function dataRoutes(ctx: RouteContext): Route[] {
-  const { data } = ctx.view;
+  // Read at call time: the daemon plugs its data service in after the routes are built.
+  const data = () => ctx.view.data;
   return [
     route({
       method: "GET",
@@ -26,7 +30,8 @@ export function dataRoutes(ctx: RouteContext): Route[] {
       query: qualifyQuery,
       response: z.array(contractSchema),
       errors: ERRORS,
-      handler: ({ query, reply }) => bounded(ctx, reply.raw, query.timeoutMs, (o) => data.qualify(query, o)),
+      handler: ({ query, reply }) =>
+        bounded(ctx, reply.raw, query.timeoutMs, (o) => data().qualify(query, o)),
     }),
     route({
       method: "GET",
@@ -39,7 +44,7 @@ export function dataRoutes(ctx: RouteContext): Route[] {
       errors: ERRORS,
       handler: ({ query, reply }) =>
         bounded(ctx, reply.raw, query.timeoutMs, (o) =>
-          data.history({ ...query, end: query.end === undefined ? undefined : new Date(query.end) }, o),
+          data().history({ ...query, end: query.end === undefined ? undefined : new Date(query.end) }, o),
         ),
     }),
     route({
@@ -53,12 +58,16 @@ export function dataRoutes(ctx: RouteContext): Route[] {
       response: quoteSchema,
       errors: ERRORS,
       handler: ({ params, query, reply }) =>
-        bounded(ctx, reply.raw, query.timeoutMs, (o) => data.quote({ ...query, symbol: params.symbol }, o)),
+        bounded(ctx, reply.raw, query.timeoutMs, (o) => data().quote({ ...query, symbol: params.symbol }, o)),
     }),
   ];
 }
 
-/** Run `fn` with a signal that aborts at the deadline; a deadline answer is 504. */
+/**
+ * Run `fn` with a signal that aborts at the deadline (reason: TimeoutError). The service
+ * then says why it was late: `pacing_timeout` (429) while still waiting for pacing room,
+ * else the answer is 504 `timeout`.
+ */
 async function bounded<T>(
   ctx: RouteContext,
   res: ServerResponse,
@@ -72,16 +81,35 @@ async function bounded<T>(
   };
   res.once("close", onGone);
   ctx.closing.addEventListener("abort", onGone, { once: true });
-  let timer: ReturnType<typeof ctx.clock.setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = ctx.clock.setTimeout(() => {
-      const err = new TimeoutError("request", timeoutMs);
-      ac.abort(err);
-      reject(err);
-    }, timeoutMs);
-  });
+  type Outcome = { ok: true; value: T } | { ok: false; error: unknown };
+  const work: Promise<Outcome> = fn({ signal: ac.signal, timeoutMs }).then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+  let timer: TimerHandle | undefined;
   try {
-    return await Promise.race([fn({ signal: ac.signal, timeoutMs }), deadline]);
+    const first = await Promise.race([
+      work,
+      new Promise<"deadline">((resolve) => {
+        timer = ctx.clock.setTimeout(() => resolve("deadline"), timeoutMs);
+      }),
+    ]);
+    if (first !== "deadline") {
+      if (first.ok) return first.value;
+      throw first.error;
+    }
+    const late = new TimeoutError("request", timeoutMs);
+    ac.abort(late);
+    const settled = await Promise.race([work, sleep(ctx.clock, EXPLAIN_GRACE_MS).then(() => undefined)]);
+    if (
+      settled &&
+      !settled.ok &&
+      isSwitchboardError(settled.error) &&
+      settled.error.code === "pacing_timeout"
+    ) {
+      throw settled.error;
+    }
+    throw late;
   } finally {
     ctx.clock.clearTimeout(timer);
     res.off("close", onGone);
