@@ -1,12 +1,10 @@
 /**
- * `switchboard doctor` as a process: exit codes and the exact --json shape. The CLI is
- * compiled from src/cli/main.ts into a scratch dir (not dist/, which other work may leave
- * stale), then run as `node <dir>/run.mjs doctor …`.
+ * `switchboard doctor` as a process: exit codes and the exact --json shape. Runs the built
+ * CLI (`npm test` builds dist/ first), as users run it.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   type FakeServer,
   freePort,
@@ -16,47 +14,7 @@ import {
 } from "../../doctor/test-support/fake-tws.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-// Inside node_modules so the compiled files resolve commander, pino… from the repo.
-const OUT = join(ROOT, "node_modules", ".cache", `switchboard-doctor-cli-${process.pid}`);
-
-beforeAll(() => {
-  rmSync(OUT, { recursive: true, force: true });
-  mkdirSync(OUT, { recursive: true });
-  // Type errors elsewhere in the tree must not stop this test: tsc emits anyway.
-  spawnSync(
-    process.execPath,
-    [
-      join(ROOT, "node_modules", "typescript", "bin", "tsc"),
-      "--outDir",
-      OUT,
-      "--rootDir",
-      join(ROOT, "src"),
-      "--module",
-      "NodeNext",
-      "--moduleResolution",
-      "NodeNext",
-      "--target",
-      "ES2022",
-      "--lib",
-      "ES2022,ESNext.Disposable,DOM",
-      "--types",
-      "node",
-      "--skipLibCheck",
-      "--resolveJsonModule",
-      "--esModuleInterop",
-      "--strict",
-      "false",
-      join(ROOT, "src", "cli", "main.ts"),
-    ],
-    { cwd: ROOT, stdio: "ignore" },
-  );
-  writeFileSync(join(OUT, "package.json"), '{"type":"module","version":"0.0.0"}');
-  writeFileSync(
-    join(OUT, "run.mjs"),
-    'import { main } from "./cli/main.js";\nmain(process.argv).then((c) => { process.exitCode = c; });\n',
-  );
-}, 180_000);
-afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+const CLI = join(ROOT, "bin", "switchboard.js");
 
 const servers: FakeServer[] = [];
 const children: ChildProcess[] = [];
@@ -86,7 +44,7 @@ function mockProcess(accounts: string): Promise<MockProcess> {
   const child = spawn(
     process.execPath,
     [
-      join(OUT, "run.mjs"),
+      CLI,
       "mock-gateway",
       "--host",
       "127.0.0.1",
@@ -121,7 +79,7 @@ function cli(...args: string[]): Promise<Run> {
   return new Promise((done) => {
     const child = execFile(
       process.execPath,
-      [join(OUT, "run.mjs"), "doctor", "--no-daemon", "--timeout", "400", ...args],
+      [CLI, "doctor", "--no-daemon", "--timeout", "400", ...args],
       { timeout: 20_000 },
       (_err, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }),
     );
