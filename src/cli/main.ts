@@ -3,6 +3,7 @@
  * itself; this file only wires them and maps failures to exit codes.
  */
 import { Command, CommanderError } from "commander";
+import { registerBench } from "./commands/bench.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerIds } from "./commands/ids.js";
 import { registerMockGateway } from "./commands/mock-gateway.js";
@@ -52,7 +53,7 @@ async function registerCommands(program: Command, setExit: SetExit): Promise<voi
   registerStatus(program, setExit);
   registerIds(program);
   registerNotAvailable(program, "history", "download historical bars");
-  registerNotAvailable(program, "bench", "run the benchmarks");
+  registerBench(program, setExit);
 }
 
 async function packageVersion(): Promise<string> {
