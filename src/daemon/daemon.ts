@@ -19,6 +19,7 @@ import { Line } from "../line/line.js";
 import type { Logger } from "../logger.js";
 import { MockGateway } from "../mock/gateway.js";
 import { Pacer } from "../pacing/scheduler.js";
+import type { ProxyServer } from "../proxy/proxy-server.js";
 import { FileLeaseStore } from "../registry/file-store.js";
 import { RedisLeaseStore } from "../registry/redis-store.js";
 import { Registry } from "../registry/registry.js";
@@ -28,6 +29,7 @@ import { registryClientIds } from "./client-ids.js";
 import { clientDataService } from "./data.js";
 import { EventLog } from "./event-log.js";
 import { type HealthReport, healthOf, type LineView } from "./health.js";
+import { startDaemonProxy } from "./proxy.js";
 import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
 
 /** Expired leases are noticed (and announced as lease.expired) at least this often. */
@@ -42,6 +44,8 @@ export interface DaemonDeps {
   env: Readonly<Record<string, string | undefined>>;
   version: string;
   pid: number;
+  /** Ports `auto` probes (default 4002, 7497, 4001, 7496); tests point it elsewhere. */
+  autoPorts?: readonly number[];
 }
 
 export interface ReadyInfo {
@@ -77,6 +81,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
   readonly #offs: (() => void)[] = [];
   #state: DaemonState = "idle";
   #mock: MockGateway | undefined;
+  #proxy: ProxyServer | undefined;
   #api: ApiServer | undefined;
   #attachment: DataAttachment | undefined;
   #startedAt = "";
@@ -142,11 +147,20 @@ export class Daemon implements DaemonView, AsyncDisposable {
         clock: this.#d.clock,
         version: () => primary.line.serverVersion,
       });
+      // The TWS-protocol proxy serves the primary line's switch (interfaces.md "Proxy port").
+      this.#proxy = await startDaemonProxy({
+        config: this.#c,
+        sw: this.primarySwitch,
+        pacer: this.pacer,
+        clock: this.#d.clock,
+        logger: this.#d.logger,
+        push: this.#push,
+      });
       const { url } = await this.#api.listen();
       this.#transition("running");
       const ready: ReadyInfo = {
         http: url,
-        proxyPort: null,
+        proxyPort: this.#proxy?.port ?? null,
         upstream: this.health().upstream,
         ...(this.#mock ? { mockPort: this.#mock.port, mockControlPort: this.#mock.controlPort } : {}),
         pid: this.#d.pid,
@@ -182,7 +196,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       upstream: this.health().upstream,
       mockPort: this.#mock?.port ?? null,
       mockControlPort: this.#mock?.controlPort ?? null,
-      proxyPort: null,
+      proxyPort: this.#proxy?.port ?? null,
     };
   }
 
@@ -277,7 +291,13 @@ export class Daemon implements DaemonView, AsyncDisposable {
       const mock = this.#mock!;
       connector = mockConnector(() => mock.port);
     } else if (cfg.upstream.kind === "auto") {
-      connector = autoConnector({ ports: AUTO_PORTS, allowMock: this.#c.allowMock, clock, random, logger });
+      connector = autoConnector({
+        ports: this.#d.autoPorts ?? AUTO_PORTS,
+        allowMock: this.#c.allowMock,
+        clock,
+        random,
+        logger,
+      });
     } else {
       connector = hostPortConnector(cfg.upstream.host, cfg.upstream.port);
     }
@@ -331,6 +351,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
       }
     };
     await step("api", () => this.#api?.close());
+    // Downstreams go before the switches, so their subscriptions are cancelled on a live line.
+    await step("proxy", () => this.#proxy?.close());
     await step("data", () => this.#attachment?.close());
     await Promise.all(this.#lines.map((l) => step(`switch ${l.config.name}`, () => l.sw.close())));
     await Promise.all(this.#lines.map((l) => step(`line ${l.config.name}`, () => l.line.close())));
