@@ -42,6 +42,8 @@ export interface DaemonConfig {
   readonly proxyPort: number;
   readonly host: string;
   readonly readOnly: boolean;
+  /** Proxy: a duplicate virtual client id gets 326 (default: allowed, each socket its own tenant). */
+  readonly strictClientIds: boolean;
   readonly token: string | undefined;
   readonly mockPort: number;
   readonly allow: readonly string[];
@@ -246,6 +248,7 @@ function resolve(
     proxyPort: c.proxyPort ?? DEFAULT_PROXY_PORT,
     host,
     readOnly: c.readOnly ?? false,
+    strictClientIds: c.strictClientIds ?? false,
     token: c.token,
     mockPort: c.mockPort ?? DEFAULT_MOCK_PORT,
     allow,

@@ -135,7 +135,7 @@ export const CONFIG_KEYS = {
   proxyPort: {
     schema: portSchema.optional(),
     accepts: "an integer 0..65535 (0 = any free port)",
-    description: "TWS-protocol proxy port (reserved: the proxy is not part of this build yet)",
+    description: "TWS-protocol proxy port: any IB API client connects here as to TWS, with any client id",
     arg: "<n>",
     default: String(DEFAULT_PROXY_PORT),
   },
@@ -153,6 +153,13 @@ export const CONFIG_KEYS = {
     schema: z.preprocess(toBool, z.boolean()).optional(),
     accepts: "true or false",
     description: "refuse order messages (PLACE_ORDER, CANCEL_ORDER, …) with error 201",
+    arg: undefined,
+  },
+  strictClientIds: {
+    schema: z.preprocess(toBool, z.boolean()).optional(),
+    accepts: "true or false",
+    description:
+      "proxy: answer a second client with a client id already connected with 326, as TWS does (default: allowed)",
     arg: undefined,
   },
   token: {

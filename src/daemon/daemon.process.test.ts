@@ -62,6 +62,8 @@ describe("switchboard start against a mock gateway process", () => {
       "start",
       "--http-port",
       "0",
+      "--proxy-port",
+      "0",
       "--upstream",
       `127.0.0.1:${mock.ready.port}`,
       "--state-dir",
@@ -81,7 +83,8 @@ describe("switchboard start against a mock gateway process", () => {
   });
 
   it("prints the READY line of the contract", () => {
-    expect(daemon.ready).toMatchObject({ proxyPort: null, upstream: `127.0.0.1:${mock.ready.port}` });
+    expect(daemon.ready).toMatchObject({ upstream: `127.0.0.1:${mock.ready.port}` });
+    expect(daemon.ready.proxyPort).toEqual(expect.any(Number));
     expect(String(daemon.ready.http)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(daemon.ready.mockPort).toBeUndefined();
   });
@@ -132,7 +135,10 @@ describe("switchboard start against a mock gateway process", () => {
     const metrics = await call("/api/ib/pool/metrics");
     expect(metrics.body.data).toMatchObject({ lines: [{ name: "default", reconnects: 0 }] });
     const detail = await call("/api/ib/pool/health");
-    expect(detail.body.data).toMatchObject({ status: "healthy", info: { proxyPort: null } });
+    expect(detail.body.data).toMatchObject({
+      status: "healthy",
+      info: { proxyPort: daemon.ready.proxyPort },
+    });
     const pace = await call("/api/ib/pace/status");
     expect((pace.body.data as { rules: { ruleId: string }[] }).rules.map((r) => r.ruleId)).toContain(
       "messageRate",
