@@ -41,7 +41,13 @@ describe("auto upstream", () => {
 
   const start = async (allowMock: boolean, ports: number[]) => {
     const config = loadConfig({
-      flags: { upstream: "auto", httpPort: "0", stateDir: dir, ...(allowMock ? { allowMock: true } : {}) },
+      flags: {
+        upstream: "auto",
+        httpPort: "0",
+        proxyPort: "0",
+        stateDir: dir,
+        ...(allowMock ? { allowMock: true } : {}),
+      },
     });
     daemon = new Daemon(config, {
       clock: systemClock,
