@@ -82,7 +82,16 @@ async function scenario(url) {
 
 const stateDir = mkdtempSync(join(tmpdir(), "sb-api-bench-"));
 const baseline = await startChild(["-e", BASELINE]);
-const daemon = await startChild([BIN, "start", "--http-port", "0", "--state-dir", stateDir, "--log-level", "warn"]);
+const daemon = await startChild([
+  BIN,
+  "start",
+  "--http-port",
+  "0",
+  "--state-dir",
+  stateDir,
+  "--log-level",
+  "warn",
+]);
 try {
   const base = daemon.ready.http;
   for (let i = 0; i < 200; i++) {
@@ -102,7 +111,9 @@ try {
     upstream: daemon.ready.upstream,
     ...results,
     ratios: {
-      healthVsBaselineRps: round(results.health.requestsPerSecond / results.baselineBareHttp.requestsPerSecond),
+      healthVsBaselineRps: round(
+        results.health.requestsPerSecond / results.baselineBareHttp.requestsPerSecond,
+      ),
       healthVsBaselineP99: round(results.health.p99Ms / results.baselineBareHttp.p99Ms),
     },
     notes:
