@@ -1,0 +1,318 @@
+// The proxy's cost: reqCurrentTime round trip through the proxy vs straight to the mock
+// (goal p50 ≤ 1.3×), market-data tick throughput via the proxy vs direct (goal ≥ 0.8×), and
+// the RSS of the proxy process (line + pacer + switch + proxy) serving 100 downstreams
+// (goal ≤ 100 MB). The mock and the proxy each run in a child process of their own; the
+// clients run here, so every path crosses the same process boundaries. One run.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { report, summarize } from "./lib.mjs";
+
+const RTT_SAMPLES = Number(process.env.BENCH_RTT_SAMPLES ?? 300);
+/** One request per path every 25 ms: 40/s, under IB's 50 messages/s on either socket. */
+const RTT_SPACING_MS = 25;
+const TICK_MS = Number(process.env.BENCH_TICK_MS ?? 1);
+const STREAMS = 40;
+const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 3_000);
+const DOWNSTREAMS = 100;
+/** The mock serves 100 market-data lines; leave room for nothing else. */
+const DOWNSTREAM_STREAMS = 90;
+const V = 178;
+
+// ── child processes ───────────────────────────────────────────────────────────────────────
+
+async function serveMock() {
+  const { MockGateway } = await import("../dist/mock/index.js");
+  const gw = new MockGateway({ port: 0, controlPort: null, maxClients: 200, tickIntervalMs: TICK_MS });
+  const { port } = await gw.start();
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+  process.stdin.resume();
+  process.stdin.on("end", () => void gw.close().then(() => process.exit(0)));
+}
+
+async function serveProxy(mockPort) {
+  const { Line } = await import("../dist/line/index.js");
+  const { Pacer } = await import("../dist/pacing/index.js");
+  const { Switch } = await import("../dist/switch/index.js");
+  const { ProxyServer } = await import("../dist/proxy/index.js");
+  const line = new Line({ host: "127.0.0.1", port: mockPort, clientId: 1 });
+  line.start();
+  await line.ready({ timeoutMs: 10_000 });
+  const pacer = new Pacer();
+  const sw = new Switch(line, pacer);
+  const proxy = new ProxyServer(sw, { port: 0, pacer });
+  const { port } = await proxy.start();
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+  process.stdin.resume();
+  process.stdin.on("end", async () => {
+    await proxy.close();
+    await sw.close();
+    await line.close();
+    await pacer.close();
+    process.exit(0);
+  });
+}
+
+function child(args) {
+  const p = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const info = new Promise((resolve, reject) => {
+    let buf = "";
+    p.stdout.on("data", (d) => {
+      buf += d;
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
+    });
+    p.once("exit", (code) => reject(new Error(`${args[0]} exited ${code}`)));
+  });
+  return {
+    p,
+    info,
+    stop: () =>
+      new Promise((r) => {
+        p.once("exit", r);
+        p.stdin.end();
+      }),
+  };
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb("VmRSS") / 1024, peakRssMb: kb("VmHWM") / 1024 };
+}
+
+/** CPU time (user + system) the process has used, in ms (/proc: clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+// ── a bare client over our codec ─────────────────────────────────────────────────────────
+
+async function openClient(port, clientId) {
+  const { FrameDecoder, encodeClientHello, encodeFields, encodeFrame, decodeFields } = await import(
+    "../dist/protocol/index.js"
+  );
+  const socket = connect({ host: "127.0.0.1", port });
+  socket.setNoDelay(true);
+  await new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const frames = new FrameDecoder();
+  const c = {
+    socket,
+    version: 0,
+    onMessage: undefined,
+    ticks: 0,
+    send: (fields) => socket.write(encodeFrame(encodeFields(fields))),
+    close: () => socket.destroy(),
+  };
+  let ready;
+  const started = new Promise((r) => {
+    ready = r;
+  });
+  socket.on("data", (chunk) => {
+    for (const p of frames.push(chunk)) {
+      const first = p.indexOf(0);
+      const id = p.toString("latin1", 0, first === -1 ? p.length : first);
+      if (c.version === 0) {
+        c.version = Number(id);
+        c.send(["71", "2", String(clientId), ""]);
+        continue;
+      }
+      if (id === "9") ready();
+      if (isTickId(id)) c.ticks++;
+      c.onMessage?.(id, p, decodeFields);
+    }
+  });
+  socket.write(encodeClientHello({ min: 157, max: V, options: "" }));
+  await started;
+  return c;
+}
+
+const isTickId = (id) => id === "1" || id === "2";
+
+function mktData(tickerId, symbol) {
+  // REQ_MKT_DATA v11 at 178: id, version, tickerId, contract (conId…tradingClass), no combo,
+  // no delta-neutral, generic ticks, snapshot, regulatory snapshot, options.
+  return [
+    "1",
+    "11",
+    String(tickerId),
+    "0",
+    symbol,
+    "STK",
+    "",
+    "0",
+    "",
+    "",
+    "SMART",
+    "",
+    "USD",
+    "",
+    "",
+    "0",
+    "0",
+    "",
+    "0",
+    "0",
+    "",
+  ];
+}
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ── measurements ─────────────────────────────────────────────────────────────────────────
+
+function roundTrip(c) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    c.onMessage = (id) => {
+      if (id !== "49") return;
+      c.onMessage = undefined;
+      resolve(performance.now() - t0);
+    };
+    c.send(["49", "1"]);
+  });
+}
+
+async function rtt(direct, viaProxy) {
+  const d = [];
+  const p = [];
+  for (let i = 0; i < 20; i++) {
+    await roundTrip(direct);
+    await roundTrip(viaProxy);
+    await pause(RTT_SPACING_MS);
+  }
+  for (let i = 0; i < RTT_SAMPLES; i++) {
+    // Alternate so both paths see the same machine load.
+    d.push(await roundTrip(direct));
+    p.push(await roundTrip(viaProxy));
+    await pause(RTT_SPACING_MS);
+  }
+  return { direct: summarize(d), proxy: summarize(p) };
+}
+
+const SYMBOLS = ["AAPL", "MSFT", "SPY", "AMZN", "GOOGL", "TSLA", "NVDA", "META", "IBM", "QQQ"];
+
+async function throughput(c, total = { n: 0 }) {
+  let ticks = 0;
+  c.onMessage = (id) => {
+    if (isTickId(id)) ticks++;
+  };
+  for (let i = 0; i < STREAMS; i++) {
+    c.send(mktData(i + 1, SYMBOLS[i % SYMBOLS.length]));
+    await pause(30); // under 50 messages/s on a direct socket
+  }
+  await pause(1_000);
+  const t0 = performance.now();
+  const before = ticks;
+  await pause(THROUGHPUT_MS);
+  const rate = ((ticks - before) * 1000) / (performance.now() - t0);
+  for (let i = 0; i < STREAMS; i++) {
+    c.send(["2", "2", String(i + 1)]);
+    await pause(30);
+  }
+  c.onMessage = undefined;
+  total.n = ticks;
+  return rate;
+}
+
+async function main() {
+  const mock = child(["mock"]);
+  const { port: mockPort } = await mock.info;
+  const proxy = child(["proxy", String(mockPort)]);
+  const { port: proxyPort } = await proxy.info;
+  const baseline = rssMb(proxy.p.pid);
+
+  const direct = await openClient(mockPort, 77);
+  const viaProxy = await openClient(proxyPort, 77);
+  // The proxy's own work per round trip, robust to a loaded machine (latency is not).
+  const cpu0 = cpuMs(proxy.p.pid);
+  const rttResult = await rtt(direct, viaProxy);
+  const cpuPerRttUs = ((cpuMs(proxy.p.pid) - cpu0) * 1000) / (RTT_SAMPLES + 20);
+
+  const directTicks = await throughput(direct);
+  await pause(500);
+  const cpu1 = cpuMs(proxy.p.pid);
+  const tickCount = { n: 0 };
+  const proxyTicks = await throughput(viaProxy, tickCount);
+  const cpuPerTickUs = ((cpuMs(proxy.p.pid) - cpu1) * 1000) / Math.max(1, tickCount.n);
+  direct.close();
+  viaProxy.close();
+
+  const many = [];
+  for (let i = 0; i < DOWNSTREAMS; i++) many.push(await openClient(proxyPort, i + 1));
+  for (let i = 0; i < DOWNSTREAM_STREAMS; i++) many[i].send(mktData(1, SYMBOLS[i % SYMBOLS.length]));
+  let served = 0;
+  await Promise.all(
+    many.map(
+      (c) =>
+        new Promise((resolve) => {
+          c.onMessage = (id) => {
+            if (id === "49") {
+              served++;
+              resolve();
+            }
+          };
+          c.send(["49", "1"]);
+        }),
+    ),
+  );
+  await pause(3_000); // streams running for a while
+  const streaming = many.filter((c) => c.ticks > 0).length;
+  const loaded = rssMb(proxy.p.pid);
+  for (const c of many) c.close();
+  await proxy.stop();
+  await mock.stop();
+
+  const ratio = (a, b) => (a && b ? a / b : null);
+  const rttRatio = ratio(rttResult.proxy.p50, rttResult.direct.p50);
+  const tickRatio = ratio(proxyTicks, directTicks);
+  report("proxy", {
+    reqCurrentTime: {
+      samples: RTT_SAMPLES,
+      directMs: rttResult.direct,
+      proxyMs: rttResult.proxy,
+      p50Ratio: rttRatio,
+      p99Ratio: ratio(rttResult.proxy.p99, rttResult.direct.p99),
+      addedP50Ms: rttResult.proxy.p50 - rttResult.direct.p50,
+      proxyProcessCpuUsPerRoundTrip: cpuPerRttUs,
+      loadAverage: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number),
+      goal: "p50 ratio <= 1.3",
+      met: rttRatio !== null && rttRatio <= 1.3,
+    },
+    ticks: {
+      streams: STREAMS,
+      mockTickIntervalMs: TICK_MS,
+      directPerSec: directTicks,
+      proxyPerSec: proxyTicks,
+      ratio: tickRatio,
+      proxyProcessCpuUsPerTick: cpuPerTickUs,
+      goal: ">= 0.8",
+      met: tickRatio !== null && tickRatio >= 0.8,
+    },
+    memory: {
+      downstreams: DOWNSTREAMS,
+      served,
+      streamsOpen: DOWNSTREAM_STREAMS,
+      streamsTicking: streaming,
+      idleRssMb: baseline.rssMb,
+      rssMb: loaded.rssMb,
+      peakRssMb: loaded.peakRssMb,
+      goal: "rss <= 100 MB",
+      met: loaded.rssMb <= 100,
+    },
+  });
+}
+
+const role = process.argv[2];
+if (role === "mock") await serveMock();
+else if (role === "proxy") await serveProxy(Number(process.argv[3]));
+else await main();
