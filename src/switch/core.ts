@@ -138,6 +138,8 @@ export class SwitchCore {
         },
       })
       .catch((err: unknown) => {
+        // Cancelled or moved to a fresh id meanwhile: nobody waits for this one any more.
+        if (entry && this.requests.byUpstream(entry.upstreamId) === undefined) return;
         if (entry) this.requests.remove(entry.upstreamId);
         options.onFail?.(err);
       });

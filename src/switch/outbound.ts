@@ -179,8 +179,9 @@ function handleCancel(core: SwitchCore, tenant: Tenant, route: OutRoute, fields:
   }
   core.requests.remove(live.upstreamId);
   core.count(route.name, "sent");
-  // Only a request that reached TWS needs a cancel there; one still in the pacer is dropped.
-  if (live.generation === core.line.generation)
+  // A cancel goes out for a request TWS has seen; one still waiting in the pacer is withdrawn
+  // there (the pacer drops both), so it never takes a slot or reaches TWS.
+  if (live.pending || live.generation === core.line.generation)
     core.dispatch(tenant.id, withId(fields, idIndex, v, live.upstreamId), { priority: "urgent" });
 }
 

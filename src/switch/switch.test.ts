@@ -3,6 +3,7 @@ import { toFields } from "../protocol/codec.js";
 import { IN } from "../protocol/message-ids.js";
 import { contract } from "../protocol/messages/contract.js";
 import { REQ_CONTRACT_DATA } from "../protocol/messages/contracts.js";
+import { CANCEL_HISTORICAL_DATA, REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
 import { CANCEL_MKT_DATA, REQ_MKT_DATA } from "../protocol/messages/market-data.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { FIRST_REQUEST_ID } from "./id-space.js";
@@ -178,3 +179,42 @@ async function waitFor(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe("cancelling a request still waiting in the pacer", () => {
+  it("withdraws it: nothing reaches TWS and the tenant gets no error", async () => {
+    stack = await startStack();
+    const t = stack.sw.openTenant({ kind: "client" });
+    const inbox = new Inbox(t);
+    const hist = (reqId: number) =>
+      toFields(
+        REQ_HISTORICAL_DATA,
+        {
+          reqId,
+          contract: aapl,
+          includeExpired: false,
+          endDateTime: "",
+          barSize: "1 min",
+          duration: "1800 S",
+          useRTH: false,
+          whatToShow: "TRADES",
+          formatDate: 2,
+          comboLegs: [],
+          keepUpToDate: false,
+          chartOptions: "",
+        },
+        V,
+      );
+    // The second identical request must wait 15 s in the pacer (IB's identical-request rule).
+    t.send(hist(1));
+    await inbox.next(is(IN.HISTORICAL_DATA, 1, 1));
+    const before = stack.mock.snapshot().counters.requests;
+    t.send(hist(2));
+    t.send(toFields(CANCEL_HISTORICAL_DATA, { reqId: 2 }, V));
+    t.send(contractReq(3));
+    await inbox.next(is(IN.CONTRACT_DATA_END, 3));
+    // Only the contract request reached the mock; no error for request 2.
+    expect(stack.mock.snapshot().counters.requests).toBe(before + 1);
+    expect(inbox.messages.filter(is(IN.ERR_MSG, 2))).toEqual([]);
+    expect(stack.pacer.snapshot().queued).toBe(0);
+  });
+});
