@@ -122,6 +122,30 @@ describe("proxy handshake and START_API", () => {
   });
 });
 
+describe("proxy start-up traffic of real clients", () => {
+  it("answers ib_async's connect() requests with every end message, for two clients at once", async () => {
+    const s = await stack();
+    const run = async (clientId: number) => {
+      const c = await client(s.port, clientId);
+      // docs/protocol.md: positions, open orders, completed orders, account updates,
+      // account updates multi, executions; ib_async waits for each end.
+      c.sendFields(["61", "1"]);
+      c.sendFields(["5", "1"]);
+      c.sendFields(["99", "0"]);
+      c.sendFields(["6", "2", "1", "DU1234567"]);
+      c.sendFields(["76", "1", "9001", "DU1234567", "", "0"]);
+      c.sendFields(["7", "3", "9002", "0", "", "", "", "", "", ""]);
+      for (const end of [IN.POSITION_END, IN.OPEN_ORDER_END, IN.COMPLETED_ORDERS_END, IN.ACCT_DOWNLOAD_END]) {
+        await c.waitFor((f) => Number(f[0]) === end);
+      }
+      await c.waitFor((f) => Number(f[0]) === IN.ACCOUNT_UPDATE_MULTI_END && f[2] === "9001");
+      await c.waitFor((f) => Number(f[0]) === IN.EXECUTION_DATA_END && f[2] === "9002");
+      expect(c.errors().filter((e) => !["2104", "2106", "2158"].includes(e[3] ?? ""))).toEqual([]);
+    };
+    await Promise.all([run(0), run(1)]);
+  });
+});
+
 describe("proxy routing between downstreams", () => {
   it("gives two downstreams using the same request ids only their own data", async () => {
     const s = await stack();
