@@ -2,6 +2,7 @@
  * The switch's shared state and the few helpers both directions use. Not exported from the
  * package: outbound.ts (tenant → line), inbound.ts (line → tenant) and replay.ts work on it.
  */
+import { UpstreamUnavailableError } from "../errors.js";
 import type { EventHub } from "../events.js";
 import type { Logger } from "../logger.js";
 import { classifyOutgoing, type Priority } from "../pacing/request.js";
@@ -128,7 +129,15 @@ export class SwitchCore {
         onRelease: (permit) => {
           const current = entry ? this.requests.byUpstream(entry.upstreamId) : undefined;
           if (current) current.pending = false;
-          if (permit.elided || !this.lineUp) return;
+          if (permit.elided) return;
+          if (!this.lineUp) {
+            // Requests in the table are replayed or failed by replay.ts; anything else the
+            // caller must hear about (an order that waited in the pacer across a drop gets
+            // 201 rather than silence: it was never written).
+            if (!entry)
+              options.onFail?.(new UpstreamUnavailableError("the upstream line dropped before it was sent"));
+            return;
+          }
           if (entry) {
             // Moved to a fresh id by a replay, or already written: this permit is stale.
             if (current === undefined || current.generation !== undefined) return;
