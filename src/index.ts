@@ -16,6 +16,8 @@ export * as pacing from "./pacing/index.js";
 export { Pacer, type PacingRules, resolveRules } from "./pacing/index.js";
 export { Switchboard, type SwitchboardOptions } from "./pool/index.js";
 export * as protocol from "./protocol/index.js";
+export * as proxy from "./proxy/index.js";
+export { type ProxyOptions, ProxyServer, type ProxySnapshot } from "./proxy/index.js";
 export * as registry from "./registry/index.js";
 export { Registry, type RegistryOptions } from "./registry/index.js";
 export * as switchboard from "./switch/index.js";
