@@ -11,7 +11,9 @@ import { AccessControl } from "./auth.js";
 import { errorAnswer, failure, ok } from "./envelope.js";
 import { createMetrics, type DaemonMetrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
+import { PoolHistory } from "./pool-history.js";
 import type { RouteContext } from "./routes/context.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { dataRoutes } from "./routes/data.js";
 import { healthRoutes } from "./routes/health.js";
 import { idsRoutes } from "./routes/ids.js";
@@ -47,24 +49,28 @@ export class ApiServer implements AsyncDisposable {
   constructor(view: DaemonView, options: ApiServerOptions) {
     this.#o = options;
     this.#metrics = createMetrics(view);
+    const access = new AccessControl({ token: options.token, allow: options.allow });
     const ctx: RouteContext = {
       view,
       metrics: this.#metrics,
       clock: options.clock,
+      access,
       closing: this.#closing.signal,
     };
+    const history = new PoolHistory(view, { clock: options.clock, closing: this.#closing.signal });
     let openapi: Record<string, unknown> | undefined;
     this.#routes = [
       ...healthRoutes(ctx),
       ...paceRoutes(ctx),
       ...idsRoutes(ctx),
       ...dataRoutes(ctx),
+      ...dashboardRoutes(ctx, history, options.version),
       ...metaRoutes(ctx, () => {
         openapi ??= buildOpenApi(this.#routes, options.version);
         return openapi;
       }),
     ];
-    this.#app = this.#build(new AccessControl({ token: options.token, allow: options.allow }));
+    this.#app = this.#build(access);
   }
 
   get state(): ApiServerState {

@@ -1,8 +1,7 @@
-/** /metrics, /events, /openapi.json and the status page at `/`. */
+/** /metrics, /events and /openapi.json (the dashboard at `/` is in dashboard.ts). */
 import { z } from "zod";
 import { streamEvents } from "../sse.js";
 import type { RouteContext } from "./context.js";
-import { statusPage } from "./home.js";
 import type { Route } from "./spec.js";
 import { HANDLED, route } from "./spec.js";
 
@@ -57,19 +56,6 @@ export function metaRoutes(ctx: RouteContext, openapi: () => Record<string, unkn
       produces: "text",
       async handler({ reply }) {
         await reply.type("application/json").send(openapi());
-        return HANDLED;
-      },
-    }),
-    route({
-      method: "GET",
-      url: "/",
-      tag: "meta",
-      summary: "A plain status page (the dashboard takes its place later)",
-      auth: "token-or-query",
-      produces: "html",
-      query: z.object({ token: z.string().optional() }),
-      async handler({ reply }) {
-        await reply.type("text/html; charset=utf-8").send(await statusPage(ctx.view));
         return HANDLED;
       },
     }),

@@ -1,0 +1,51 @@
+/**
+ * One card per line: state (the words the daemon uses, with a colour that only repeats them),
+ * what it connects to, server version, client id, uptime of the current socket, the last
+ * heartbeat round trip and reconnects since start.
+ */
+import { dash, duration, h, num, swap } from "../dom.js";
+import type { LineView } from "../types.js";
+
+const GOOD = new Set(["ready"]);
+const WARN = new Set(["degraded", "connecting", "handshaking", "reconnecting"]);
+
+export function tone(state: string): "good" | "warn" | "bad" {
+  return GOOD.has(state) ? "good" : WARN.has(state) ? "warn" : "bad";
+}
+
+function row(term: string, value: Node | string): HTMLElement[] {
+  return [h("dt", {}, term), h("dd", {}, value)];
+}
+
+export function lineCard(l: LineView, now: number): HTMLElement {
+  const since = l.connectedSince ? Date.parse(l.connectedSince) : null;
+  return h(
+    "article",
+    { class: "card", "data-line": l.name, "aria-labelledby": `line-${l.name}` },
+    h(
+      "header",
+      {},
+      h("h3", { id: `line-${l.name}` }, l.name),
+      h("span", { class: `state ${tone(l.state)}`, "data-state": l.state }, l.state),
+    ),
+    h("p", { class: "reason" }, l.reason || dash),
+    h(
+      "dl",
+      {},
+      ...row("Upstream", l.upstream),
+      ...row("Server version", num(l.serverVersion)),
+      ...row("Client id", num(l.clientId)),
+      ...row("Uptime", since === null ? dash : duration(now - since)),
+      ...row("Heartbeat RTT", l.heartbeatRttMs === null ? dash : `${num(l.heartbeatRttMs)} ms`),
+      ...row("Reconnects", num(l.reconnects)),
+      ...row("Time ready", `${num(l.uptimeRatio * 100, 1)} %`),
+      ...row("Accounts", l.accounts.length > 0 ? l.accounts.join(", ") : dash),
+    ),
+  );
+}
+
+export function renderLines(el: HTMLElement, lines: readonly LineView[], now: number): void {
+  const list = h("div", { class: "card-list" }, ...lines.map((l) => lineCard(l, now)));
+  if (lines.length === 0) swap(el, h("p", { class: "none" }, "No lines configured."));
+  else swap(el, list);
+}

@@ -1,0 +1,48 @@
+/**
+ * One gauge per pacing rule: use of its window (or capacity) against IB's limit, the pacer's
+ * target marked as "high", and how long that rule has held requests back. Totals on top:
+ * released, waits p50/p99/max, violations (which should stay 0).
+ */
+import { h, num, swap } from "../dom.js";
+import type { PacerStatsSnapshot, PacerStatus } from "../types.js";
+
+export function renderPacing(el: HTMLElement, pace: PacerStatus, stats: PacerStatsSnapshot): void {
+  const w = stats.waits;
+  const summary = h(
+    "p",
+    { class: "pace-summary" },
+    `Pacer ${pace.state} · released ${num(stats.released)} · queued ${num(pace.queued)} · waited ${num(w.waited)} ` +
+      `(p50 ${num(w.p50Ms)} ms, p99 ${num(w.p99Ms)} ms, max ${num(w.maxMs)} ms) · `,
+    h(
+      "span",
+      { class: stats.violations.total > 0 ? "bad" : undefined },
+      `violations ${num(stats.violations.total)}`,
+    ),
+  );
+  const rules = pace.rules.map((r) => {
+    const waits = w.byRule[r.ruleId];
+    const label = `rule-${r.ruleId}`;
+    const window =
+      r.type === "window" && r.windowMs !== undefined ? ` per ${num(r.windowMs / 1000, 0)} s` : " open";
+    return h(
+      "li",
+      { class: "gauge", "data-rule": r.ruleId },
+      h("span", { class: "rule", id: label }, r.ruleId),
+      h("meter", {
+        min: 0,
+        max: r.limit,
+        high: Math.max(0, r.target - 0.5),
+        optimum: 0,
+        value: r.used,
+        "aria-labelledby": label,
+      }),
+      h("span", { class: "use" }, `${num(r.used)} / ${num(r.limit)}${window}`),
+      h(
+        "span",
+        { class: "waits" },
+        waits ? `${num(waits.count)} waits, max ${num(waits.maxMs)} ms` : "no waits",
+      ),
+    );
+  });
+  swap(el, h("div", {}, summary, h("ul", { class: "gauges" }, ...rules)));
+}
