@@ -6,8 +6,7 @@
  */
 
 import { timingSafeEqual } from "node:crypto";
-import { BlockList } from "node:net";
-import { parseCidr } from "../config/schema.js";
+import { AllowList } from "../access/allow-list.js";
 import type { Auth } from "./routes/spec.js";
 
 export interface AccessOptions {
@@ -19,27 +18,16 @@ export type AccessVerdict = { ok: true } | { ok: false; status: 401 | 403; code:
 
 export class AccessControl {
   readonly #token: Buffer | undefined;
-  readonly #allow: BlockList | undefined;
+  readonly #allow: AllowList;
 
   constructor(o: AccessOptions) {
     this.#token = o.token === undefined ? undefined : Buffer.from(o.token);
-    if (o.allow.length > 0) {
-      const list = new BlockList();
-      for (const text of o.allow) {
-        const c = parseCidr(text);
-        if (c) list.addSubnet(c.address, c.prefix, c.family === 4 ? "ipv4" : "ipv6");
-      }
-      this.#allow = list;
-    }
+    this.#allow = new AllowList(o.allow);
   }
 
   /** Is this peer address on the allow-list (always, without one)? */
   allowed(address: string | undefined): boolean {
-    if (!this.#allow) return true;
-    if (!address) return false;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return this.#allow.check(mapped[1]!, "ipv4") || this.#allow.check(address, "ipv6");
-    return this.#allow.check(address, address.includes(":") ? "ipv6" : "ipv4");
+    return this.#allow.allows(address);
   }
 
   check(

@@ -1,9 +1,9 @@
 /** Daemon configuration: one schema for file, env and flags. */
+export { isLoopbackHost, parseCidr } from "../access/allow-list.js";
 export {
   ConfigError,
   type ConfigSources,
   type DaemonConfig,
-  isLoopbackHost,
   type LineConfig,
   loadConfig,
 } from "./load.js";

@@ -3,8 +3,10 @@
  * one before). All three are validated by the one schema; every error names the key, where it
  * came from and what the key accepts (exit 2 at the CLI edge).
  */
+
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { isLoopbackHost } from "../access/allow-list.js";
 import { SwitchboardError } from "../errors.js";
 import {
   CONFIG_KEY_NAMES,
@@ -190,12 +192,6 @@ function issueError(
     key,
     `config key "${key}" (${originText(path, origins)}): got ${got}; accepted: ${spec?.accepts ?? issue.message}`,
   );
-}
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK.test(host);
 }
 
 function resolve(

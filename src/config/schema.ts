@@ -4,8 +4,10 @@
  * Each key has a zod schema that accepts the typed YAML value and the string form that env
  * and flags carry, plus a one-line "accepted" text that every error message repeats.
  */
+
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseCidr } from "../access/allow-list.js";
 
 export const DEFAULT_HTTP_PORT = 4300;
 export const DEFAULT_PROXY_PORT = 4010;
@@ -56,19 +58,6 @@ export function parseUpstream(text: string): UpstreamSpec | undefined {
 export function upstreamText(u: UpstreamSpec): string {
   if (u.kind !== "tcp") return u.kind;
   return u.host.includes(":") ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`;
-}
-
-/** "10.0.0.0/8", "192.168.1.7", "::1/128", "fd00::/8". */
-export function parseCidr(text: string): { address: string; prefix: number; family: 4 | 6 } | undefined {
-  const [address, prefixText, extra] = text.trim().split("/");
-  if (extra !== undefined || !address) return undefined;
-  const family = isIP(address);
-  if (family !== 4 && family !== 6) return undefined;
-  const max = family === 4 ? 32 : 128;
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (prefix > max) return undefined;
-  return { address, prefix, family };
 }
 
 const upstreamSchema = z.string().refine((s) => parseUpstream(s) !== undefined);

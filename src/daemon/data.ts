@@ -50,19 +50,25 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
   });
   /**
    * Run one call on a seat of its own. When the route's deadline aborts it, the seat's
-   * pacer queue tells why: still queued → 429 pacing_timeout (and the seat is retired so
-   * its request leaves the pacer), else 504 timeout.
+   * pacer queue at that moment tells why: still queued → 429 pacing_timeout, else 504
+   * timeout. (The client's own abort handler then withdraws the queued request, so the
+   * queue is read first: this listener is registered before the call's.)
    */
   async function seated<T>(c: CallOptions, fn: (client: IbClient) => Promise<T>): Promise<T> {
     const seat = await seats.acquire(c.signal);
+    let queuedAtAbort = false;
+    const onAbort = () => {
+      const q = o.pacer.snapshot().tenants.find((t) => t.tenant === seat.tenant.id);
+      queuedAtAbort = (q?.queued ?? 0) > 0;
+    };
+    c.signal.addEventListener("abort", onAbort, { once: true });
     let retire = false;
     try {
       return await fn(seat.client);
     } catch (err) {
       const reason: unknown = c.signal.reason;
       if (c.signal.aborted && isSwitchboardError(reason) && reason.code === "timeout") {
-        const q = o.pacer.snapshot().tenants.find((t) => t.tenant === seat.tenant.id);
-        if (q && q.queued > 0) {
+        if (queuedAtAbort) {
           retire = true;
           throw new PacingTimeoutError(c.timeoutMs, undefined, undefined);
         }
@@ -70,6 +76,7 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
       }
       throw err;
     } finally {
+      c.signal.removeEventListener("abort", onAbort);
       seats.release(seat, retire);
     }
   }

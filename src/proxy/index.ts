@@ -1,4 +1,4 @@
-export { AllowList, isLoopbackHost, parseCidrEntry } from "./allow-list.js";
+export { AllowList, isLoopbackHost, parseCidr } from "../access/allow-list.js";
 export * from "./options.js";
 export type {
   DownstreamSnapshot,

@@ -2,11 +2,12 @@
  * Options of the TWS-protocol proxy: every default a named constant, resolved once, so the
  * rest of the proxy never sees `undefined`.
  */
+
+import { AllowList, isLoopbackHost } from "../access/allow-list.js";
 import { type Clock, systemClock } from "../clock.js";
 import { InvalidArgumentError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";
 import { MAX_FRAME_BYTES } from "../protocol/frame.js";
-import { AllowList, isLoopbackHost } from "./allow-list.js";
 
 export const DEFAULT_PROXY_HOST = "127.0.0.1";
 export const DEFAULT_PROXY_PORT = 4010;

@@ -1,17 +1,19 @@
 /**
- * Which downstream addresses may use the proxy: CIDRs or plain addresses, IPv4 and IPv6.
- * An IPv4 peer seen through a dual-stack socket (`::ffff:127.0.0.1`) matches IPv4 entries.
+ * Who may connect: the `--allow` list of CIDRs or plain addresses (IPv4 and IPv6), shared by
+ * the HTTP API, the proxy and config validation. An IPv4 peer seen through a dual-stack
+ * socket (`::ffff:127.0.0.1`) matches IPv4 entries.
  */
 import { BlockList, isIP } from "node:net";
 import { InvalidArgumentError } from "../errors.js";
 
-interface Cidr {
+export interface Cidr {
   address: string;
   prefix: number;
   family: 4 | 6;
 }
 
-export function parseCidrEntry(text: string): Cidr | undefined {
+/** "10.0.0.0/8", "192.168.1.7", "::1/128", "fd00::/8". */
+export function parseCidr(text: string): Cidr | undefined {
   const [address, prefixText, extra] = text.trim().split("/");
   if (extra !== undefined || !address) return undefined;
   const family = isIP(address);
@@ -32,7 +34,7 @@ export class AllowList {
   constructor(entries: readonly string[]) {
     this.entries = [...entries];
     for (const text of entries) {
-      const c = parseCidrEntry(text);
+      const c = parseCidr(text);
       if (!c) throw new InvalidArgumentError("allow", `not a CIDR or address: ${JSON.stringify(text)}`);
       this.#list.addSubnet(c.address, c.prefix, c.family === 4 ? "ipv4" : "ipv6");
     }
