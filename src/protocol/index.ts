@@ -5,5 +5,6 @@ export * from "./frame.js";
 export * from "./handshake.js";
 export * from "./message-ids.js";
 export * from "./messages/index.js";
+export * from "./notice-texts.js";
 export * from "./routing.js";
 export * from "./versions.js";

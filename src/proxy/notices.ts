@@ -3,9 +3,10 @@
  * answers to START_API and connection notices. Texts come from the one table of TWS notice
  * texts (src/mock/faults.ts), so the mock and the proxy cannot drift apart.
  */
-import { NOTICE_TEXTS } from "../mock/faults.js";
+
 import { toFields } from "../protocol/codec.js";
 import { ERR_MSG, MANAGED_ACCTS, NEXT_VALID_ID } from "../protocol/messages/connection.js";
+import { NOTICE_TEXTS } from "../protocol/notice-texts.js";
 
 export const LOST = 1100;
 export const RESTORED_DATA_LOST = 1101;
