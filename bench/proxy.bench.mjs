@@ -95,9 +95,8 @@ function cpuMs(pid) {
 // ── a bare client over our codec ─────────────────────────────────────────────────────────
 
 async function openClient(port, clientId) {
-  const { FrameDecoder, encodeClientHello, encodeFields, encodeFrame, decodeFields } = await import(
-    "../dist/protocol/index.js"
-  );
+  const { FrameDecoder, encodeClientHello, encodeFields, encodeFrame, decodeFields } =
+    await import("../dist/protocol/index.js");
   const socket = connect({ host: "127.0.0.1", port });
   socket.setNoDelay(true);
   await new Promise((resolve, reject) => {

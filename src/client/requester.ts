@@ -76,7 +76,6 @@ export class Requester {
         );
       if (this.#pending.size >= this.#maxPending)
         return reject(new SwitchboardError("queue_full", "too many pending requests on this client"));
-      let timer: TimerHandle | undefined;
       const settle = () => {
         this.#pending.delete(spec.key);
         this.#clock.clearTimeout(timer);
@@ -108,7 +107,8 @@ export class Requester {
           reject(err);
         },
       });
-      timer = this.#clock.setTimeout(
+      // Declared after `settle` uses it: nothing can settle before the request is sent below.
+      const timer: TimerHandle = this.#clock.setTimeout(
         () => giveUp(new TimeoutError(spec.what, spec.timeoutMs)),
         spec.timeoutMs,
       );

@@ -87,7 +87,6 @@ export function connectTcp(host: string, port: number, timeoutMs: number, clock:
   const started = clock.now();
   return new Promise((resolve) => {
     const socket = netConnect({ host, port });
-    let timer: TimerHandle | undefined;
     const settle = (outcome: ConnectOutcome, keep: boolean) => {
       clock.clearTimeout(timer);
       socket.removeAllListeners("connect");
@@ -95,7 +94,10 @@ export function connectTcp(host: string, port: number, timeoutMs: number, clock:
       if (!keep) socket.destroy();
       resolve({ outcome, socket: keep ? socket : undefined });
     };
-    timer = clock.setTimeout(() => settle({ kind: "timeout", ms: clock.now() - started }, false), timeoutMs);
+    const timer: TimerHandle = clock.setTimeout(
+      () => settle({ kind: "timeout", ms: clock.now() - started }, false),
+      timeoutMs,
+    );
     socket.once("connect", () => settle({ kind: "connected", ms: clock.now() - started }, true));
     socket.once("error", (err: NodeJS.ErrnoException) => {
       const ms = clock.now() - started;

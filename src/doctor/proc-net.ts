@@ -71,7 +71,7 @@ function wordBytes(word: string): number[] {
 function compressIpv6(groups: string[]): string {
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     let j = i;
     while (j < groups.length && groups[j] === "0") j++;
     if (j - i > bestLen) {

@@ -1,13 +1,7 @@
 /** The line's states, its legal transitions, its events and its snapshot shape. */
 
 export type LineState =
-  | "disconnected"
-  | "connecting"
-  | "handshaking"
-  | "ready"
-  | "degraded"
-  | "reconnecting"
-  | "closed";
+  "disconnected" | "connecting" | "handshaking" | "ready" | "degraded" | "reconnecting" | "closed";
 
 /** Every legal move; #transition refuses anything else (a bug, never a runtime condition). */
 export const LINE_TRANSITIONS: Readonly<Record<LineState, readonly LineState[]>> = {

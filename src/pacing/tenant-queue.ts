@@ -8,8 +8,7 @@ export interface Waiter {
   readonly resolve: (permit: { request: PacingRequest; waitedMs: number; elided: boolean }) => void;
   readonly reject: (err: Error) => void;
   readonly onRelease:
-    | ((permit: { request: PacingRequest; waitedMs: number; elided: boolean }) => void)
-    | undefined;
+    ((permit: { request: PacingRequest; waitedMs: number; elided: boolean }) => void) | undefined;
   deadline?: TimerHandle;
   cleanup?: () => void;
   /** The rule that held it back at the last look. */

@@ -16,7 +16,8 @@ export function registerBench(program: Command, setExit: SetExit): void {
     .argument("[names...]", "only benchmarks whose file name starts with one of these")
     .action(async (names: string[]) => {
       const runner = fileURLToPath(new URL("../../../bench/run.mjs", import.meta.url));
-      if (!existsSync(runner)) throw new CliExit(EXIT_USAGE, "switchboard bench: benchmarks ship with the source checkout only");
+      if (!existsSync(runner))
+        throw new CliExit(EXIT_USAGE, "switchboard bench: benchmarks ship with the source checkout only");
       const code = await new Promise<number>((resolve) => {
         const child = spawn(process.execPath, [runner, ...names], { stdio: "inherit" });
         child.on("exit", (c) => resolve(c ?? 1));
