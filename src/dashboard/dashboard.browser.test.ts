@@ -189,6 +189,14 @@ describe("dashboard", () => {
       sent.some((s) => s.url.includes("/events?") && s.url.includes("token=s3cret-token-for-tests")),
     ).toBe(true);
     expect(w.errors).toEqual([]);
+
+    // A reload, now without the token in the URL: the page comes with 401 (it holds no data)
+    // and works from the token kept in the tab.
+    const reload = await w.page.reload();
+    expect(reload?.status()).toBe(401);
+    await waitForLineState(w.page, "ready");
+    expect(w.page.url()).toBe(`${d.http}/`);
+    expect(w.errors.filter((e) => !e.includes("status of 401"))).toEqual([]);
   }, 60_000);
 
   it("shows a banner while the daemon is away and resumes its stream after a restart", async () => {
