@@ -167,7 +167,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       };
       this.#log.info(
         { ...ready, lines: this.#c.lines.map((l) => l.name) },
-        `API at ${url} (status page ${url}/)`,
+        `API at ${url} (dashboard ${url}/)`,
       );
       return ready;
     } catch (err) {

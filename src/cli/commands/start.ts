@@ -64,7 +64,7 @@ export function registerStart(program: Command, setExit: SetExit, version: () =>
     }
     printReady({ ...ready });
     process.stderr.write(
-      `Switchboard API ${ready.http}  ·  status page ${ready.http}/  ·  health ${ready.http}/health` +
+      `Switchboard API ${ready.http}  ·  dashboard ${ready.http}/  ·  health ${ready.http}/health` +
         (ready.upstream === "mock"
           ? `  ·  upstream: BUILT-IN MOCK (port ${ready.mockPort})\n`
           : `  ·  upstream ${ready.upstream}\n`),
