@@ -22,18 +22,31 @@ for (const f of files) {
     stdio: ["ignore", "pipe", "inherit"],
     timeout: 10 * 60_000,
   });
-  const last = r.stdout
-    .trim()
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .at(-1);
-  if (r.status !== 0 || !last) {
+  const parsed = lastJson(r.stdout);
+  if (r.status !== 0 || parsed === undefined) {
     failed++;
     results[name] = { error: `exit ${r.status ?? r.signal}` };
     continue;
   }
-  results[name] = JSON.parse(last);
+  results[name] = parsed;
 }
+/** A bench's result: its whole output as JSON, else the last line that parses. */
+function lastJson(stdout) {
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    for (const line of stdout.trim().split("\n").reverse()) {
+      if (!line.startsWith("{")) continue;
+      try {
+        return JSON.parse(line);
+      } catch {
+        // a line of a pretty-printed document: keep looking
+      }
+    }
+  }
+  return undefined;
+}
+
 const summary = { at: new Date().toISOString(), node: process.version, results };
 writeFileSync(join(dir, "results", "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
