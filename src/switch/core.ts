@@ -48,6 +48,8 @@ export class SwitchCore {
   readonly orders = new OrderMap();
   readonly broadcasts = new BroadcastHub();
   readonly tenants = new Map<string, Tenant>();
+  /** Order owner → the open tenant that speaks for it now. */
+  readonly owners = new Map<string, string>();
   readonly waiters = new Map<WaiterKey, Set<string>>();
   readonly held = new Map<string, HeldRequest[]>();
   readonly counters: SwitchCounters = {
@@ -88,6 +90,11 @@ export class SwitchCore {
   /** Answer a tenant with an ERR_MSG under its own id, as TWS would. */
   errorTo(tenant: Tenant, id: number, code: number, message: string): void {
     tenant.deliver(toFields(ERR_MSG, { id, code, message, advancedOrderRejectJson: "" }, this.version));
+  }
+
+  tenantOfOwner(owner: string): Tenant | undefined {
+    const id = this.owners.get(owner);
+    return id === undefined ? undefined : this.tenants.get(id);
   }
 
   addWaiter(key: WaiterKey, tenantId: string): void {

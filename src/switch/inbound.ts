@@ -103,7 +103,7 @@ function handleError(core: SwitchCore, fields: readonly string[]): void {
   }
   const order = core.orders.byUpstream(id);
   if (order) {
-    core.tenants.get(order.tenantId)?.deliver(withId(fields, 2, v, order.localId));
+    core.tenantOfOwner(order.owner)?.deliver(withId(fields, 2, v, order.localId));
     return;
   }
   drop(core, "retired");
@@ -127,7 +127,7 @@ function handleOrderMessage(core: SwitchCore, route: InRoute, fields: readonly s
     drop(core, "retired");
     return;
   }
-  const tenant = core.tenants.get(order.tenantId);
+  const tenant = core.tenantOfOwner(order.owner);
   if (!tenant) return;
   const out = withId(fields, route.idIndex, v, order.localId);
   if (route.clientIdIndex !== undefined) setField(out, route.clientIdIndex, v, String(tenant.clientId));
@@ -164,13 +164,13 @@ function handleExecution(core: SwitchCore, route: InRoute, fields: readonly stri
     tenant = core.tenants.get(live.tenantId);
     reqLocal = live.localId;
     // A tenant sees its own fills, and fills of orders no tenant placed.
-    if (order && order.tenantId !== live.tenantId) return;
+    if (order && order.owner !== tenant?.orderOwner) return;
   } else {
     if (!order) {
       drop(core, "retired");
       return;
     }
-    tenant = core.tenants.get(order.tenantId);
+    tenant = core.tenantOfOwner(order.owner);
   }
   if (!tenant) return;
   const out = fields.slice();
@@ -179,7 +179,7 @@ function handleExecution(core: SwitchCore, route: InRoute, fields: readonly stri
     out[2] = String(order.localId);
     if (route.clientIdIndex !== undefined) setField(out, route.clientIdIndex, v, String(tenant.clientId));
   }
-  if (execId) core.orders.recordExec(execId, tenant.id);
+  if (execId) core.orders.recordExec(execId, tenant.orderOwner);
   tenant.deliver(out);
 }
 
@@ -209,8 +209,8 @@ function handleSingletonAnswer(core: SwitchCore, msgId: number, fields: readonly
 
 function handleKeyed(core: SwitchCore, msgId: number, fields: readonly string[]): void {
   if (msgId === IN.COMMISSION_REPORT) {
-    const tenantId = core.orders.tenantOfExec(fields[2] ?? "");
-    const tenant = tenantId === undefined ? undefined : core.tenants.get(tenantId);
+    const owner = core.orders.ownerOfExec(fields[2] ?? "");
+    const tenant = owner === undefined ? undefined : core.tenantOfOwner(owner);
     if (!tenant) {
       drop(core, "retired");
       return;

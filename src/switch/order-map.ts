@@ -1,11 +1,12 @@
 /**
- * Orders across tenants: (tenant, local order id) ↔ upstream order id, execId → tenant, and
- * each tenant's high-water mark. An order placed at or below the mark that we do not know
+ * Orders across tenants: (owner, local order id) ↔ upstream order id, execId → owner, and
+ * each owner's high-water mark. The owner is the tenant's order identity: for a proxy client
+ * it is its virtual client id, so a client that reconnects keeps its orders and its ids. An order placed at or below the mark that we do not know
  * is refused (IB 103) and never placed as new: that is what keeps a retried PLACE_ORDER from
  * becoming a second order.
  */
 export interface OrderEntry {
-  readonly tenantId: string;
+  readonly owner: string;
   readonly localId: number;
   readonly upstreamId: number;
   permId: number;
@@ -23,48 +24,48 @@ export class OrderMap {
     this.#maxExecs = options.maxExecs ?? 100_000;
   }
 
-  static key(tenantId: string, localId: number): string {
-    return `${tenantId}#${localId}`;
+  static key(owner: string, localId: number): string {
+    return `${owner}#${localId}`;
   }
 
-  byLocal(tenantId: string, localId: number): OrderEntry | undefined {
-    return this.#byLocal.get(OrderMap.key(tenantId, localId));
+  byLocal(owner: string, localId: number): OrderEntry | undefined {
+    return this.#byLocal.get(OrderMap.key(owner, localId));
   }
 
   byUpstream(upstreamId: number): OrderEntry | undefined {
     return this.#byUpstream.get(upstreamId);
   }
 
-  highWater(tenantId: string): number {
-    return this.#highWater.get(tenantId) ?? 0;
+  highWater(owner: string): number {
+    return this.#highWater.get(owner) ?? 0;
   }
 
   /** The next id a tenant may use (its own NEXT_VALID_ID). */
-  nextLocalId(tenantId: string): number {
-    return this.highWater(tenantId) + 1;
+  nextLocalId(owner: string): number {
+    return this.highWater(owner) + 1;
   }
 
   add(entry: Omit<OrderEntry, "permId" | "placeCount">): OrderEntry {
     const e: OrderEntry = { ...entry, permId: 0, placeCount: 0 };
     this.#byUpstream.set(e.upstreamId, e);
-    this.#byLocal.set(OrderMap.key(e.tenantId, e.localId), e);
-    if (e.localId > this.highWater(e.tenantId)) this.#highWater.set(e.tenantId, e.localId);
+    this.#byLocal.set(OrderMap.key(e.owner, e.localId), e);
+    if (e.localId > this.highWater(e.owner)) this.#highWater.set(e.owner, e.localId);
     return e;
   }
 
-  forTenant(tenantId: string): OrderEntry[] {
-    return [...this.#byUpstream.values()].filter((e) => e.tenantId === tenantId);
+  forTenant(owner: string): OrderEntry[] {
+    return [...this.#byUpstream.values()].filter((e) => e.owner === owner);
   }
 
-  recordExec(execId: string, tenantId: string): void {
-    this.#execs.set(execId, tenantId);
+  recordExec(execId: string, owner: string): void {
+    this.#execs.set(execId, owner);
     if (this.#execs.size > this.#maxExecs) {
       const oldest = this.#execs.keys().next().value;
       if (oldest !== undefined) this.#execs.delete(oldest);
     }
   }
 
-  tenantOfExec(execId: string): string | undefined {
+  ownerOfExec(execId: string): string | undefined {
     return this.#execs.get(execId);
   }
 

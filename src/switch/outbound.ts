@@ -189,7 +189,7 @@ function handleSingleton(core: SwitchCore, tenant: Tenant, route: OutRoute, fiel
   const v = core.version;
   switch (route.id) {
     case OUT.REQ_IDS:
-      tenant.deliver(toFields(NEXT_VALID_ID, { orderId: core.orders.nextLocalId(tenant.id) }, v));
+      tenant.deliver(toFields(NEXT_VALID_ID, { orderId: core.orders.nextLocalId(tenant.orderOwner) }, v));
       return;
     case OUT.REQ_MANAGED_ACCTS:
       tenant.deliver(toFields(MANAGED_ACCTS, { accounts: [...core.line.accounts] }, v));
@@ -294,7 +294,7 @@ function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: 
       placeOrder(core, tenant, route, fields, localId);
       return;
     case OUT.CANCEL_ORDER: {
-      const entry = core.orders.byLocal(tenant.id, localId);
+      const entry = core.orders.byLocal(tenant.orderOwner, localId);
       if (!entry) {
         core.errorTo(tenant, localId, ORDER_NOT_FOUND, `Can't find order with id =${localId}`);
         return;
@@ -314,7 +314,7 @@ function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: 
     }
     case OUT.REQ_GLOBAL_CANCEL:
       // Never forwarded: at TWS it would cancel every tenant's orders. Cancel this tenant's own.
-      for (const e of core.orders.forTenant(tenant.id)) {
+      for (const e of core.orders.forTenant(tenant.orderOwner)) {
         core.dispatch(tenant.id, [String(OUT.CANCEL_ORDER), "1", String(e.upstreamId), ""], {
           priority: "urgent",
         });
@@ -334,10 +334,10 @@ function placeOrder(
   localId: number,
 ): void {
   const v = core.version;
-  let entry = core.orders.byLocal(tenant.id, localId);
+  let entry = core.orders.byLocal(tenant.orderOwner, localId);
   let action: "place" | "modify" = "modify";
   if (!entry) {
-    if (localId <= core.orders.highWater(tenant.id)) {
+    if (localId <= core.orders.highWater(tenant.orderOwner)) {
       core.counters.ordersRefused++;
       core.errorTo(
         tenant,
@@ -347,13 +347,13 @@ function placeOrder(
       );
       return;
     }
-    entry = core.orders.add({ tenantId: tenant.id, localId, upstreamId: core.ids.nextOrderId() });
+    entry = core.orders.add({ owner: tenant.orderOwner, localId, upstreamId: core.ids.nextOrderId() });
     action = "place";
   }
   const up = withId(fields, route.idIndex ?? 1, v, entry.upstreamId);
   const parentLocal = Number(fields[28] ?? "0");
   if (parentLocal > 0) {
-    const parent = core.orders.byLocal(tenant.id, parentLocal);
+    const parent = core.orders.byLocal(tenant.orderOwner, parentLocal);
     if (!parent) {
       core.errorTo(tenant, localId, ORDER_REFUSED, `Order rejected: unknown parent order ${parentLocal}`);
       return;

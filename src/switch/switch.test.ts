@@ -218,3 +218,65 @@ describe("cancelling a request still waiting in the pacer", () => {
     expect(stack.pacer.snapshot().queued).toBe(0);
   });
 });
+
+describe("a proxy client that reconnects with the same client id", () => {
+  it("keeps its orders and its order ids: a resent PLACE_ORDER never becomes a second order", async () => {
+    stack = await startStack();
+    const first = stack.sw.openTenant({ kind: "proxy", clientId: 9 });
+    const in1 = new Inbox(first);
+    const order = placeOrder({
+      orderId: 1,
+      contract: aapl,
+      action: "BUY",
+      totalQuantity: "5",
+      orderType: "LMT",
+      lmtPrice: 1,
+      orderRef: "keep",
+    });
+    first.send(toFields(PLACE_ORDER, order, V));
+    await in1.next(is(IN.ORDER_STATUS, 1, 1));
+    await first.close();
+
+    const again = stack.sw.openTenant({ kind: "proxy", clientId: 9 });
+    const in2 = new Inbox(again);
+    expect(stack.sw.nextOrderId(again)).toBe(2);
+    // Another client id has an order-id space of its own.
+    expect(stack.sw.nextOrderId(stack.sw.openTenant({ kind: "proxy", clientId: 10 }))).toBe(1);
+    // The client resends its last order after the reconnect: same order, not a new one.
+    again.send(toFields(PLACE_ORDER, order, V));
+    await in2.next(is(IN.ORDER_STATUS, 1, 1));
+    again.send(["5", "1"]);
+    const open = await in2.next(is(IN.OPEN_ORDER, 1, 1));
+    expect(open[23]).toBe("keep");
+    expect(stack.mock.snapshot().orders.filter((o) => o.orderRef === "keep")).toHaveLength(1);
+  });
+
+  it("gives a second socket with the same client id an order space of its own while the first is open", async () => {
+    stack = await startStack();
+    const a = stack.sw.openTenant({ kind: "proxy", clientId: 4 });
+    const b = stack.sw.openTenant({ kind: "proxy", clientId: 4 });
+    expect(a.orderOwner).not.toBe(b.orderOwner);
+    const ia = new Inbox(a);
+    const ib = new Inbox(b);
+    const o = (ref: string) =>
+      toFields(
+        PLACE_ORDER,
+        placeOrder({
+          orderId: 1,
+          contract: aapl,
+          action: "BUY",
+          totalQuantity: "1",
+          orderType: "MKT",
+          orderRef: ref,
+        }),
+        V,
+      );
+    a.send(o("a1"));
+    b.send(o("b1"));
+    await ia.next(is(IN.ORDER_STATUS, 1, 1));
+    await ib.next(is(IN.ORDER_STATUS, 1, 1));
+    const refs = stack.mock.snapshot().orders.map((x) => x.orderRef);
+    expect(refs).toContain("a1");
+    expect(refs).toContain("b1");
+  });
+});

@@ -80,20 +80,27 @@ export class Switch implements AsyncDisposable {
 
   /** The next order id a tenant may use: its own NEXT_VALID_ID. */
   nextOrderId(tenant: Tenant): number {
-    return this.#core.orders.nextLocalId(tenant.id);
+    return this.#core.orders.nextLocalId(tenant.orderOwner);
   }
 
   openTenant(options: OpenTenantOptions): Tenant {
     if (this.#closed) throw new ClosedError("switch");
     const id = `${options.kind}-${this.#nextTenant++}`;
+    const clientId = options.clientId ?? 0;
+    // A proxy client keeps its orders across reconnects: its order identity is its client id,
+    // unless another open socket already uses that id (then it gets an identity of its own).
+    const wanted = options.kind === "proxy" ? `proxy:${clientId}` : id;
+    const orderOwner = this.#core.owners.has(wanted) ? id : wanted;
     const tenant = new Tenant(this.#port, {
       id,
       kind: options.kind,
       name: options.name ?? id,
-      clientId: options.clientId ?? 0,
+      clientId,
+      orderOwner,
       openedAt: this.#core.o.clock.now(),
     });
     this.#core.tenants.set(id, tenant);
+    this.#core.owners.set(orderOwner, id);
     this.events.emit({
       type: "tenant.open",
       ts: this.#core.o.clock.now(),
@@ -242,6 +249,7 @@ export class Switch implements AsyncDisposable {
     c.held.delete(tenant.id);
     c.pacer.releaseTenant(tenant.id);
     c.tenants.delete(tenant.id);
+    if (c.owners.get(tenant.orderOwner) === tenant.id) c.owners.delete(tenant.orderOwner);
     this.events.emit({
       type: "tenant.close",
       ts: c.o.clock.now(),
@@ -266,7 +274,7 @@ export class Switch implements AsyncDisposable {
       liveRequests: live.length,
       subscriptions:
         live.filter((r) => r.lifetime === "subscription").length + c.broadcasts.subscriberCount(tenant.id),
-      orders: c.orders.forTenant(tenant.id).length,
+      orders: c.orders.forTenant(tenant.orderOwner).length,
       messagesIn: tenant.messagesIn,
       messagesOut: tenant.messagesOut,
       queued: c.held.get(tenant.id)?.length ?? 0,

@@ -35,6 +35,8 @@ export class Tenant implements AsyncDisposable {
   readonly name: string;
   /** The client id this tenant believes it has (virtual; the line has its own). */
   readonly clientId: number;
+  /** Whose orders it places and sees: survives a reconnect of the same proxy client id. */
+  readonly orderOwner: string;
   readonly openedAt: number;
   /** REQ_MARKET_DATA_TYPE is per connection at TWS: kept per tenant and applied before its requests. */
   marketDataType = 1;
@@ -47,13 +49,21 @@ export class Tenant implements AsyncDisposable {
 
   constructor(
     port: TenantPort,
-    init: { id: string; kind: TenantKind; name: string; clientId: number; openedAt: number },
+    init: {
+      id: string;
+      kind: TenantKind;
+      name: string;
+      clientId: number;
+      orderOwner: string;
+      openedAt: number;
+    },
   ) {
     this.#port = port;
     this.id = init.id;
     this.kind = init.kind;
     this.name = init.name;
     this.clientId = init.clientId;
+    this.orderOwner = init.orderOwner;
     this.openedAt = init.openedAt;
   }
 
