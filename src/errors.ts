@@ -137,5 +137,7 @@ export class UpstreamUnavailableError extends SwitchboardError {
 function ibCodeToErrorCode(ibCode: number): ErrorCode {
   if (ibCode === 200) return "not_found";
   if (ibCode === 326) return "client_id_in_use";
+  // 504 "Not connected": the switch or a client library answered for a line that is down.
+  if (ibCode === 504) return "upstream_unavailable";
   return "ib_error";
 }

@@ -76,4 +76,6 @@ export function streamEvents(request: FastifyRequest, reply: FastifyReply, o: Ss
   tick();
   res.on("close", finish);
   o.closing.addEventListener("abort", finish, { once: true });
+  // The client may be gone already; its "close" would then never fire again.
+  if (res.destroyed) finish();
 }

@@ -37,6 +37,10 @@ export interface SwitchCounters {
   ordersRefused: number;
 }
 
+const MAX_FIRE_IDS = 10_000;
+/** The switch's own pacer tenant: replays, reconciliation and cancels of departed tenants. */
+export const SWITCH_TENANT = "switchboard";
+
 export class SwitchCore {
   readonly o: ResolvedSwitchOptions;
   readonly log: Logger;
@@ -59,6 +63,20 @@ export class SwitchCore {
     ordersPlaced: 0,
     ordersRefused: 0,
   };
+  /**
+   * Requests TWS answers only with an error (EXERCISE_OPTIONS, UPDATE_DISPLAY_GROUP…): kept
+   * just long enough to route such an error back, bounded, never replayed.
+   */
+  readonly fireIds = new Map<number, { tenantId: string; localId: number }>();
+
+  rememberFire(upstreamId: number, tenantId: string, localId: number): void {
+    this.fireIds.set(upstreamId, { tenantId, localId });
+    if (this.fireIds.size > MAX_FIRE_IDS) {
+      const oldest = this.fireIds.keys().next().value;
+      if (oldest !== undefined) this.fireIds.delete(oldest);
+    }
+  }
+
   /** The market data type the upstream connection has now (TWS default 1, per socket). */
   upstreamMarketDataType = 1;
   upstreamTypeGeneration = -1;

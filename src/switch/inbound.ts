@@ -101,6 +101,11 @@ function handleError(core: SwitchCore, fields: readonly string[]): void {
     }
     return;
   }
+  const fire = core.fireIds.get(id);
+  if (fire) {
+    core.tenants.get(fire.tenantId)?.deliver(withId(fields, 2, v, fire.localId));
+    return;
+  }
   const order = core.orders.byUpstream(id);
   if (order) {
     core.tenantOfOwner(order.owner)?.deliver(withId(fields, 2, v, order.localId));

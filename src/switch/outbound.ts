@@ -133,6 +133,24 @@ function handleRequest(core: SwitchCore, tenant: Tenant, route: OutRoute, fields
     core.errorTo(tenant, localId, PROCESSING_ERROR, "Too many open requests for this client");
     return;
   }
+  if (route.lifetime === "fire") {
+    // Nothing answers it but an error: route that back, never replay it, never fail it late.
+    const upstreamId = core.ids.nextRequestId();
+    core.rememberFire(upstreamId, tenant.id, localId);
+    const failCode = route.id === OUT.EXERCISE_OPTIONS ? ORDER_REFUSED : PROCESSING_ERROR;
+    core.count(route.name, "sent");
+    core.dispatch(tenant.id, withId(fields, idIndex, v, upstreamId), {
+      priority: route.id === OUT.EXERCISE_OPTIONS ? "high" : undefined,
+      onFail: (err) =>
+        core.errorTo(
+          tenant,
+          localId,
+          failCode,
+          `Not sent: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+    });
+    return;
+  }
   if (route.id === OUT.REQ_MKT_DATA) applyMarketDataType(core, tenant);
   const upstreamId = core.ids.nextRequestId();
   const entry = {
@@ -249,6 +267,17 @@ function handleBroadcast(core: SwitchCore, tenant: Tenant, route: OutRoute, fiel
       const subscribe = fields[2] === "1";
       if (subscribe) {
         if (core.broadcasts.isSubscribed("account", tenant.id)) return;
+        const active = core.broadcasts.active().find((b) => b.kind === "account");
+        if (active && active.account !== (fields[3] ?? "")) {
+          // TWS streams one account per connection, and another tenant's account is live.
+          core.errorTo(
+            tenant,
+            -1,
+            UNSUPPORTED,
+            `Account updates for ${active.account} already stream on this line; use REQ_ACCOUNT_UPDATES_MULTI`,
+          );
+          return;
+        }
         const r = core.broadcasts.join("account", tenant.id, fields[3] ?? "");
         if (r.subscribeUpstream) {
           core.broadcastRequests.set("account", fields);
@@ -321,7 +350,7 @@ function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: 
       }
       return;
     case OUT.EXERCISE_OPTIONS:
-      handleRequest(core, tenant, { ...route, order: false }, fields);
+      handleRequest(core, tenant, route, fields);
       return;
   }
 }

@@ -11,9 +11,9 @@ import { OUT } from "../protocol/message-ids.js";
 import type { SwitchCore } from "./core.js";
 import { withId } from "./fields.js";
 import { applyMarketDataType, SINGLETON_ANSWER } from "./outbound.js";
+import { SWITCH_TENANT } from "./core.js";
 
 const NOT_CONNECTED = 504;
-const SWITCH_TENANT = "switchboard";
 
 export function failInFlight(core: SwitchCore): number {
   let failed = 0;

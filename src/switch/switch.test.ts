@@ -280,3 +280,50 @@ describe("a proxy client that reconnects with the same client id", () => {
     expect(refs).toContain("b1");
   });
 });
+
+describe("what a closing tenant leaves behind", () => {
+  it("cancels every subscription upstream, even more than the pacer lets out at once", async () => {
+    stack = await startStack();
+    const t = stack.sw.openTenant({ kind: "client" });
+    const inbox = new Inbox(t);
+    const symbols = ["AAPL", "MSFT", "SPY"];
+    for (let i = 1; i <= 60; i++) {
+      t.send(
+        mktData(i, contract({ symbol: symbols[i % 3], secType: "STK", exchange: "SMART", currency: "USD" })),
+      );
+    }
+    await inbox.next(isTick(60), { timeoutMs: 20_000 });
+    await waitFor(() => (stack?.mock.snapshot().subscriptionList.length ?? 0) === 60, 20_000);
+    await t.close();
+    await waitFor(() => (stack?.mock.snapshot().subscriptionList.length ?? 0) === 0, 20_000);
+  });
+
+  it("routes an exercise's error back and keeps no live request for it", async () => {
+    stack = await startStack();
+    const t = stack.sw.openTenant({ kind: "client" });
+    const inbox = new Inbox(t);
+    t.send([
+      "21",
+      "2",
+      "77",
+      "0",
+      "AAPL",
+      "OPT",
+      "20261218",
+      "200",
+      "C",
+      "100",
+      "SMART",
+      "USD",
+      "",
+      "",
+      "1",
+      "1",
+      "DU1234567",
+      "0",
+    ]);
+    const err = await inbox.next(is(IN.ERR_MSG, 77));
+    expect(Number(err[3])).toBeGreaterThan(0);
+    expect(stack.sw.snapshot().liveRequests).toBe(0);
+  });
+});

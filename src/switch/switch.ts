@@ -8,7 +8,7 @@ import { EventHub } from "../events.js";
 import type { Pacer } from "../pacing/scheduler.js";
 import { OUT } from "../protocol/message-ids.js";
 import { outRoute } from "../protocol/routing.js";
-import { type HeldRequest, SwitchCore } from "./core.js";
+import { type HeldRequest, SWITCH_TENANT, SwitchCore } from "./core.js";
 import { handleInbound } from "./inbound.js";
 import { resolveSwitchOptions, type SwitchOptions } from "./options.js";
 import { handleOutbound } from "./outbound.js";
@@ -218,10 +218,11 @@ export class Switch implements AsyncDisposable {
   #closeTenant(tenant: Tenant): void {
     const c = this.#core;
     if (!c.tenants.has(tenant.id)) return;
-    let cancelled = 0;
+    const cancels: string[][] = [];
     for (const r of c.requests.forTenant(tenant.id)) {
       c.requests.remove(r.upstreamId);
       const cancelId = r.route.cancelledBy;
+      // Only what reached TWS needs a cancel; what still waits in the pacer is dropped below.
       if (cancelId === undefined || r.generation === undefined || !c.lineUp) continue;
       const cancelRoute = outRoute(cancelId);
       const fields =
@@ -229,25 +230,26 @@ export class Switch implements AsyncDisposable {
           ? [String(cancelId), String(r.upstreamId)]
           : [String(cancelId), "1", String(r.upstreamId)];
       if (cancelId === OUT.CANCEL_MKT_DEPTH) fields.push("0");
-      c.dispatch(tenant.id, fields, { priority: "urgent" });
-      cancelled++;
+      cancels.push(fields);
     }
     for (const { kind } of c.broadcasts.removeTenant(tenant.id)) {
-      if (!c.lineUp) continue;
-      if (kind === "positions")
-        c.dispatch(tenant.id, [String(OUT.CANCEL_POSITIONS), "1"], { priority: "urgent" });
-      if (kind === "news")
-        c.dispatch(tenant.id, [String(OUT.CANCEL_NEWS_BULLETINS), "1"], { priority: "urgent" });
-      if (kind === "account") {
-        const acct = c.broadcastRequests.get("account")?.[3] ?? "";
-        c.dispatch(tenant.id, [String(OUT.REQ_ACCOUNT_DATA), "2", "0", acct], { priority: "urgent" });
+      if (c.lineUp) {
+        if (kind === "positions") cancels.push([String(OUT.CANCEL_POSITIONS), "1"]);
+        if (kind === "news") cancels.push([String(OUT.CANCEL_NEWS_BULLETINS), "1"]);
+        if (kind === "account") {
+          const acct = c.broadcastRequests.get("account")?.[3] ?? "";
+          cancels.push([String(OUT.REQ_ACCOUNT_DATA), "2", "0", acct]);
+        }
       }
       c.broadcastRequests.delete(kind);
-      cancelled++;
     }
     for (const set of c.waiters.values()) set.delete(tenant.id);
     c.held.delete(tenant.id);
+    // Drop the tenant's queue first, then send its cancels as the switch's own: queued under
+    // the tenant they would be dropped with it and the subscriptions would stay open at TWS.
     c.pacer.releaseTenant(tenant.id);
+    for (const fields of cancels) c.dispatch(SWITCH_TENANT, fields, { priority: "urgent" });
+    const cancelled = cancels.length;
     c.tenants.delete(tenant.id);
     if (c.owners.get(tenant.orderOwner) === tenant.id) c.owners.delete(tenant.orderOwner);
     this.events.emit({
