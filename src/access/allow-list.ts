@@ -63,3 +63,27 @@ export function isLoopbackHost(host: string): boolean {
   if (mapped !== undefined) return mapped.startsWith("127.");
   return host === "::1";
 }
+
+/**
+ * Browser defences for services bound to loopback: a DNS-rebinding page reaches them with a
+ * foreign Host header, a cross-site form with a foreign Origin. Tools such as curl send a
+ * loopback Host and no Origin, so they are unaffected.
+ */
+export function isLoopbackRequest(host: string | undefined, origin: string | undefined): boolean {
+  if (host !== undefined && !isLoopbackHost(hostnameOf(host))) return false;
+  if (origin !== undefined) {
+    try {
+      if (!isLoopbackHost(new URL(origin).hostname.replace(/^\[|\]$/g, ""))) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+function hostnameOf(hostHeader: string): string {
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith("[")) return h.slice(1, h.indexOf("]"));
+  const colon = h.lastIndexOf(":");
+  return colon > -1 && h.indexOf(":") === colon ? h.slice(0, colon) : h;
+}

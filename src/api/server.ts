@@ -3,6 +3,7 @@
  * every outcome (including fastify's own 404s and body errors), and a close() that ends
  * open SSE streams before the listener goes.
  */
+import { isLoopbackHost, isLoopbackRequest } from "../access/allow-list.js";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Clock } from "../clock.js";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
@@ -127,7 +128,17 @@ export class ApiServer implements AsyncDisposable {
     const authOf = new Map<string, Route["auth"]>();
     for (const r of this.#routes) authOf.set(`${r.method} ${r.url}`, r.auth);
 
+    const loopbackBind = isLoopbackHost(this.#o.host);
     app.addHook("onRequest", async (request, reply) => {
+      if (loopbackBind && !isLoopbackRequest(request.headers.host, request.headers.origin)) {
+        // A loopback-only API is not for web pages of other sites (DNS rebinding, cross-site forms).
+        const body = failure(403, {
+          code: "forbidden",
+          message: "loopback API: foreign Host or Origin",
+        }).body;
+        await reply.code(403).send(body);
+        return;
+      }
       const auth = authOf.get(`${request.method} ${request.routeOptions.url ?? ""}`) ?? "token";
       const v = access.check(
         auth,

@@ -3,6 +3,7 @@
  * (`{success, data}` / `{success:false, error:{code, message}}`). Routes as interfaces.md
  * lists them: /state and /faults/{drop,down,stall,error,latency,clear,restart}.
  */
+import { isLoopbackRequest } from "../access/allow-list.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { z } from "zod";
 import type { MockGateway, MockPlugin } from "./gateway.js";
@@ -86,6 +87,9 @@ export class ControlServer implements MockPlugin {
   async #route(req: IncomingMessage): Promise<Answer> {
     const gw = this.#gw;
     if (!gw) return fail(503, "unhealthy", "mock gateway not started");
+    if (!isLoopbackRequest(req.headers.host, req.headers.origin)) {
+      return fail(403, "forbidden", "the control API answers loopback clients only (Host / Origin)");
+    }
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (req.method === "GET" && (path === "/state" || path === "/")) return ok(gw.snapshot());
     const m = /^\/faults\/(drop|down|stall|error|latency|clear|restart)$/.exec(path);
