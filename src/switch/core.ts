@@ -55,6 +55,8 @@ export class SwitchCore {
   /** Order owner → the open tenant that speaks for it now. */
   readonly owners = new Map<string, string>();
   readonly waiters = new Map<WaiterKey, Set<string>>();
+  /** When each singleton was last asked upstream. */
+  readonly askedAt = new Map<WaiterKey, number>();
   readonly held = new Map<string, HeldRequest[]>();
   readonly counters: SwitchCounters = {
     requests: new Map(),
@@ -128,7 +130,10 @@ export class SwitchCore {
   waitersOf(key: WaiterKey, clear: boolean): Tenant[] {
     const set = this.waiters.get(key);
     if (!set) return [];
-    if (clear) this.waiters.delete(key);
+    if (clear) {
+      this.waiters.delete(key);
+      this.askedAt.delete(key);
+    }
     return [...set].map((id) => this.tenants.get(id)).filter((t): t is Tenant => t !== undefined);
   }
 

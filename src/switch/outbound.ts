@@ -39,6 +39,8 @@ const ORDER_NOT_FOUND = 135;
 const DUPLICATE_ORDER_ID = 103;
 const ONLY_CLIENT_ZERO = 327;
 const UNSUPPORTED = 321;
+/** A singleton's answer that has not come after this long is asked for again. */
+export const SINGLETON_RETRY_MS = 10_000;
 
 export function handleOutbound(core: SwitchCore, tenant: Tenant, fields: readonly string[]): void {
   tenant.messagesOut++;
@@ -234,7 +236,15 @@ function handleSingleton(core: SwitchCore, tenant: Tenant, route: OutRoute, fiel
     core.errorTo(tenant, -1, UNSUPPORTED, `${route.name} is not available through Switchboard`);
     return;
   }
-  const first = (core.waiters.get(answer)?.size ?? 0) === 0;
+  const now = core.o.clock.now();
+  const askedAt = core.askedAt.get(answer);
+  // Ask TWS when nobody is waiting yet, or when the last question went unanswered too long
+  // (a lost answer must not block this request for every tenant).
+  const first =
+    (core.waiters.get(answer)?.size ?? 0) === 0 ||
+    askedAt === undefined ||
+    now - askedAt > SINGLETON_RETRY_MS;
+  if (first) core.askedAt.set(answer, now);
   core.addWaiter(answer, tenant.id);
   if (route.id === OUT.REQ_ALL_OPEN_ORDERS) core.addWaiter(ALL_OPEN_ORDERS_KEY, tenant.id);
   core.count(route.name, first ? "sent" : "shared");

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../clock.js";
 import { toFields } from "../protocol/codec.js";
 import { IN } from "../protocol/message-ids.js";
 import { contract } from "../protocol/messages/contract.js";
@@ -7,6 +8,8 @@ import { CANCEL_HISTORICAL_DATA, REQ_HISTORICAL_DATA } from "../protocol/message
 import { CANCEL_MKT_DATA, REQ_MKT_DATA } from "../protocol/messages/market-data.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { FIRST_REQUEST_ID } from "./id-space.js";
+import { SINGLETON_RETRY_MS } from "./outbound.js";
+import { Switch } from "./switch.js";
 import { Inbox, is, type Stack, startStack } from "./test-harness.test-util.js";
 
 const V = 178;
@@ -325,5 +328,29 @@ describe("what a closing tenant leaves behind", () => {
     const err = await inbox.next(is(IN.ERR_MSG, 77));
     expect(Number(err[3])).toBeGreaterThan(0);
     expect(stack.sw.snapshot().liveRequests).toBe(0);
+  });
+});
+
+describe("a singleton whose answer was lost", () => {
+  it("is asked again for the next tenant instead of blocking it forever", async () => {
+    stack = await startStack();
+    const clock = new ManualClock(Date.now());
+    const sw = new Switch(stack.line, stack.pacer, { clock });
+    try {
+      const a = sw.openTenant({ kind: "client" });
+      const b = sw.openTenant({ kind: "client" });
+      const ia = new Inbox(a);
+      const ib = new Inbox(b);
+      stack.mock.stall(60_000); // TWS swallows the question
+      a.send(["49", "1"]);
+      await waitFor(() => (stack?.mock.snapshot().counters.stalledRequests ?? 0) > 0);
+      await stack.mock.clearFaults();
+      clock.advance(SINGLETON_RETRY_MS + 1);
+      b.send(["49", "1"]);
+      await ib.next(is(IN.CURRENT_TIME));
+      await ia.next(is(IN.CURRENT_TIME));
+    } finally {
+      await sw.close();
+    }
   });
 });

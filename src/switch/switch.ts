@@ -243,7 +243,13 @@ export class Switch implements AsyncDisposable {
       }
       c.broadcastRequests.delete(kind);
     }
-    for (const set of c.waiters.values()) set.delete(tenant.id);
+    for (const [key, set] of c.waiters) {
+      set.delete(tenant.id);
+      if (set.size === 0) {
+        c.waiters.delete(key);
+        c.askedAt.delete(key);
+      }
+    }
     c.held.delete(tenant.id);
     // Drop the tenant's queue first, then send its cancels as the switch's own: queued under
     // the tenant they would be dropped with it and the subscriptions would stay open at TWS.
