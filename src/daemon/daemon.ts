@@ -6,6 +6,7 @@
  * registry). One #transition writes the state.
  */
 
+import { orderFileStore } from "./order-file.js";
 import type { DataService } from "../api/data-service.js";
 import { unavailableDataService } from "../api/data-service.js";
 import { ApiServer } from "../api/server.js";
@@ -327,6 +328,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       clock,
       logger: logger.child({ part: "switch", lineId: cfg.name }),
       readOnly: this.#c.readOnly,
+      orderStore: orderFileStore(this.#c.stateDir ?? defaultStateDir(this.#d.env), cfg.name),
     });
     this.#offs.push(
       sw.events.on("tenant.open", this.#push),

@@ -1,14 +1,17 @@
 /**
  * Orders across tenants: (owner, local order id) ↔ upstream order id, execId → owner, and
  * each owner's high-water mark. The owner is the tenant's order identity: for a proxy client
- * it is its virtual client id, so a client that reconnects keeps its orders and its ids. An order placed at or below the mark that we do not know
- * is refused (IB 103) and never placed as new: that is what keeps a retried PLACE_ORDER from
- * becoming a second order.
+ * it is its virtual client id, so a client that reconnects keeps its orders and its ids. An
+ * order placed at or below the mark that we do not know is refused (IB 103) and never placed
+ * as new: that is what keeps a retried PLACE_ORDER from becoming a second order. The map can
+ * be saved and loaded (`OrderStore`), so this holds across restarts too.
  */
 export interface OrderEntry {
   readonly owner: string;
   readonly localId: number;
   readonly upstreamId: number;
+  /** TWS ties an order to the client id that placed it. */
+  readonly upstreamClientId: number;
   permId: number;
   placeCount: number;
 }
@@ -57,6 +60,35 @@ export class OrderMap {
     return [...this.#byUpstream.values()].filter((e) => e.owner === owner);
   }
 
+  /** Everything that must survive a restart. */
+  state(): OrderMapState {
+    return {
+      version: 1,
+      orders: [...this.#byUpstream.values()].map((e) => ({
+        owner: e.owner,
+        localId: e.localId,
+        upstreamId: e.upstreamId,
+        upstreamClientId: e.upstreamClientId,
+        permId: e.permId,
+      })),
+      highWater: Object.fromEntries(this.#highWater),
+    };
+  }
+
+  load(state: OrderMapState): void {
+    for (const o of state.orders) this.add(o).permId = o.permId;
+    for (const [owner, mark] of Object.entries(state.highWater)) {
+      if (mark > this.highWater(owner)) this.#highWater.set(owner, mark);
+    }
+  }
+
+  /** The highest upstream order id known, so new ones start above it. */
+  maxUpstreamId(): number {
+    let max = 0;
+    for (const id of this.#byUpstream.keys()) if (id > max) max = id;
+    return max;
+  }
+
   recordExec(execId: string, owner: string): void {
     this.#execs.set(execId, owner);
     if (this.#execs.size > this.#maxExecs) {
@@ -72,4 +104,17 @@ export class OrderMap {
   get size(): number {
     return this.#byUpstream.size;
   }
+}
+
+export interface OrderMapState {
+  version: 1;
+  orders: { owner: string; localId: number; upstreamId: number; upstreamClientId: number; permId: number }[];
+  highWater: Record<string, number>;
+}
+
+/** Where the order map lives between runs (the daemon keeps it in the state dir). */
+export interface OrderStore {
+  load(): OrderMapState | undefined;
+  /** Called before an order message is written upstream; must be durable when it returns. */
+  save(state: OrderMapState): void;
 }

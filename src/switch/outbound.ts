@@ -375,6 +375,19 @@ function placeOrder(
   const v = core.version;
   let entry = core.orders.byLocal(tenant.orderOwner, localId);
   let action: "place" | "modify" = "modify";
+  const lineClientId = core.line.clientId ?? 0;
+  if (entry && entry.upstreamClientId !== lineClientId) {
+    // Placed under another upstream client id (before a restart or a 326 switch): TWS would
+    // take this as a new order. Refuse rather than risk a second one.
+    core.counters.ordersRefused++;
+    core.errorTo(
+      tenant,
+      localId,
+      ORDER_REFUSED,
+      `Order rejected: order ${localId} was placed under client id ${entry.upstreamClientId}, the line now uses ${lineClientId}`,
+    );
+    return;
+  }
   if (!entry) {
     if (localId <= core.orders.highWater(tenant.orderOwner)) {
       core.counters.ordersRefused++;
@@ -386,8 +399,26 @@ function placeOrder(
       );
       return;
     }
-    entry = core.orders.add({ owner: tenant.orderOwner, localId, upstreamId: core.ids.nextOrderId() });
+    entry = core.orders.add({
+      owner: tenant.orderOwner,
+      localId,
+      upstreamId: core.ids.nextOrderId(),
+      upstreamClientId: lineClientId,
+    });
     action = "place";
+    // Durable before it reaches TWS: after a crash the id is known and never placed again.
+    try {
+      core.o.orderStore?.save(core.orders.state());
+    } catch (err) {
+      core.counters.ordersRefused++;
+      core.errorTo(
+        tenant,
+        localId,
+        ORDER_REFUSED,
+        `Order rejected: the order map could not be saved (${err instanceof Error ? err.message : String(err)})`,
+      );
+      return;
+    }
   }
   const up = withId(fields, route.idIndex ?? 1, v, entry.upstreamId);
   const parentLocal = Number(fields[28] ?? "0");

@@ -64,6 +64,11 @@ export class Switch implements AsyncDisposable {
         else if (this.#core.replayedGeneration !== e.generation) replay(this.#core, "reconnect");
       }),
     );
+    const saved = this.#core.o.orderStore?.load();
+    if (saved) {
+      this.#core.orders.load(saved);
+      this.#core.ids.seedOrders(this.#core.orders.maxUpstreamId() + 1);
+    }
     if (isUp(line.state)) {
       this.#core.ids.seedOrders(line.nextValidId ?? 1);
       this.#core.replayedGeneration = line.generation;
