@@ -4,16 +4,15 @@
  * decoder rejects any message with a field too few or too many (error 505), so every test
  * also asserts that no 505 arrived.
  */
-import { type Contract, EventName, IBApi, OrderAction, OrderType, SecType } from "@stoqey/ib";
+import { EventName, IBApi, OrderAction, OrderType } from "@stoqey/ib";
 import { afterEach, describe, expect, it } from "vitest";
 import { MockGateway } from "./gateway.js";
+import { AAPL, connectStoqey, expectNo505, expectSessionBasics } from "./stoqey-client.test-util.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const c of open.splice(0).reverse()) await c.close();
 });
-
-const AAPL: Contract = { symbol: "AAPL", secType: SecType.STK, exchange: "SMART", currency: "USD" };
 
 async function setup() {
   const gw = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 20 });
@@ -22,75 +21,17 @@ async function setup() {
   return { gw, port };
 }
 
-interface Client {
-  api: IBApi;
-  errors: { code: number; reqId: number; message: string }[];
-  nextId: number;
-}
-
-async function connect(port: number, clientId: number): Promise<Client> {
-  const api = new IBApi({ host: "127.0.0.1", port });
-  const c: Client = { api, errors: [], nextId: 0 };
-  api.on(EventName.error, (err: Error, code: number, reqId: number) =>
-    c.errors.push({ code, reqId, message: err.message }),
-  );
-  const ready = new Promise<void>((resolve) =>
-    api.once(EventName.nextValidId, (id: number) => {
-      c.nextId = id;
-      resolve();
-    }),
-  );
-  api.connect(clientId);
-  open.push({
-    close: async () => {
-      api.disconnect();
-    },
-  });
-  await ready;
-  return c;
-}
-
-function no505(c: Client): void {
-  expect(c.errors.filter((e) => e.code === 505)).toEqual([]);
-}
-
 describe("@stoqey/ib against the mock", () => {
   it("connects, reads accounts, qualifies a contract and pulls history", async () => {
     const { port } = await setup();
-    const c = await connect(port, 1);
-    const accounts = new Promise<string>((r) => c.api.once(EventName.managedAccounts, r));
-    c.api.reqManagedAccts();
-    expect(await accounts).toBe("DU1234567");
-
-    const details: number[] = [];
-    const detailsEnd = new Promise<void>((resolve) => {
-      c.api.on(EventName.contractDetails, (_id, d) => details.push(d.contract.conId ?? 0));
-      c.api.once(EventName.contractDetailsEnd, () => resolve());
-    });
-    c.api.reqContractDetails(1, AAPL);
-    await detailsEnd;
-    expect(details).toEqual([265598]);
-
-    const bars: number[] = [];
-    const histDone = new Promise<void>((resolve) =>
-      c.api.on(EventName.historicalData, (_id, time: string, open: number) => {
-        if (time.startsWith("finished")) resolve();
-        else bars.push(open);
-      }),
-    );
-    c.api.reqHistoricalData(2, AAPL, "", "1 D", "5 mins" as never, "TRADES" as never, 0, 1, false);
-    await histDone;
-    expect(bars.length).toBeGreaterThan(100);
-
-    const time = new Promise<number>((r) => c.api.once(EventName.currentTime, r));
-    c.api.reqCurrentTime();
-    expect(await time).toBeGreaterThan(1_600_000_000);
-    no505(c);
+    const c = await connectStoqey(port, 1, (x) => open.push(x));
+    await expectSessionBasics(c, { minBars: 100 });
+    expectNo505(c);
   });
 
   it("streams ticks and ends a snapshot", async () => {
     const { port } = await setup();
-    const c = await connect(port, 2);
+    const c = await connectStoqey(port, 2, (x) => open.push(x));
     const prices: number[] = [];
     const enough = new Promise<void>((resolve) =>
       c.api.on(EventName.tickPrice, (_id, _type, price: number) => {
@@ -104,12 +45,12 @@ describe("@stoqey/ib against the mock", () => {
     const snap = new Promise<void>((r) => c.api.once(EventName.tickSnapshotEnd, () => r()));
     c.api.reqMktData(11, AAPL, "", true, false);
     await snap;
-    no505(c);
+    expectNo505(c);
   });
 
   it("places a market order and sees status, execution and commission", async () => {
     const { port, gw } = await setup();
-    const c = await connect(port, 3);
+    const c = await connectStoqey(port, 3, (x) => open.push(x));
     const filled = new Promise<void>((resolve) =>
       c.api.on(EventName.orderStatus, (_id, status: string) => {
         if (status === "Filled") resolve();
@@ -134,12 +75,12 @@ describe("@stoqey/ib against the mock", () => {
       placeCount: 1,
       status: "Filled",
     });
-    no505(c);
+    expectNo505(c);
   });
 
   it("sees 326 for a duplicate client id while the first stays connected", async () => {
     const { port } = await setup();
-    const first = await connect(port, 7);
+    const first = await connectStoqey(port, 7, (x) => open.push(x));
     const second = new IBApi({ host: "127.0.0.1", port });
     open.push({ close: async () => void second.disconnect() });
     const info: number[] = [];

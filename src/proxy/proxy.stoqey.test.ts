@@ -4,11 +4,10 @@
  * every test also asserts that none arrived. The mock behind the proxy only ever sees the
  * line's own connection.
  */
-import { type Contract, EventName, IBApi, OrderAction, OrderType, SecType } from "@stoqey/ib";
+import { type Contract, EventName, OrderAction, OrderType } from "@stoqey/ib";
 import { afterEach, describe, expect, it } from "vitest";
+import { AAPL, connectStoqey, expectNo505, expectSessionBasics } from "../mock/stoqey-client.test-util.js";
 import { type ProxyStack, startProxyStack, until } from "./test-stack.test-util.js";
-
-const AAPL: Contract = { symbol: "AAPL", secType: SecType.STK, exchange: "SMART", currency: "USD" };
 
 const cleanup: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -21,72 +20,18 @@ async function stack(): Promise<ProxyStack> {
   return s;
 }
 
-interface StoqeyClient {
-  api: IBApi;
-  errors: { code: number; reqId: number; message: string }[];
-  nextId: number;
-}
-
-async function connectStoqey(port: number, clientId: number): Promise<StoqeyClient> {
-  const api = new IBApi({ host: "127.0.0.1", port });
-  const c: StoqeyClient = { api, errors: [], nextId: 0 };
-  api.on(EventName.error, (err: Error, code: number, reqId: number) =>
-    c.errors.push({ code, reqId, message: err.message }),
-  );
-  const ready = new Promise<void>((resolve) =>
-    api.once(EventName.nextValidId, (id: number) => {
-      c.nextId = id;
-      resolve();
-    }),
-  );
-  api.connect(clientId);
-  cleanup.push({ close: async () => void api.disconnect() });
-  await ready;
-  return c;
-}
-
-function no505(c: StoqeyClient): void {
-  expect(c.errors.filter((e) => e.code === 505)).toEqual([]);
-}
-
 describe("@stoqey/ib through the proxy", () => {
   it("connects with any client id, reads accounts, qualifies a contract and pulls history", async () => {
     const s = await stack();
-    const c = await connectStoqey(s.port, 1234);
-    const accounts = new Promise<string>((r) => c.api.once(EventName.managedAccounts, r));
-    c.api.reqManagedAccts();
-    expect(await accounts).toBe("DU1234567");
-
-    const details: number[] = [];
-    const detailsEnd = new Promise<void>((resolve) => {
-      c.api.on(EventName.contractDetails, (_id, d) => details.push(d.contract.conId ?? 0));
-      c.api.once(EventName.contractDetailsEnd, () => resolve());
-    });
-    c.api.reqContractDetails(1, AAPL);
-    await detailsEnd;
-    expect(details).toEqual([265598]);
-
-    const bars: number[] = [];
-    const histDone = new Promise<void>((resolve) =>
-      c.api.on(EventName.historicalData, (_id, time: string, open: number) => {
-        if (time.startsWith("finished")) resolve();
-        else bars.push(open);
-      }),
-    );
-    c.api.reqHistoricalData(2, AAPL, "", "1 D", "5 mins" as never, "TRADES" as never, 0, 1, false);
-    await histDone;
-    expect(bars.length).toBeGreaterThan(50);
-
-    const time = new Promise<number>((r) => c.api.once(EventName.currentTime, r));
-    c.api.reqCurrentTime();
-    expect(await time).toBeGreaterThan(1_600_000_000);
+    const c = await connectStoqey(s.port, 1234, (x) => cleanup.push(x));
+    await expectSessionBasics(c, { minBars: 50 });
     expect(s.mock.snapshot().clients.map((x) => x.clientId)).toEqual([1]);
-    no505(c);
+    expectNo505(c);
   });
 
   it("streams market data until cancelled", async () => {
     const s = await stack();
-    const c = await connectStoqey(s.port, 2);
+    const c = await connectStoqey(s.port, 2, (x) => cleanup.push(x));
     const prices: number[] = [];
     const enough = new Promise<void>((resolve) =>
       c.api.on(EventName.tickPrice, (id: number, _type, price: number) => {
@@ -99,12 +44,12 @@ describe("@stoqey/ib through the proxy", () => {
     await enough;
     c.api.cancelMktData(10);
     await until(() => s.mock.snapshot().subscriptionList.length === 0, "the stream cancelled upstream");
-    no505(c);
+    expectNo505(c);
   });
 
   it("reads positions and the account summary", async () => {
     const s = await stack();
-    const c = await connectStoqey(s.port, 3);
+    const c = await connectStoqey(s.port, 3, (x) => cleanup.push(x));
     const positions: string[] = [];
     const posEnd = new Promise<void>((resolve) => {
       c.api.on(EventName.position, (account: string, contract: Contract) =>
@@ -130,12 +75,12 @@ describe("@stoqey/ib through the proxy", () => {
     c.api.cancelAccountSummary(7);
     c.api.cancelPositions();
     await until(() => s.proxy.snapshot().downstreams[0]?.subscriptions === 0, "subscriptions closed");
-    no505(c);
+    expectNo505(c);
   });
 
   it("places an order on the mock once, under the line's client id, and sees it filled", async () => {
     const s = await stack();
-    const c = await connectStoqey(s.port, 4);
+    const c = await connectStoqey(s.port, 4, (x) => cleanup.push(x));
     const filled = new Promise<number>((resolve) =>
       c.api.on(EventName.orderStatus, (id: number, status: string) => {
         if (status === "Filled") resolve(id);
@@ -161,6 +106,6 @@ describe("@stoqey/ib through the proxy", () => {
     const orders = s.mock.snapshot().orders;
     expect(orders).toHaveLength(1);
     expect(orders[0]).toMatchObject({ clientId: 1, orderRef: "via-proxy", placeCount: 1, status: "Filled" });
-    no505(c);
+    expectNo505(c);
   });
 });
