@@ -35,35 +35,11 @@ export function contract(partial: Partial<Contract> = {}): Contract {
 }
 
 export function writeContract(w: FieldWriter, c: Contract): void {
-  w.int(c.conId)
-    .str(c.symbol)
-    .str(c.secType)
-    .str(c.lastTradeDateOrContractMonth)
-    .float(c.strike)
-    .str(c.right)
-    .str(c.multiplier)
-    .str(c.exchange)
-    .str(c.primaryExchange)
-    .str(c.currency)
-    .str(c.localSymbol)
-    .str(c.tradingClass);
+  writeContractFields(w, c, true);
 }
 
 export function readContract(r: FieldReader): Contract {
-  return {
-    conId: r.int(),
-    symbol: r.str(),
-    secType: r.str(),
-    lastTradeDateOrContractMonth: r.str(),
-    strike: r.float(),
-    right: r.str(),
-    multiplier: r.str(),
-    exchange: r.str(),
-    primaryExchange: r.str(),
-    currency: r.str(),
-    localSymbol: r.str(),
-    tradingClass: r.str(),
-  };
+  return readContractFields(r, true);
 }
 
 /** Compact key of a contract for pacing and caches: conId when known, else its identity fields. */
@@ -77,6 +53,14 @@ export function contractKey(c: Contract): string {
  * without primaryExchange.
  */
 export function writeContractNoPrimary(w: FieldWriter, c: Contract): void {
+  writeContractFields(w, c, false);
+}
+
+export function readContractNoPrimary(r: FieldReader): Contract {
+  return readContractFields(r, false);
+}
+
+function writeContractFields(w: FieldWriter, c: Contract, withPrimary: boolean): void {
   w.int(c.conId)
     .str(c.symbol)
     .str(c.secType)
@@ -84,24 +68,37 @@ export function writeContractNoPrimary(w: FieldWriter, c: Contract): void {
     .float(c.strike)
     .str(c.right)
     .str(c.multiplier)
-    .str(c.exchange)
-    .str(c.currency)
-    .str(c.localSymbol)
-    .str(c.tradingClass);
+    .str(c.exchange);
+  if (withPrimary) w.str(c.primaryExchange);
+  w.str(c.currency).str(c.localSymbol).str(c.tradingClass);
 }
 
-export function readContractNoPrimary(r: FieldReader): Contract {
-  return contract({
-    conId: r.int(),
-    symbol: r.str(),
-    secType: r.str(),
-    lastTradeDateOrContractMonth: r.str(),
-    strike: r.float(),
-    right: r.str(),
-    multiplier: r.str(),
-    exchange: r.str(),
-    currency: r.str(),
-    localSymbol: r.str(),
-    tradingClass: r.str(),
-  });
+/** Fields are read in wire order, one statement each. */
+function readContractFields(r: FieldReader, withPrimary: boolean): Contract {
+  const conId = r.int();
+  const symbol = r.str();
+  const secType = r.str();
+  const lastTradeDateOrContractMonth = r.str();
+  const strike = r.float();
+  const right = r.str();
+  const multiplier = r.str();
+  const exchange = r.str();
+  const primaryExchange = withPrimary ? r.str() : "";
+  const currency = r.str();
+  const localSymbol = r.str();
+  const tradingClass = r.str();
+  return {
+    conId,
+    symbol,
+    secType,
+    lastTradeDateOrContractMonth,
+    strike,
+    right,
+    multiplier,
+    exchange,
+    primaryExchange,
+    currency,
+    localSymbol,
+    tradingClass,
+  };
 }
