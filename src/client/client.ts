@@ -84,10 +84,9 @@ export class IbClient implements AsyncDisposable {
   contractDetails(c: Partial<Contract>, options: CallOptions = {}): Promise<ContractDetails[]> {
     return this.#withRetry(options, () => {
       const reqId = this.#req.nextId();
-      const out: ContractDetails[] = [];
-      return this.#run(
+      return this.#collect(
         {
-          key: idKey(reqId),
+          reqId,
           what: "contract details",
           send: toFields(
             REQ_CONTRACT_DATA,
@@ -101,10 +100,9 @@ export class IbClient implements AsyncDisposable {
             },
             this.#v,
           ),
-          collect: (f) => {
-            if (Number(f[0]) === IN.CONTRACT_DATA) out.push(fromFields(CONTRACT_DATA, f, this.#v).details);
-            return Number(f[0]) === IN.CONTRACT_DATA_END ? done(out) : more;
-          },
+          item: IN.CONTRACT_DATA,
+          decode: (f) => fromFields(CONTRACT_DATA, f, this.#v).details,
+          end: IN.CONTRACT_DATA_END,
         },
         options,
       );
@@ -211,29 +209,14 @@ export class IbClient implements AsyncDisposable {
 
   /** A snapshot quote (never a regulatory snapshot: those cost money). */
   async quote(c: Partial<Contract>, options: CallOptions = {}): Promise<Quote> {
-    const full = c.conId
-      ? makeContract(c)
-      : ((await this.qualifyContracts([c], options))[0] ?? makeContract(c));
+    const full = await this.#resolve(c, options);
     const reqId = this.#req.nextId();
     const q = emptyQuote(full.symbol, full.conId);
     return this.#run(
       {
         key: idKey(reqId),
         what: "quote",
-        send: toFields(
-          REQ_MKT_DATA,
-          {
-            tickerId: reqId,
-            contract: full,
-            comboLegs: [],
-            deltaNeutral: undefined,
-            genericTickList: "",
-            snapshot: true,
-            regulatorySnapshot: false,
-            mktDataOptions: "",
-          },
-          this.#v,
-        ),
+        send: this.#marketData(reqId, full, true),
         collect: (f) => {
           this.#applyTick(q, f);
           return Number(f[0]) === IN.TICK_SNAPSHOT_END ? done(q) : more;
@@ -248,9 +231,7 @@ export class IbClient implements AsyncDisposable {
     c: Partial<Contract>,
     options: { signal?: AbortSignal; bufferSize?: number } = {},
   ): AsyncGenerator<Quote> {
-    const full = c.conId
-      ? makeContract(c)
-      : ((await this.qualifyContracts([c], options))[0] ?? makeContract(c));
+    const full = await this.#resolve(c, options);
     const reqId = this.#req.nextId();
     const q = emptyQuote(full.symbol, full.conId);
     const limit = options.bufferSize ?? 1_000;
@@ -273,22 +254,7 @@ export class IbClient implements AsyncDisposable {
     );
     const onAbort = () => wake?.();
     options.signal?.addEventListener("abort", onAbort);
-    this.#req.send(
-      toFields(
-        REQ_MKT_DATA,
-        {
-          tickerId: reqId,
-          contract: full,
-          comboLegs: [],
-          deltaNeutral: undefined,
-          genericTickList: "",
-          snapshot: false,
-          regulatorySnapshot: false,
-          mktDataOptions: "",
-        },
-        this.#v,
-      ),
-    );
+    this.#req.send(this.#marketData(reqId, full, false));
     try {
       for (;;) {
         const next = queue.shift();
@@ -316,10 +282,9 @@ export class IbClient implements AsyncDisposable {
   ): Promise<SecDefOptParameter[]> {
     return this.#withRetry(options, () => {
       const reqId = this.#req.nextId();
-      const out: SecDefOptParameter[] = [];
-      return this.#run(
+      return this.#collect(
         {
-          key: idKey(reqId),
+          reqId,
           what: "option chain",
           send: toFields(
             REQ_SEC_DEF_OPT_PARAMS,
@@ -332,11 +297,9 @@ export class IbClient implements AsyncDisposable {
             },
             this.#v,
           ),
-          collect: (f) => {
-            if (Number(f[0]) === IN.SECURITY_DEFINITION_OPTION_PARAMETER)
-              out.push(fromFields(SECURITY_DEFINITION_OPTION_PARAMETER, f, this.#v));
-            return Number(f[0]) === IN.SECURITY_DEFINITION_OPTION_PARAMETER_END ? done(out) : more;
-          },
+          item: IN.SECURITY_DEFINITION_OPTION_PARAMETER,
+          decode: (f) => fromFields(SECURITY_DEFINITION_OPTION_PARAMETER, f, this.#v),
+          end: IN.SECURITY_DEFINITION_OPTION_PARAMETER_END,
         },
         options,
       );
@@ -387,17 +350,15 @@ export class IbClient implements AsyncDisposable {
     options: CallOptions & { group?: string } = {},
   ): Promise<AccountSummary[]> {
     const reqId = this.#req.nextId();
-    const out: AccountSummary[] = [];
-    return this.#run(
+    return this.#collect(
       {
-        key: idKey(reqId),
+        reqId,
         what: "account summary",
         send: [String(OUT.REQ_ACCOUNT_SUMMARY), "1", String(reqId), options.group ?? "All", tags],
         cancel: [String(OUT.CANCEL_ACCOUNT_SUMMARY), "1", String(reqId)],
-        collect: (f) => {
-          if (Number(f[0]) === IN.ACCOUNT_SUMMARY) out.push(fromFields(ACCOUNT_SUMMARY, f, this.#v));
-          return Number(f[0]) === IN.ACCOUNT_SUMMARY_END ? done(out) : more;
-        },
+        item: IN.ACCOUNT_SUMMARY,
+        decode: (f) => fromFields(ACCOUNT_SUMMARY, f, this.#v),
+        end: IN.ACCOUNT_SUMMARY_END,
       },
       options,
     ).finally(() => {
@@ -426,6 +387,59 @@ export class IbClient implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Items of one request until its end message (a fresh list per call, so retries start empty). */
+  #collect<T>(
+    spec: {
+      reqId: number;
+      what: string;
+      send: readonly string[];
+      cancel?: readonly string[];
+      item: number;
+      decode: (fields: readonly string[]) => T;
+      end: number;
+    },
+    options: CallOptions,
+  ): Promise<T[]> {
+    const out: T[] = [];
+    return this.#run(
+      {
+        key: idKey(spec.reqId),
+        what: spec.what,
+        send: spec.send,
+        cancel: spec.cancel,
+        collect: (f) => {
+          const id = Number(f[0]);
+          if (id === spec.item) out.push(spec.decode(f));
+          return id === spec.end ? done(out) : more;
+        },
+      },
+      options,
+    );
+  }
+
+  /** A contract as given when it has a conId, else qualified first. */
+  async #resolve(c: Partial<Contract>, options: CallOptions): Promise<Contract> {
+    if (c.conId) return makeContract(c);
+    return (await this.qualifyContracts([c], options))[0] ?? makeContract(c);
+  }
+
+  #marketData(tickerId: number, contract: Contract, snapshot: boolean): string[] {
+    return toFields(
+      REQ_MKT_DATA,
+      {
+        tickerId,
+        contract,
+        comboLegs: [],
+        deltaNeutral: undefined,
+        genericTickList: "",
+        snapshot,
+        regulatorySnapshot: false,
+        mktDataOptions: "",
+      },
+      this.#v,
+    );
   }
 
   #run<T>(spec: Omit<RequestSpec<T>, "timeoutMs" | "signal">, options: CallOptions): Promise<T> {
