@@ -42,6 +42,30 @@ export function readContract(r: FieldReader): Contract {
   return readContractFields(r, true);
 }
 
+/** A leg of a BAG (combo) contract as market-data and history requests carry it. */
+export interface ComboLeg {
+  conId: number;
+  ratio: number;
+  action: string;
+  exchange: string;
+}
+
+/** The legs follow the contract only when it is a BAG: count, then 4 fields per leg. */
+export function writeComboLegs(w: FieldWriter, c: Contract, legs: readonly ComboLeg[]): void {
+  if (c.secType !== "BAG") return;
+  w.int(legs.length);
+  for (const l of legs) w.int(l.conId).int(l.ratio).str(l.action).str(l.exchange);
+}
+
+export function readComboLegs(r: FieldReader, c: Contract): ComboLeg[] {
+  const legs: ComboLeg[] = [];
+  if (c.secType !== "BAG") return legs;
+  const n = r.int();
+  for (let i = 0; i < n; i++)
+    legs.push({ conId: r.int(), ratio: r.int(), action: r.str(), exchange: r.str() });
+  return legs;
+}
+
 /** Compact key of a contract for pacing and caches: conId when known, else its identity fields. */
 export function contractKey(c: Contract): string {
   if (c.conId) return `#${c.conId}`;

@@ -2,8 +2,14 @@
 import { defineCodec } from "../codec.js";
 import { IN, OUT } from "../message-ids.js";
 import type { ReqIdOnly } from "./common.js";
-import { type Contract, readContract, writeContract } from "./contract.js";
-import type { ComboLeg } from "./market-data.js";
+import {
+  type ComboLeg,
+  type Contract,
+  readComboLegs,
+  readContract,
+  writeComboLegs,
+  writeContract,
+} from "./contract.js";
 
 export interface ReqHistoricalData {
   reqId: number;
@@ -34,10 +40,7 @@ export const REQ_HISTORICAL_DATA = defineCodec<ReqHistoricalData>({
       .bool(m.useRTH)
       .str(m.whatToShow)
       .int(m.formatDate);
-    if (m.contract.secType === "BAG") {
-      w.int(m.comboLegs.length);
-      for (const l of m.comboLegs) w.int(l.conId).int(l.ratio).str(l.action).str(l.exchange);
-    }
+    writeComboLegs(w, m.contract, m.comboLegs);
     w.bool(m.keepUpToDate).str(m.chartOptions);
   },
   read: (r) => {
@@ -50,12 +53,7 @@ export const REQ_HISTORICAL_DATA = defineCodec<ReqHistoricalData>({
     const useRTH = r.bool();
     const whatToShow = r.str();
     const formatDate = r.int();
-    const comboLegs: ComboLeg[] = [];
-    if (contract.secType === "BAG") {
-      const n = r.int();
-      for (let i = 0; i < n; i++)
-        comboLegs.push({ conId: r.int(), ratio: r.int(), action: r.str(), exchange: r.str() });
-    }
+    const comboLegs = readComboLegs(r, contract);
     const keepUpToDate = r.bool();
     const chartOptions = r.remaining > 0 ? r.str() : "";
     return {

@@ -2,14 +2,14 @@
 import { defineCodec } from "../codec.js";
 import { IN, OUT } from "../message-ids.js";
 import type { ReqIdOnly, TickerIdOnly } from "./common.js";
-import { type Contract, readContract, writeContract } from "./contract.js";
-
-export interface ComboLeg {
-  conId: number;
-  ratio: number;
-  action: string;
-  exchange: string;
-}
+import {
+  type ComboLeg,
+  type Contract,
+  readComboLegs,
+  readContract,
+  writeComboLegs,
+  writeContract,
+} from "./contract.js";
 
 export interface DeltaNeutral {
   conId: number;
@@ -35,10 +35,7 @@ export const REQ_MKT_DATA = defineCodec<ReqMktData>({
   write: (w, m) => {
     w.int(11).int(m.tickerId);
     writeContract(w, m.contract);
-    if (m.contract.secType === "BAG") {
-      w.int(m.comboLegs.length);
-      for (const l of m.comboLegs) w.int(l.conId).int(l.ratio).str(l.action).str(l.exchange);
-    }
+    writeComboLegs(w, m.contract, m.comboLegs);
     if (m.deltaNeutral)
       w.bool(true).int(m.deltaNeutral.conId).float(m.deltaNeutral.delta).float(m.deltaNeutral.price);
     else w.bool(false);
@@ -48,12 +45,7 @@ export const REQ_MKT_DATA = defineCodec<ReqMktData>({
     r.skip();
     const tickerId = r.int();
     const contract = readContract(r);
-    const comboLegs: ComboLeg[] = [];
-    if (contract.secType === "BAG") {
-      const n = r.int();
-      for (let i = 0; i < n; i++)
-        comboLegs.push({ conId: r.int(), ratio: r.int(), action: r.str(), exchange: r.str() });
-    }
+    const comboLegs = readComboLegs(r, contract);
     const deltaNeutral = r.bool() ? { conId: r.int(), delta: r.float(), price: r.float() } : undefined;
     const genericTickList = r.str();
     const snapshot = r.bool();
