@@ -3,11 +3,6 @@ import { Line } from "../line/line.js";
 import { MockGateway } from "../mock/gateway.js";
 import type { MockGatewayOptions } from "../mock/options.js";
 import { Pacer } from "../pacing/scheduler.js";
-import { toFields } from "../protocol/codec.js";
-import { IN } from "../protocol/message-ids.js";
-import { contract } from "../protocol/messages/contract.js";
-import { REQ_CONTRACT_DATA } from "../protocol/messages/contracts.js";
-import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
 import { Switch } from "../switch/switch.js";
 import type { ProxyOptions } from "./options.js";
 import { ProxyServer } from "./proxy-server.js";
@@ -79,31 +74,5 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 10_00
 
 // ── messages the tests send, at the version the proxy serves ───────────────────────────
 
-export const V = 178;
-export const AAPL = contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" });
-export const MSFT = contract({ symbol: "MSFT", secType: "STK", exchange: "SMART", currency: "USD" });
-
-export const contractReq = (reqId: number, c = AAPL) =>
-  toFields(
-    REQ_CONTRACT_DATA,
-    { reqId, contract: c, includeExpired: false, secIdType: "", secId: "", issuerId: "" },
-    V,
-  );
-export const mktData = (tickerId: number, c = AAPL) =>
-  toFields(
-    REQ_MKT_DATA,
-    {
-      tickerId,
-      contract: c,
-      comboLegs: [],
-      deltaNeutral: undefined,
-      genericTickList: "",
-      snapshot: false,
-      regulatorySnapshot: false,
-      mktDataOptions: "",
-    },
-    V,
-  );
-export const isTick = (tickerId: number) => (f: string[]) =>
-  (Number(f[0]) === IN.TICK_PRICE || Number(f[0]) === IN.TICK_SIZE) && Number(f[2]) === tickerId;
+export { AAPL, contractReq, isTick, MSFT, mktData, V } from "../switch/test-harness.test-util.js";
 export const isErr = (code: number) => (f: string[]) => f[0] === "4" && f[3] === String(code);

@@ -3,43 +3,28 @@ import { ManualClock } from "../clock.js";
 import { toFields } from "../protocol/codec.js";
 import { IN } from "../protocol/message-ids.js";
 import { contract } from "../protocol/messages/contract.js";
-import { REQ_CONTRACT_DATA } from "../protocol/messages/contracts.js";
 import { CANCEL_HISTORICAL_DATA, REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
-import { CANCEL_MKT_DATA, REQ_MKT_DATA } from "../protocol/messages/market-data.js";
+import { CANCEL_MKT_DATA } from "../protocol/messages/market-data.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { FIRST_REQUEST_ID } from "./id-space.js";
 import type { OrderMapState, OrderStore } from "./order-map.js";
 import { SINGLETON_RETRY_MS } from "./outbound.js";
 import { Switch } from "./switch.js";
-import { Inbox, is, type Stack, startStack } from "./test-harness.test-util.js";
+import {
+  AAPL,
+  contractReq,
+  Inbox,
+  is,
+  isTick,
+  MSFT,
+  mktData,
+  type Stack,
+  startStack,
+  V,
+} from "./test-harness.test-util.js";
 
-const V = 178;
-const aapl = contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" });
-const msft = contract({ symbol: "MSFT", secType: "STK", exchange: "SMART", currency: "USD" });
-
-const contractReq = (reqId: number, c = aapl) =>
-  toFields(
-    REQ_CONTRACT_DATA,
-    { reqId, contract: c, includeExpired: false, secIdType: "", secId: "", issuerId: "" },
-    V,
-  );
-const mktData = (tickerId: number, c = aapl) =>
-  toFields(
-    REQ_MKT_DATA,
-    {
-      tickerId,
-      contract: c,
-      comboLegs: [],
-      deltaNeutral: undefined,
-      genericTickList: "",
-      snapshot: false,
-      regulatorySnapshot: false,
-      mktDataOptions: "",
-    },
-    V,
-  );
-const isTick = (tickerId: number) => (f: string[]) =>
-  (Number(f[0]) === IN.TICK_PRICE || Number(f[0]) === IN.TICK_SIZE) && Number(f[2]) === tickerId;
+const aapl = AAPL;
+const msft = MSFT;
 
 let stack: Stack | undefined;
 afterEach(async () => {

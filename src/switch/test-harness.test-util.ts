@@ -2,6 +2,11 @@
 import { Line } from "../line/line.js";
 import { MockGateway } from "../mock/gateway.js";
 import { Pacer } from "../pacing/scheduler.js";
+import { toFields } from "../protocol/codec.js";
+import { IN } from "../protocol/message-ids.js";
+import { type Contract, contract } from "../protocol/messages/contract.js";
+import { REQ_CONTRACT_DATA } from "../protocol/messages/contracts.js";
+import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
 import { Switch } from "./switch.js";
 import type { Tenant } from "./tenant.js";
 
@@ -92,3 +97,33 @@ export const is =
   (msgId: number, id?: number, index = 2) =>
   (f: string[]) =>
     Number(f[0]) === msgId && (id === undefined || Number(f[index]) === id);
+
+export const V = 178;
+export const AAPL = contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" });
+export const MSFT = contract({ symbol: "MSFT", secType: "STK", exchange: "SMART", currency: "USD" });
+
+export const contractReq = (reqId: number, c: Contract = AAPL) =>
+  toFields(
+    REQ_CONTRACT_DATA,
+    { reqId, contract: c, includeExpired: false, secIdType: "", secId: "", issuerId: "" },
+    V,
+  );
+
+export const mktData = (tickerId: number, c: Contract = AAPL) =>
+  toFields(
+    REQ_MKT_DATA,
+    {
+      tickerId,
+      contract: c,
+      comboLegs: [],
+      deltaNeutral: undefined,
+      genericTickList: "",
+      snapshot: false,
+      regulatorySnapshot: false,
+      mktDataOptions: "",
+    },
+    V,
+  );
+
+export const isTick = (tickerId: number) => (f: string[]) =>
+  (Number(f[0]) === IN.TICK_PRICE || Number(f[0]) === IN.TICK_SIZE) && Number(f[2]) === tickerId;
