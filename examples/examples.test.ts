@@ -3,12 +3,13 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MockGateway } from "../src/mock/gateway.js";
+import { TEST_NOW } from "../src/mock/test-now.test-util.js";
 
 const run = promisify(execFile);
 let mock: MockGateway;
 
 beforeAll(async () => {
-  mock = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 50 });
+  mock = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 50, now: TEST_NOW });
   await mock.start();
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MockGateway } from "../mock/gateway.js";
 import { AllowList, isLoopbackHost, isLoopbackRequest, parseCidr } from "./allow-list.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 describe("allow-list", () => {
   it("parses CIDRs and plain addresses, IPv4 and IPv6, and refuses the rest", () => {
@@ -43,7 +44,7 @@ describe("mock control API from a web page", () => {
   });
 
   it("answers curl but not a cross-site form post", async () => {
-    mock = new MockGateway({ port: 0, controlPort: 0 });
+    mock = new MockGateway({ port: 0, controlPort: 0, now: TEST_NOW });
     const { controlPort } = await mock.start();
     const url = `http://127.0.0.1:${controlPort}/faults/latency`;
     const fromPage = await fetch(url, {

@@ -48,6 +48,8 @@ export interface DaemonConfig {
   readonly strictClientIds: boolean;
   readonly token: string | undefined;
   readonly mockPort: number;
+  /** The built-in mock's calendar start (ISO 8601), if pinned. */
+  readonly mockNow: string | undefined;
   readonly allow: readonly string[];
   readonly allowMock: boolean;
   readonly stateDir: string | undefined;
@@ -247,6 +249,7 @@ function resolve(
     strictClientIds: c.strictClientIds ?? false,
     token: c.token,
     mockPort: c.mockPort ?? DEFAULT_MOCK_PORT,
+    mockNow: c.mockNow,
     allow,
     allowMock: c.allowMock ?? false,
     stateDir: c.stateDir,

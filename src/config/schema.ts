@@ -8,6 +8,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseCidr } from "../access/allow-list.js";
+import { parseInstant } from "../calendar/instant.js";
 
 export const DEFAULT_HTTP_PORT = 4300;
 export const DEFAULT_PROXY_PORT = 4010;
@@ -163,6 +164,16 @@ export const CONFIG_KEYS = {
     description: "port of the built-in mock gateway",
     arg: "<n>",
     default: String(DEFAULT_MOCK_PORT),
+  },
+  mockNow: {
+    schema: z
+      .string()
+      .refine((t) => parseInstant(t) !== undefined)
+      .optional(),
+    accepts: "an ISO 8601 instant with a zone, e.g. 2026-12-06T15:00:00Z",
+    description:
+      "the built-in mock's calendar starts at this instant, then runs (which day it is, which bars exist)",
+    arg: "<iso>",
   },
   allow: {
     schema: z.preprocess(toList, z.array(z.string().refine((s) => parseCidr(s) !== undefined))).optional(),

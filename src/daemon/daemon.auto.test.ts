@@ -13,6 +13,7 @@ import { loadConfig } from "../config/index.js";
 import { silentLogger } from "../logger.js";
 import { Daemon } from "./daemon.js";
 import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 async function closedPort(): Promise<number> {
   const s = createServer();
@@ -28,7 +29,7 @@ describe("auto upstream", () => {
   let daemon: Daemon | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "sb-auto-"));
-    mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0"]);
+    mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0", "--now", TEST_NOW]);
   });
   afterEach(async () => {
     await daemon?.close();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
 import { parsePrometheus } from "./test-support/prom-parse.test-util.js";
 import { openSse, type SseReader } from "./test-support/sse.test-util.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 const TOKEN = "test-token-0123456789";
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -56,7 +57,7 @@ describe("switchboard start against a mock gateway process", () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "sb-daemon-"));
-    mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0"]);
+    mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0", "--now", TEST_NOW]);
     control = `http://127.0.0.1:${mock.ready.controlPort}`;
     daemon = await startProcess([
       "start",

@@ -271,6 +271,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       host: "127.0.0.1",
       port: this.#c.mockPort,
       controlPort: 0,
+      ...(this.#c.mockNow === undefined ? {} : { now: this.#c.mockNow }),
       logger: this.#d.logger.child({ part: "mock" }),
     });
     const info = await mock.start();

@@ -20,6 +20,7 @@ import {
   type WatchedPage,
   waitForLineState,
 } from "./test-support/browser.test-util.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 const BUNDLE = fileURLToPath(new URL("../../dist/assets/dashboard.js", import.meta.url));
 const SCREENSHOT = fileURLToPath(new URL("../../docs/img/dashboard.png", import.meta.url));
@@ -49,6 +50,8 @@ async function daemon(extra: readonly string[] = [], httpPort = 0): Promise<Daem
     "0",
     "--state-dir",
     stateDir,
+    "--mock-now",
+    TEST_NOW,
     ...extra,
   ]);
   procs.push(proc);

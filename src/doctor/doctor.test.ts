@@ -11,6 +11,7 @@ import {
   startHttpLike,
 } from "./test-support/fake-tws.js";
 import type { DoctorReport } from "./types.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -38,7 +39,7 @@ function doctor(ports: number[], extra: DoctorOptions = {}): Promise<DoctorRepor
 const codes = (r: DoctorReport) => r.findings.map((f) => `${f.level}:${f.code}`);
 
 async function mock(accounts: string[]): Promise<MockGateway> {
-  const gw = new MockGateway({ host: "127.0.0.1", port: 0, controlPort: 0, accounts });
+  const gw = new MockGateway({ host: "127.0.0.1", port: 0, controlPort: 0, accounts, now: TEST_NOW });
   await gw.start();
   cleanups.push(() => gw.close());
   return gw;

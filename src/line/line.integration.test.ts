@@ -15,6 +15,7 @@ import { type ClientIdSource, rangeClientIds } from "./client-ids.js";
 import { Line } from "./line.js";
 import type { LineEvent } from "./line-events.js";
 import type { LineOptions } from "./options.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 const BOUND_MS = 15_000;
 const toClose: { close(): Promise<void> }[] = [];
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 async function mock(options: MockGatewayOptions = {}) {
-  const gw = new MockGateway({ port: 0, controlPort: 0, ...options });
+  const gw = new MockGateway({ port: 0, controlPort: 0, now: TEST_NOW, ...options });
   toClose.push(gw);
   const info = await gw.start();
   const fault = async (path: string, body: unknown = {}) => {
@@ -337,7 +338,7 @@ describe("Line against the mock gateway", () => {
     const warnings = lines.filter((x) => x.level >= 40);
     expect(warnings.length).toBeLessThanOrEqual(1);
     expect(l.snapshot().attempts).toBeGreaterThanOrEqual(10);
-    const gw = new MockGateway({ port, controlPort: null });
+    const gw = new MockGateway({ port, controlPort: null, now: TEST_NOW });
     toClose.splice(toClose.indexOf(l), 0, gw);
     await gw.start();
     await l.ready({ timeoutMs: BOUND_MS });

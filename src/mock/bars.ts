@@ -2,6 +2,17 @@
  * Historical bars: IB's bar sizes, durations and whatToShow values, and bars generated from
  * the price path (pure: the same request gives the same bars for the same seed).
  */
+import {
+  calendarFor,
+  dayOf,
+  type ExchangeCalendar,
+  type HistoryWindow,
+  localTime,
+  type Session,
+  utcOf,
+  weekdayOf,
+  ymdOf,
+} from "../calendar/index.js";
 import type { Bar } from "../protocol/messages/history.js";
 import type { Instrument } from "./catalogue.js";
 import { midPrice, roundToTick, spreadOf } from "./prices.js";
@@ -74,44 +85,6 @@ export function normalizeBarSize(text: string): string | undefined {
   return canonical in BAR_SIZES ? canonical : undefined;
 }
 
-/** "30 S", "1 D", "2 W", "1 M", "1 Y" → ms. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+)\s+([SDWMY])\s*$/i.exec(text);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  if (n <= 0) return undefined;
-  const unitMs = { S: S, D: DAY, W: 7 * DAY, M: 30 * DAY, Y: 365 * DAY }[
-    (m[2] as string).toUpperCase() as "S"
-  ];
-  return n * unitMs;
-}
-
-/** Offset of a named zone from UTC at a moment, in ms (via Intl; throws on an unknown zone). */
-export function zoneOffsetMs(zone: string, atMs: number): number {
-  const fmt = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  });
-  const parts: Record<string, number> = {};
-  for (const p of fmt.formatToParts(new Date(atMs)))
-    if (p.type !== "literal") parts[p.type] = Number(p.value);
-  const asUtc = Date.UTC(
-    parts.year as number,
-    (parts.month as number) - 1,
-    parts.day as number,
-    parts.hour as number,
-    parts.minute as number,
-    parts.second as number,
-  );
-  return asUtc - Math.floor(atMs / 1000) * 1000;
-}
-
 /**
  * IB's endDateTime: "" (now), "yyyyMMdd HH:mm:ss[ zone]", "yyyyMMdd-HH:mm:ss" (UTC),
  * "yyyyMMdd" (end of that day). No zone means the TWS zone, which for the mock is UTC.
@@ -121,15 +94,11 @@ export function parseEndDateTime(text: string, nowMs: number): number | undefine
   if (!t) return nowMs;
   const m = /^(\d{4})(\d{2})(\d{2})(?:[ -]+(\d{2}):(\d{2}):(\d{2}))?(?:\s+(\S+))?$/.exec(t);
   if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
-  const local =
-    m[4] === undefined
-      ? Date.UTC(y, mo, d + 1)
-      : Date.UTC(y, mo, d, Number(m[4]), Number(m[5]), Number(m[6]));
-  const zone = m[7];
-  if (!zone || zone === "UTC" || zone === "GMT") return local;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [hh, mm, ss] = m[4] === undefined ? [24, 0, 0] : [Number(m[4]), Number(m[5]), Number(m[6])];
+  const zone = m[7] ?? "UTC";
   try {
-    return local - zoneOffsetMs(zone, local - zoneOffsetMs(zone, local));
+    return utcOf(zone, y, mo, d, hh, mm, ss);
   } catch {
     return undefined;
   }
@@ -142,62 +111,129 @@ export function formatDay(ms: number): string {
   return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
 }
 
-/** Bar and head-timestamp times: text "yyyyMMdd HH:mm:ss UTC" (formatDate 1) or epoch seconds (2). */
-export function formatBarTime(ms: number, formatDate: number, daily: boolean): string {
-  if (daily) return formatDay(ms);
+/**
+ * An intraday time as TWS writes it: formatDate 1 is the exchange's wall time followed by its
+ * zone ("20261204 09:30:00 US/Eastern"), 2 is epoch seconds.
+ */
+export function formatBarTime(ms: number, formatDate: number, cal: ExchangeCalendar): string {
   if (formatDate === 2) return String(Math.floor(ms / 1000));
-  const d = new Date(ms);
-  return `${formatDay(ms)} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
-}
-
-function isWeekday(ms: number): boolean {
-  const wd = new Date(ms).getUTCDay();
-  return wd !== 0 && wd !== 6;
-}
-
-/** Regular trading hours of US stocks, taken as 14:30–21:00 UTC (the mock ignores DST). */
-function inRth(ms: number, barMs: number): boolean {
-  const tod = ms % DAY;
-  return tod + barMs > 14.5 * HOUR && tod < 21 * HOUR;
+  const t = localTime(cal.zone, ms);
+  return `${t.year}${pad(t.month)}${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)} ${cal.spec.zoneLabel}`;
 }
 
 export interface BarRequest {
   instrument: Instrument;
   seed: number;
-  endMs: number;
-  durationMs: number;
   barSize: string;
   whatToShow: string;
   useRTH: boolean;
 }
 
+/** One bar's time span; `label` dates daily, weekly and monthly bars (yyyyMMdd). */
+export interface BarSpan {
+  readonly start: number;
+  readonly end: number;
+  readonly label?: string;
+}
+
 /** Most bars one answer may hold: beyond it IB says "Time length exceed max". */
 export const MAX_BARS = 100_000;
 
-export function barStarts(req: BarRequest): number[] | "tooMany" {
+/** The trading calendar an instrument's bars follow. */
+export function calendarOf(inst: Instrument): ExchangeCalendar {
+  return calendarFor(inst.contract);
+}
+
+/** Where an instrument's data begins for this request: the first session at or after its head. */
+export function headTimestampOf(inst: Instrument, rth: boolean): number {
+  const cal = calendarOf(inst);
+  const s = cal.sessionsAfter(inst.headTimestampMs, rth).next().value as Session;
+  return Math.max(s.open, inst.headTimestampMs);
+}
+
+/**
+ * The complete bars a window holds, oldest first: intraday bars on the exchange's clock
+ * boundaries inside each session (the first one starts at the open, the last ends at the
+ * close), one bar per session for "1 day", per week / month for "1 week" / "1 month".
+ */
+export function planBars(req: BarRequest, window: HistoryWindow): BarSpan[] | "tooMany" {
   const barMs = BAR_SIZES[req.barSize] as number;
-  const startMs = Math.max(req.endMs - req.durationMs, req.instrument.headTimestampMs);
-  const daily = barMs >= DAY;
-  if ((req.endMs - startMs) / barMs > MAX_BARS) return "tooMany";
-  const out: number[] = [];
-  let t = daily ? Math.floor(startMs / DAY) * DAY : Math.floor(startMs / barMs) * barMs;
-  if (t < startMs && !daily) t += barMs;
-  for (; t < req.endMs; t += barMs) {
-    if (t + (daily ? 0 : barMs) > req.endMs && !daily) break;
-    if (req.barSize === "1 week" || req.barSize === "1 month") {
-      out.push(t);
-      continue;
+  const head = headTimestampOf(req.instrument, req.useRTH);
+  const { start, end, sessions } = window;
+  if (barMs < DAY) {
+    let span = 0;
+    for (const s of sessions) span += Math.max(0, Math.min(s.close, end) - Math.max(s.open, start));
+    if (span / barMs > MAX_BARS) return "tooMany";
+    const out: BarSpan[] = [];
+    for (const s of sessions) {
+      for (let t = s.open; t < s.close;) {
+        const barEnd = Math.min(s.dayStart + (Math.floor((t - s.dayStart) / barMs) + 1) * barMs, s.close);
+        if (barEnd > end) break;
+        if (t >= start && t >= head) out.push({ start: t, end: barEnd });
+        t = barEnd;
+      }
     }
-    if (!isWeekday(t)) continue;
-    if (!daily && req.useRTH && req.instrument.contract.secType === "STK" && !inRth(t, barMs)) continue;
-    out.push(t);
+    return out;
+  }
+  const cal = calendarOf(req.instrument);
+  const complete = sessions.filter((s) => s.close <= end && s.close > start && s.close > head);
+  if (req.barSize === "1 day") return complete.map((s) => ({ start: s.open, end: s.close, label: s.date }));
+  const weekly = req.barSize === "1 week";
+  const groupOf = (day: number) => {
+    if (weekly) return day - ((weekdayOf(day) + 6) % 7);
+    const d = ymdOf(day);
+    return dayOf(d.year, d.month, 1);
+  };
+  const groups = new Map<number, Session[]>();
+  for (const s of complete) {
+    const g = groupOf(s.day);
+    const list = groups.get(g);
+    if (list) list.push(s);
+    else groups.set(g, [s]);
+  }
+  const out: BarSpan[] = [];
+  for (const [g, list] of groups) {
+    // A week or month is a complete bar only once its last session has closed.
+    const next = weekly ? g + 7 : nextMonthDay(g);
+    let lastClose = 0;
+    for (let d = next - 1; d >= g; d--) {
+      const s = cal.session(d, req.useRTH);
+      if (s) {
+        lastClose = s.close;
+        break;
+      }
+    }
+    if (lastClose > end) continue;
+    const first = list[0] as Session;
+    out.push({ start: first.open, end: (list[list.length - 1] as Session).close, label: first.date });
   }
   return out;
 }
 
+function nextMonthDay(firstOfMonth: number): number {
+  const d = ymdOf(firstOfMonth);
+  return d.month === 12 ? dayOf(d.year + 1, 1, 1) : dayOf(d.year, d.month + 1, 1);
+}
+
+/** The bar in progress at `now` (keepUpToDate updates), or undefined outside a session. */
+export function currentBar(
+  inst: Instrument,
+  barSize: string,
+  rth: boolean,
+  now: number,
+): BarSpan | undefined {
+  const barMs = BAR_SIZES[barSize] ?? MIN;
+  const s = calendarOf(inst).sessionAt(now, rth);
+  if (!s) return undefined;
+  if (barMs >= DAY) return { start: s.open, end: now, label: s.date };
+  const start = Math.max(s.open, s.dayStart + Math.floor((now - s.dayStart) / barMs) * barMs);
+  return { start, end: Math.max(now, start + 1) };
+}
+
 /** One bar; volume, WAP and count are -1 for quote-based bars, as IB sends them. */
-export function makeBar(req: BarRequest, t: number, formatDate: number): Bar {
-  const barMs = BAR_SIZES[req.barSize] as number;
+export function makeBar(req: BarRequest, span: BarSpan, formatDate: number): Bar {
+  const t = span.start;
+  const barMs = Math.max(1, span.end - span.start);
   const inst = req.instrument;
   const samples = Math.min(12, Math.max(2, Math.round(barMs / 5_000)));
   const prices: number[] = [];
@@ -233,7 +269,7 @@ export function makeBar(req: BarRequest, t: number, formatDate: number): Bar {
     : Math.floor((barMs / 1000) * (20 + unit(req.seed, inst.contract.conId, "bv", t) * 300));
   const wap = quoteBased ? -1 : roundToTick((high + low + close) / 3, inst.minTick / 100);
   return {
-    date: formatBarTime(t, formatDate, barMs >= DAY),
+    date: span.label ?? formatBarTime(t, formatDate, calendarOf(inst)),
     open,
     high,
     low,

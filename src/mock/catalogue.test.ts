@@ -33,6 +33,7 @@ import { BAR_SIZES } from "./bars.js";
 import { MockGateway } from "./gateway.js";
 import type { MockGatewayOptions } from "./options.js";
 import { RawClient } from "./raw-client.test-util.js";
+import { TEST_NOW } from "./test-now.test-util.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -45,6 +46,7 @@ async function setup(options: MockGatewayOptions = {}) {
     port: 0,
     controlPort: null,
     tickIntervalMs: 20,
+    now: TEST_NOW,
     pacingRules: {
       rules: { historicalSameContract: { enabled: false }, historicalIdentical: { enabled: false } },
     },

@@ -5,18 +5,25 @@
 import type { Clock } from "../clock.js";
 import type { AccountBook } from "./accounts.js";
 import type { Catalogue } from "./catalogue.js";
+import type { HistoryLog } from "./history-log.js";
 import type { ResolvedMockOptions } from "./options.js";
 import type { OrderBook } from "./orders.js";
 import type { MockSession } from "./session.js";
 import type { SubscriptionBook } from "./subscriptions.js";
+import type { WallClock } from "./wall-clock.js";
 
 export interface MockContext {
   readonly opts: ResolvedMockOptions;
+  /** Timers and IB's windows: real (or test) time. */
   readonly clock: Clock;
+  /** The gateway's calendar: what time it says and which bars exist. */
+  readonly wall: WallClock;
   readonly subs: SubscriptionBook;
   readonly catalogue: Catalogue;
   readonly accounts: AccountBook;
   readonly orders: OrderBook;
+  /** Historical requests seen and their answers (/state historyRequests). */
+  readonly history: HistoryLog;
   /** A live session by id (orders answer the session that placed them). */
   sessionOf(id: number): MockSession | undefined;
   /** Send ERR_MSG to one session (counted in errorsSent). */

@@ -30,6 +30,11 @@ export class FaultState {
     return this.#clock.now() < this.#stallUntil;
   }
 
+  /** ms until the stall ends (0 when not stalled). */
+  stallRemainingMs(): number {
+    return Math.max(0, this.#stallUntil - this.#clock.now());
+  }
+
   down(ms: number): void {
     this.#downUntil = Math.max(this.#downUntil, this.#clock.now() + ms);
   }

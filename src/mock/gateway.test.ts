@@ -1,10 +1,14 @@
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromFields } from "../protocol/codec.js";
-import { CURRENT_TIME, REQ_CURRENT_TIME } from "../protocol/messages/connection.js";
+import { CURRENT_TIME, REQ_CURRENT_TIME, START_API } from "../protocol/messages/connection.js";
+import { contract } from "../protocol/messages/contract.js";
+import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { MockGateway } from "./gateway.js";
 import type { MockGatewayOptions } from "./options.js";
 import { RawClient, waitUntil } from "./raw-client.test-util.js";
+import { TEST_NOW } from "./test-now.test-util.js";
+import { frozenClock } from "./wall-clock.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -12,7 +16,7 @@ afterEach(async () => {
 });
 
 async function mock(options: MockGatewayOptions = {}) {
-  const gw = new MockGateway({ port: 0, controlPort: 0, ...options });
+  const gw = new MockGateway({ port: 0, controlPort: 0, now: TEST_NOW, ...options });
   open.push(gw);
   const info = await gw.start();
   return { gw, ...info };
@@ -70,13 +74,20 @@ describe("handshake and start", () => {
     await expect(tooOld.hello(100, 150)).rejects.toThrow();
   });
 
-  it("answers current time", async () => {
+  it("answers current time from its calendar (--now), which then runs", async () => {
     const { port } = await mock();
     const c = await client(port);
     c.send(REQ_CURRENT_TIME, {});
     const f = await c.waitFor((m) => m[0] === "49");
     const { time } = fromFields(CURRENT_TIME, f, 178);
-    expect(Math.abs(time - Date.now() / 1000)).toBeLessThan(60);
+    const pinned = Date.parse(TEST_NOW) / 1000;
+    expect(time).toBeGreaterThanOrEqual(pinned);
+    expect(time).toBeLessThan(pinned + 60);
+    const frozen = await mock({ wallClock: frozenClock("2026-12-06T15:00:00Z") });
+    const d = await client(frozen.port);
+    d.send(REQ_CURRENT_TIME, {});
+    const g = await d.waitFor((m) => m[0] === "49");
+    expect(fromFields(CURRENT_TIME, g, 178).time).toBe(Date.parse("2026-12-06T15:00:00Z") / 1000);
   });
 
   it("answers a duplicate client id with 326 and closes only the newcomer", async () => {
@@ -173,24 +184,61 @@ describe("faults", () => {
     await b.waitFor((f) => f[0] === "49");
   });
 
-  it("stall keeps sockets open, drops requests for good and gives new sockets no hello", async () => {
+  it("stall is a frozen TWS: sockets stay open, nothing is answered, what was read is answered after", async () => {
     const { port, controlPort, gw } = await mock();
     const a = await client(port);
     await control(controlPort as number, "/faults/stall", { ms: 60_000 });
     a.send(REQ_CURRENT_TIME, {});
-    await waitUntil(() => gw.counters.stalledRequests === 1);
     const late = await RawClient.open(port);
     open.push(late);
     const hello = late.hello(157, 178).then(() => "hello");
     await waitUntil(() => gw.counters.stalledHandshakes === 1);
+    const during = await Promise.race([hello, new Promise((r) => setTimeout(() => r("silent"), 200))]);
+    expect(during).toBe("silent");
+    expect(a.messages.filter((f) => f[0] === "49")).toHaveLength(0);
     await control(controlPort as number, "/faults/clear", {});
-    a.send(REQ_CURRENT_TIME, {});
+    // The request read during the stall is answered now, once; the handshake completes.
     await a.waitFor((f) => f[0] === "49");
-    // The stalled request was never answered: exactly one CURRENT_TIME arrived.
-    expect(a.messages.filter((f) => f[0] === "49")).toHaveLength(1);
+    expect(await hello).toBe("hello");
+    late.send(START_API, { clientId: 9, optionalCapabilities: "" });
+    await late.waitFor((f) => f[0] === "9");
+    a.send(REQ_CURRENT_TIME, {});
+    await waitUntil(() => a.messages.filter((f) => f[0] === "49").length === 2);
+    expect(gw.counters.stalledRequests).toBe(1);
     expect(a.isClosed).toBe(false);
-    const outcome = await Promise.race([hello, new Promise((r) => setTimeout(() => r("silent"), 200))]);
-    expect(outcome).toBe("silent");
+  });
+
+  it("a stall that ends by itself applies what a departed socket sent, and frees its id only then", async () => {
+    const { port, controlPort, gw } = await mock();
+    const a = await client(port, { clientId: 5 });
+    await control(controlPort as number, "/faults/stall", { ms: 500 });
+    a.send(
+      PLACE_ORDER,
+      placeOrder({
+        orderId: 1,
+        contract: contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" }),
+        action: "BUY",
+        totalQuantity: "1",
+        orderType: "LMT",
+        lmtPrice: 1,
+        orderRef: "stall-1",
+      }),
+    );
+    await waitUntil(() => gw.counters.stalledReads >= 1);
+    await a.close();
+    // TWS read the order before the socket went: the id stays taken and nothing is placed yet.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(gw.snapshot().clients.map((c) => c.clientId)).toEqual([5]);
+    expect(gw.snapshot().orders).toEqual([]);
+    await waitUntil(() => gw.snapshot().orders.length === 1);
+    expect(gw.snapshot().orders[0]).toMatchObject({
+      clientId: 5,
+      orderId: 1,
+      orderRef: "stall-1",
+      placeCount: 1,
+    });
+    expect(gw.snapshot().clients).toEqual([]);
+    expect(gw.counters.stalledRequests).toBe(1);
   });
 
   it("error injects notices; 1100/1101/1102/2110 arrive under id -1", async () => {

@@ -18,12 +18,14 @@ import { ControlServer } from "./control.js";
 import { RuleEnforcer } from "./enforcement.js";
 import { FaultState, noticeText } from "./faults.js";
 import { HANDLERS } from "./handlers/index.js";
+import { HistoryLog } from "./history-log.js";
 import { type MockGatewayOptions, type ResolvedMockOptions, resolveMockOptions } from "./options.js";
 import { OrderBook } from "./orders.js";
 import { MockSession, type SessionHost } from "./session.js";
 import { emptyCounters, type MockCounters, type MockState } from "./state.js";
 import { Streamer } from "./streams.js";
 import { MARKET_DATA_KINDS, SubscriptionBook } from "./subscriptions.js";
+import type { WallClock } from "./wall-clock.js";
 
 export type MockGatewayState = "idle" | "starting" | "listening" | "down" | "closing" | "closed";
 
@@ -55,6 +57,8 @@ export interface MockPlugin {
 export class MockGateway implements SessionHost, MockContext {
   readonly opts: ResolvedMockOptions;
   readonly clock: Clock;
+  readonly wall: WallClock;
+  readonly history = new HistoryLog();
   readonly subs = new SubscriptionBook();
   readonly catalogue: Catalogue;
   readonly accounts: AccountBook;
@@ -77,12 +81,14 @@ export class MockGateway implements SessionHost, MockContext {
   #port = 0;
   #nextSessionId = 1;
   #reopenTimer: ReturnType<Clock["setTimeout"]> | undefined;
+  #stallTimer: ReturnType<Clock["setTimeout"]> | undefined;
 
   constructor(options: MockGatewayOptions = {}) {
     this.opts = resolveMockOptions(options);
     this.clock = this.opts.clock;
+    this.wall = this.opts.wall;
     this.faults = new FaultState(this.clock);
-    this.catalogue = new Catalogue(this.clock.now());
+    this.catalogue = new Catalogue(this.wall.now());
     this.accounts = new AccountBook(this.opts.accounts, this.catalogue, this.opts.seed);
     this.#enforcer = new RuleEnforcer(this.opts);
     this.use(this.streamer);
@@ -131,6 +137,7 @@ export class MockGateway implements SessionHost, MockContext {
     if (this.#state === "closed" || this.#state === "closing") return;
     this.#transition("closing", "close");
     this.clock.clearTimeout(this.#reopenTimer);
+    this.clock.clearTimeout(this.#stallTimer);
     for (const s of [...this.#sessions.values()]) s.destroy("gateway closing");
     await this.#closeListener();
     for (const p of [...this.#plugins].reverse()) await p.close?.();
@@ -176,6 +183,7 @@ export class MockGateway implements SessionHost, MockContext {
       maxFrameBytes: this.opts.maxFrameBytes,
       maxWriteBufferBytes: this.opts.maxWriteBufferBytes,
       clock: this.clock,
+      wallNow: () => this.wall.now(),
     });
     this.#sessions.set(id, session);
   }
@@ -197,7 +205,7 @@ export class MockGateway implements SessionHost, MockContext {
   }
 
   connectionTime(): string {
-    return formatConnectionTime(this.clock.now(), "UTC");
+    return formatConnectionTime(this.wall.now(), "UTC");
   }
 
   startApi(session: MockSession, clientId: number): void {
@@ -228,14 +236,17 @@ export class MockGateway implements SessionHost, MockContext {
   }
 
   message(session: MockSession, fields: string[]): void {
-    if (this.faults.stalled()) {
-      this.counters.stalledRequests++;
-      return;
-    }
+    if (session.resuming) this.counters.stalledRequests++;
     this.counters.requests++;
+    this.history.open(session.id, session.clientId ?? 0, fields, session.version, this.wall.now());
     const verdict = this.#enforcer.admit(session.id, fields, session.version, this.clock.now());
     if (verdict.type === "rate") {
       this.counters.pacingViolations++;
+      this.history.answer(
+        session.id,
+        this.#requestId(Number(fields[0]), fields, session.version),
+        verdict.violation.ibCode,
+      );
       this.error(session, -1, verdict.violation.ibCode, verdict.violation.ibMessage);
       if (verdict.disconnect) {
         this.counters.dropped++;
@@ -288,6 +299,7 @@ export class MockGateway implements SessionHost, MockContext {
   closed(session: MockSession, reason: string): void {
     this.#sessions.delete(session.id);
     this.#enforcer.forget(session.id);
+    this.history.forgetSession(session.id);
     this.subs.removeSession(session.id);
     const clientId = session.clientId;
     if (clientId !== undefined && this.#clientIds.get(clientId) === session.id) {
@@ -308,7 +320,8 @@ export class MockGateway implements SessionHost, MockContext {
     this.opts.logger.warn({ session: session.id, reason }, "bad input; closing that client");
   }
 
-  dropped(_session: MockSession, what: "stall" | "backpressure" | "handshake"): void {
+  dropped(_session: MockSession, what: "stall" | "backpressure" | "handshake" | "held"): void {
+    if (what === "held") this.counters.stalledReads++;
     if (what === "backpressure") this.counters.backpressureDrops++;
     if (what === "handshake") this.counters.stalledHandshakes++;
   }
@@ -317,6 +330,8 @@ export class MockGateway implements SessionHost, MockContext {
 
   error(session: MockSession, id: number, code: number, message: string): void {
     this.counters.errorsSent++;
+    if (id >= 0)
+      this.history.answer(session.id, id, code === 162 && /returned no data/.test(message) ? "noData" : code);
     session.send(ERR_MSG, { id, code, message, advancedOrderRejectJson: "" });
   }
 
@@ -390,8 +405,21 @@ export class MockGateway implements SessionHost, MockContext {
     }
   }
 
+  /** A frozen TWS for `ms`: sockets stay open, nothing is answered; what was read is applied after. */
   stall(ms: number): void {
     this.faults.stall(ms);
+    this.#scheduleResume();
+  }
+
+  #scheduleResume(): void {
+    this.clock.clearTimeout(this.#stallTimer);
+    const remaining = this.faults.stallRemainingMs();
+    if (remaining > 0) {
+      this.#stallTimer = this.clock.setTimeout(() => this.#scheduleResume(), remaining);
+      return;
+    }
+    this.#stallTimer = undefined;
+    for (const s of [...this.#sessions.values()]) s.resume();
   }
 
   latency(ms: number): void {
@@ -416,6 +444,7 @@ export class MockGateway implements SessionHost, MockContext {
   /** End every fault; a gateway that is down comes back now. */
   async clearFaults(): Promise<void> {
     this.faults.clear();
+    this.#scheduleResume();
     if (this.#state === "down") {
       this.clock.clearTimeout(this.#reopenTimer);
       await this.#reopen();
@@ -456,6 +485,8 @@ export class MockGateway implements SessionHost, MockContext {
       counters: { ...this.counters },
       orders,
       subscriptionList: this.subs.list(),
+      historyRequests: this.history.list(),
+      now: new Date(this.wall.now()).toISOString(),
       port: this.#port,
       serverVersion: this.opts.serverVersion,
       listening: this.#state === "listening",

@@ -8,6 +8,7 @@ import { type Logger, silentLogger } from "../logger.js";
 import { type PacingRules, resolveRules } from "../pacing/rules.js";
 import { MAX_FRAME_BYTES } from "../protocol/frame.js";
 import { DEFAULT_SERVER_VERSION, MAX_SERVER_VERSION, MIN_SERVER_VERSION } from "../protocol/versions.js";
+import { parseInstant, runningClockFrom, type WallClock } from "./wall-clock.js";
 
 export const DEFAULT_MOCK_HOST = "127.0.0.1";
 export const DEFAULT_MOCK_PORT = 4002;
@@ -49,7 +50,15 @@ export interface MockGatewayOptions {
   tickIntervalMs?: number;
   maxFrameBytes?: number;
   maxWriteBufferBytes?: number;
+  /** Timers and IB's windows (tests may pass a ManualClock). */
   clock?: Clock;
+  /**
+   * Where the mock's calendar starts (ISO 8601 with a zone, epoch ms or a Date); from there
+   * it runs at real pace. Default: the system time.
+   */
+  now?: string | number | Date;
+  /** The calendar clock itself (e.g. `frozenClock(...)`); wins over `now`. */
+  wallClock?: WallClock;
   logger?: Logger;
 }
 
@@ -72,6 +81,7 @@ export interface ResolvedMockOptions {
   maxWriteBufferBytes: number;
   firstOrderId: number;
   clock: Clock;
+  wall: WallClock;
   logger: Logger;
 }
 
@@ -93,6 +103,17 @@ export function resolveMockOptions(o: MockGatewayOptions = {}): ResolvedMockOpti
       "accounts",
       `accounts must be a non-empty list of account codes like DU1234567`,
     );
+  }
+  const clock = o.clock ?? systemClock;
+  let wall: WallClock = o.wallClock ?? clock;
+  if (!o.wallClock && o.now !== undefined) {
+    const start = parseInstant(o.now);
+    if (start === undefined)
+      throw new InvalidArgumentError(
+        "now",
+        `now must be an ISO 8601 instant with a zone, like 2026-12-06T15:00:00Z, got ${String(o.now)}`,
+      );
+    wall = runningClockFrom(start);
   }
   return {
     host: o.host ?? DEFAULT_MOCK_HOST,
@@ -125,7 +146,8 @@ export function resolveMockOptions(o: MockGatewayOptions = {}): ResolvedMockOpti
     maxFrameBytes: intIn("maxFrameBytes", o.maxFrameBytes ?? MAX_FRAME_BYTES, 16, MAX_FRAME_BYTES),
     maxWriteBufferBytes: o.maxWriteBufferBytes ?? DEFAULT_MAX_WRITE_BUFFER_BYTES,
     firstOrderId: DEFAULT_FIRST_ORDER_ID,
-    clock: o.clock ?? systemClock,
+    clock,
+    wall,
     logger: o.logger ?? silentLogger,
   };
 }

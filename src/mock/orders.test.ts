@@ -13,6 +13,7 @@ import {
 } from "../protocol/messages/orders.js";
 import { MockGateway } from "./gateway.js";
 import { RawClient, waitUntil } from "./raw-client.test-util.js";
+import { TEST_NOW } from "./test-now.test-util.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -20,7 +21,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const gw = new MockGateway({ port: 0, controlPort: 0, tickIntervalMs: 20 });
+  const gw = new MockGateway({ port: 0, controlPort: 0, tickIntervalMs: 20, now: TEST_NOW });
   open.push(gw);
   const info = await gw.start();
   const c = await RawClient.connect(info.port, { clientId: 4 });

@@ -5,6 +5,7 @@ import { REQ_HISTORICAL_DATA, type ReqHistoricalData } from "../protocol/message
 import { MockGateway } from "./gateway.js";
 import type { MockGatewayOptions } from "./options.js";
 import { RawClient } from "./raw-client.test-util.js";
+import { TEST_NOW } from "./test-now.test-util.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -12,7 +13,7 @@ afterEach(async () => {
 });
 
 async function setup(options: MockGatewayOptions = {}) {
-  const gw = new MockGateway({ port: 0, controlPort: null, ...options });
+  const gw = new MockGateway({ port: 0, controlPort: null, now: TEST_NOW, ...options });
   open.push(gw);
   const { port } = await gw.start();
   const c = await RawClient.connect(port);

@@ -14,12 +14,15 @@ import {
   type VersionRange,
 } from "../protocol/handshake.js";
 
-export type SessionState = "prefix" | "version" | "awaitingStart" | "ready" | "mute" | "closed";
+export type SessionState = "prefix" | "version" | "awaitingStart" | "ready" | "closed";
 
 export interface SessionHost {
   /** The version to serve, or undefined to refuse (the socket is closed, as TWS does). */
   negotiate(range: VersionRange): number | undefined;
-  /** A stalled gateway gives new sockets no handshake reply and drops requests for good. */
+  /**
+   * A stalled gateway is a frozen TWS: it reads but answers nothing; what it read is applied
+   * in order when the stall ends (`resume()`).
+   */
   stalled(): boolean;
   latencyMs(): number;
   connectionTime(): string;
@@ -28,14 +31,16 @@ export interface SessionHost {
   closed(session: MockSession, reason: string): void;
   /** Frames or bytes the mock cannot read: only this socket is closed. */
   badInput(session: MockSession, reason: string): void;
-  /** Output dropped (stall, full buffer). */
-  dropped(session: MockSession, what: "stall" | "backpressure" | "handshake"): void;
+  /** Output dropped (stall, full buffer), or a handshake held by a stall. */
+  dropped(session: MockSession, what: "stall" | "backpressure" | "handshake" | "held"): void;
 }
 
 export interface SessionOptions {
   maxFrameBytes: number;
   maxWriteBufferBytes: number;
   clock: Clock;
+  /** The gateway's calendar time (connectedAt). */
+  wallNow: () => number;
 }
 
 export class MockSession {
@@ -49,6 +54,12 @@ export class MockSession {
   #version = 0;
   #clientId: number | undefined;
   #requests = 0;
+  /** Chunks read while the gateway was stalled, in read order. */
+  #held: Buffer[] = [];
+  /** The socket closed while chunks were held: closing waits until they are applied. */
+  #closeAfterHeld: string | undefined;
+  /** True while held messages are being applied (the gateway counts them). */
+  resuming = false;
   readonly #socket: Socket;
   readonly #host: SessionHost;
   readonly #opts: SessionOptions;
@@ -61,12 +72,17 @@ export class MockSession {
     this.#host = host;
     this.#opts = opts;
     this.remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
-    this.connectedAt = opts.clock.now();
+    this.connectedAt = opts.wallNow();
     this.#frames = new FrameDecoder({ maxFrameBytes: opts.maxFrameBytes });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", () => {}); // the close event follows; a reset peer is not our failure
-    socket.on("close", () => this.#transition("closed", this.#reason || "peer closed"));
+    socket.on("close", () => {
+      const reason = this.#reason || "peer closed";
+      // What TWS read before the peer left still happens, and the client id stays taken until then.
+      if (this.#held.length > 0) this.#closeAfterHeld = reason;
+      else this.#transition("closed", reason);
+    });
   }
 
   get state(): SessionState {
@@ -106,7 +122,7 @@ export class MockSession {
   }
 
   sendRaw(frame: Buffer, options: { droppable?: boolean } = {}): void {
-    if (this.#state === "closed" || this.#state === "mute") return;
+    if (this.#state === "closed") return;
     if (this.#host.stalled()) {
       this.#host.dropped(this, "stall");
       return;
@@ -146,6 +162,33 @@ export class MockSession {
 
   #onData(chunk: Buffer): void {
     if (this.#state === "closed") return;
+    if (this.#held.length > 0 || this.#host.stalled()) {
+      if (this.#held.length === 0 && this.#state !== "ready") this.#host.dropped(this, "handshake");
+      this.#host.dropped(this, "held");
+      this.#held.push(chunk);
+      return;
+    }
+    this.#consume(chunk);
+  }
+
+  /** The stall is over: apply what was read during it, in order, then a pending close. */
+  resume(): void {
+    if (this.#held.length === 0 || this.#host.stalled()) return;
+    const held = this.#held;
+    this.#held = [];
+    this.resuming = true;
+    try {
+      for (const chunk of held) {
+        if (this.#state === "closed") break;
+        this.#consume(chunk);
+      }
+    } finally {
+      this.resuming = false;
+    }
+    if (this.#closeAfterHeld !== undefined) this.#transition("closed", this.#closeAfterHeld);
+  }
+
+  #consume(chunk: Buffer): void {
     try {
       let rest = chunk;
       if (this.#state === "prefix") {
@@ -169,12 +212,6 @@ export class MockSession {
     switch (this.#state) {
       case "version": {
         const range = parseVersionRange(payload);
-        if (this.#host.stalled()) {
-          // Half-open line: the socket stays, the hello never comes.
-          this.#transition("mute", "stalled during handshake");
-          this.#host.dropped(this, "handshake");
-          return;
-        }
         const v = this.#host.negotiate(range);
         if (v === undefined) {
           this.destroy(`cannot serve client range v${range.min}..${range.max}`);

@@ -1,5 +1,6 @@
 /** The shape of `GET /state` (interfaces.md, "Mock control"). */
 import type { FaultSnapshot } from "./faults.js";
+import type { HistoryRequestView } from "./history-log.js";
 import type { SubscriptionView } from "./subscriptions.js";
 
 export interface MockClientView {
@@ -30,8 +31,10 @@ export interface MockCounters {
   errorsSent: number;
   /** Client sockets closed by the mock (faults, rule disconnects, bad input). */
   dropped: number;
-  /** Requests swallowed while stalled. */
+  /** Messages read during a stall and applied when it ended. */
   stalledRequests: number;
+  /** Socket reads held by a stall (applied in order when it ends). */
+  stalledReads: number;
   /** New sockets left without a handshake reply during a stall. */
   stalledHandshakes: number;
   /** Connections refused (over max clients, down, unsupported version). */
@@ -46,6 +49,10 @@ export interface MockState {
   counters: MockCounters;
   orders: MockOrderView[];
   subscriptionList: SubscriptionView[];
+  /** The last 1,000 historical and head-timestamp requests and how each was answered. */
+  historyRequests: HistoryRequestView[];
+  /** The gateway's calendar time (ISO 8601): `--now` plus elapsed time, or frozen. */
+  now: string;
   /** Extras: the mock's own view (not in the contract's minimum). */
   port: number;
   serverVersion: number;
@@ -60,6 +67,7 @@ export function emptyCounters(): MockCounters {
     errorsSent: 0,
     dropped: 0,
     stalledRequests: 0,
+    stalledReads: 0,
     stalledHandshakes: 0,
     refused: 0,
     backpressureDrops: 0,

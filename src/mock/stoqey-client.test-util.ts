@@ -5,6 +5,7 @@
  */
 import { type Contract, EventName, IBApi, SecType } from "@stoqey/ib";
 import { expect } from "vitest";
+import { TEST_NOW } from "./test-now.test-util.js";
 
 export const AAPL: Contract = { symbol: "AAPL", secType: SecType.STK, exchange: "SMART", currency: "USD" };
 
@@ -42,8 +43,11 @@ export function expectNo505(c: StoqeyClient): void {
   expect(c.errors.filter((e) => e.code === 505)).toEqual([]);
 }
 
-/** Accounts, AAPL's contract details, 5-minute bars for a day, TWS's time. */
-export async function expectSessionBasics(c: StoqeyClient, options: { minBars: number }): Promise<void> {
+/**
+ * Accounts, AAPL's contract details, 5-minute bars of `1 D` with useRTH=0, TWS's time. At
+ * TEST_NOW (11:00 New York) the session so far is 04:00–11:00: 84 complete bars.
+ */
+export async function expectSessionBasics(c: StoqeyClient): Promise<void> {
   const accounts = new Promise<string>((r) => c.api.once(EventName.managedAccounts, r));
   c.api.reqManagedAccts();
   expect(await accounts).toBe("DU1234567");
@@ -66,9 +70,9 @@ export async function expectSessionBasics(c: StoqeyClient, options: { minBars: n
   );
   c.api.reqHistoricalData(2, AAPL, "", "1 D", "5 mins" as never, "TRADES" as never, 0, 1, false);
   await histDone;
-  expect(bars.length).toBeGreaterThan(options.minBars);
+  expect(bars.length).toBe(84);
 
   const time = new Promise<number>((r) => c.api.once(EventName.currentTime, r));
   c.api.reqCurrentTime();
-  expect(await time).toBeGreaterThan(1_600_000_000);
+  expect(await time).toBeGreaterThanOrEqual(Date.parse(TEST_NOW) / 1000);
 }

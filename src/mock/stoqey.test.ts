@@ -8,6 +8,7 @@ import { EventName, IBApi, OrderAction, OrderType } from "@stoqey/ib";
 import { afterEach, describe, expect, it } from "vitest";
 import { MockGateway } from "./gateway.js";
 import { AAPL, connectStoqey, expectNo505, expectSessionBasics } from "./stoqey-client.test-util.js";
+import { TEST_NOW } from "./test-now.test-util.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -15,7 +16,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const gw = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 20 });
+  const gw = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 20, now: TEST_NOW });
   open.push(gw);
   const { port } = await gw.start();
   return { gw, port };
@@ -25,7 +26,7 @@ describe("@stoqey/ib against the mock", () => {
   it("connects, reads accounts, qualifies a contract and pulls history", async () => {
     const { port } = await setup();
     const c = await connectStoqey(port, 1, (x) => open.push(x));
-    await expectSessionBasics(c, { minBars: 100 });
+    await expectSessionBasics(c);
     expectNo505(c);
   });
 

@@ -6,7 +6,7 @@
 import type { TimerHandle } from "../clock.js";
 import { encodeMessage } from "../protocol/codec.js";
 import { HISTORICAL_DATA_UPDATE, REAL_TIME_BARS } from "../protocol/messages/history.js";
-import { BAR_SIZES, makeBar } from "./bars.js";
+import { currentBar, makeBar } from "./bars.js";
 import type { MockGateway, MockPlugin } from "./gateway.js";
 import { sendPnl, sendPnlSingle } from "./handlers/account.js";
 import { tryFill } from "./handlers/orders.js";
@@ -57,7 +57,7 @@ export class Streamer implements MockPlugin {
   tickRound(): void {
     const gw = this.#gw;
     if (!gw || gw.faults.stalled()) return;
-    const now = gw.clock.now();
+    const now = gw.wall.now();
     for (const sub of gw.subs.all("marketData")) {
       const s = gw.session(sub.sessionId);
       const inst = gw.catalogue.byConId(sub.conId);
@@ -80,7 +80,7 @@ export class Streamer implements MockPlugin {
   barRound(): void {
     const gw = this.#gw;
     if (!gw || gw.faults.stalled()) return;
-    const now = gw.clock.now();
+    const now = gw.wall.now();
     const seed = gw.opts.seed;
     for (const sub of gw.subs.all()) {
       const s = gw.session(sub.sessionId);
@@ -110,19 +110,13 @@ export class Streamer implements MockPlugin {
           { droppable: true },
         );
       } else if (sub.kind === "historicalUpdates" && inst) {
+        // The bar in progress, only while its session trades (as the calendar says).
         const barSize = String(sub.detail.barSize);
-        const barMs = BAR_SIZES[barSize] ?? 60_000;
-        const start = Math.floor(now / barMs) * barMs;
-        const req = {
-          instrument: inst,
-          seed,
-          endMs: now,
-          durationMs: barMs,
-          barSize,
-          whatToShow: String(sub.detail.whatToShow),
-          useRTH: false,
-        };
-        const bar = makeBar(req, start, Number(sub.detail.formatDate ?? 1));
+        const useRTH = sub.detail.useRTH === true;
+        const span = currentBar(inst, barSize, useRTH, now);
+        if (!span) continue;
+        const req = { instrument: inst, seed, barSize, whatToShow: String(sub.detail.whatToShow), useRTH };
+        const bar = makeBar(req, span, Number(sub.detail.formatDate ?? 1));
         s.sendRaw(encodeMessage(HISTORICAL_DATA_UPDATE, { reqId: sub.reqId, bar }, s.version), {
           droppable: true,
         });

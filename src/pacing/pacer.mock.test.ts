@@ -13,6 +13,7 @@ import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
 import { classifyOutgoing } from "./request.js";
 import { resolveRules, smallestScaledWindowMs } from "./rules.js";
 import { Pacer } from "./scheduler.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 const TIME_SCALE = 8;
 // IB's 10-minute window shortened to 12 s so 200 requests fit in seconds; with the scale
@@ -75,7 +76,13 @@ function historicalRequests(n: number): string[][] {
 }
 
 async function start() {
-  const gw = new MockGateway({ port: 0, controlPort: 0, timeScale: TIME_SCALE, pacingRules: OVERRIDE });
+  const gw = new MockGateway({
+    port: 0,
+    controlPort: 0,
+    timeScale: TIME_SCALE,
+    pacingRules: OVERRIDE,
+    now: TEST_NOW,
+  });
   open.push(gw);
   const info = await gw.start();
   const c = await RawClient.connect(info.port, { clientId: 7 });

@@ -2,12 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isSwitchboardError } from "../errors.js";
 import { MockGateway } from "../mock/gateway.js";
 import { Switchboard } from "./pool.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 let mock: MockGateway;
 let sb: Switchboard | undefined;
 
 beforeEach(async () => {
-  mock = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 50 });
+  mock = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 50, now: TEST_NOW });
   await mock.start();
 });
 

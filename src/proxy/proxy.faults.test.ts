@@ -22,6 +22,7 @@ import {
   until,
   V,
 } from "./test-stack.test-util.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 const SPY = contract({ symbol: "SPY", secType: "STK", exchange: "SMART", currency: "USD" });
 const WAIT = 20_000;
@@ -135,7 +136,7 @@ describe("proxy through upstream faults", () => {
     const clients = await streaming(s);
     const port = s.mock.port;
     await s.mock.close();
-    const older = new MockGateway({ port, controlPort: null, serverVersion: 176 });
+    const older = new MockGateway({ port, controlPort: null, serverVersion: 176, now: TEST_NOW });
     await older.start();
     cleanup.push(older);
     for (const c of clients) {

@@ -26,6 +26,7 @@ import {
   until,
   V,
 } from "./test-stack.test-util.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 const cleanup: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -78,7 +79,7 @@ describe("proxy handshake and START_API", () => {
   });
 
   it("keeps a new downstream in the handshake until the upstream has been ready once", async () => {
-    const mock = new MockGateway({ port: 0, controlPort: null });
+    const mock = new MockGateway({ port: 0, controlPort: null, now: TEST_NOW });
     await mock.start();
     cleanup.push(mock);
     const line = makeLine(mock.port);
@@ -100,7 +101,7 @@ describe("proxy handshake and START_API", () => {
   });
 
   it("closes a downstream whose upstream never comes, and one that never finishes its handshake", async () => {
-    const mock = new MockGateway({ port: 0, controlPort: null });
+    const mock = new MockGateway({ port: 0, controlPort: null, now: TEST_NOW });
     await mock.start();
     cleanup.push(mock);
     const line = makeLine(mock.port); // never started

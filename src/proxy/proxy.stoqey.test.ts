@@ -24,7 +24,7 @@ describe("@stoqey/ib through the proxy", () => {
   it("connects with any client id, reads accounts, qualifies a contract and pulls history", async () => {
     const s = await stack();
     const c = await connectStoqey(s.port, 1234, (x) => cleanup.push(x));
-    await expectSessionBasics(c, { minBars: 50 });
+    await expectSessionBasics(c);
     expect(s.mock.snapshot().clients.map((x) => x.clientId)).toEqual([1]);
     expectNo505(c);
   });

@@ -6,6 +6,7 @@ import { Pacer } from "../pacing/scheduler.js";
 import { Switch } from "../switch/switch.js";
 import type { ProxyOptions } from "./options.js";
 import { ProxyServer } from "./proxy-server.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 export interface ProxyStack {
   mock: MockGateway;
@@ -37,7 +38,7 @@ export function makeLine(port: number): Line {
 }
 
 export async function startProxyStack(o: ProxyStackOptions = {}): Promise<ProxyStack> {
-  const mock = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 50, ...o.mock });
+  const mock = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 50, now: TEST_NOW, ...o.mock });
   await mock.start();
   const line = makeLine(mock.port);
   line.start();

@@ -9,6 +9,7 @@ import { REQ_CONTRACT_DATA } from "../protocol/messages/contracts.js";
 import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
 import { Switch } from "./switch.js";
 import type { Tenant } from "./tenant.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 export interface Stack {
   mock: MockGateway;
@@ -21,7 +22,12 @@ export interface Stack {
 export async function startStack(
   options: { readOnly?: boolean; tickIntervalMs?: number } = {},
 ): Promise<Stack> {
-  const mock = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: options.tickIntervalMs ?? 50 });
+  const mock = new MockGateway({
+    port: 0,
+    controlPort: null,
+    tickIntervalMs: options.tickIntervalMs ?? 50,
+    now: TEST_NOW,
+  });
   await mock.start();
   const line = new Line({
     host: "127.0.0.1",

@@ -12,6 +12,7 @@ import {
   startFakeTws,
   startHttpLike,
 } from "../../doctor/test-support/fake-tws.js";
+import { TEST_NOW } from "../../mock/test-now.test-util.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const CLI = join(ROOT, "bin", "switchboard.js");
@@ -54,6 +55,9 @@ function mockProcess(accounts: string): Promise<MockProcess> {
       "0",
       "--accounts",
       accounts,
+      // A calendar pinned weeks away from this machine's clock: a setting, never clock skew.
+      "--now",
+      TEST_NOW,
     ],
     { stdio: ["ignore", "pipe", "ignore"] },
   );
@@ -136,6 +140,7 @@ describe("switchboard doctor (process)", () => {
       "warn",
     ]);
     expect(j.data.findings.find((f) => f.code === "multiple-gateways")?.level).toBe("ok");
+    expect(j.data.findings.filter((f) => f.code === "clock-skew").map((f) => f.level)).toEqual(["ok", "ok"]);
     const human = await cli("--port", String(paper.port), "--port", String(live.port));
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`⚠ ${paper.port}  paper DU1234567`);

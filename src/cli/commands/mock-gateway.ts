@@ -1,6 +1,7 @@
 /** `switchboard mock-gateway`: the mock IB Gateway as a process (flags as in interfaces.md). */
 import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError as CommanderArgError, Option } from "commander";
+import { parseInstant } from "../../calendar/instant.js";
 import { isSwitchboardError } from "../../errors.js";
 import { createLogger } from "../../logger.js";
 import { MockGateway } from "../../mock/gateway.js";
@@ -50,6 +51,7 @@ interface Flags {
   idHoldMs: number;
   maxRateViolations: number;
   pacingRules?: string;
+  now?: string;
 }
 
 export function registerMockGateway(program: Command, setExit: (code: number) => void): void {
@@ -106,6 +108,18 @@ export function registerMockGateway(program: Command, setExit: (code: number) =>
         .argParser(int("--max-rate-violations", 1, 1_000_000)),
     )
     .addOption(new Option("--pacing-rules <file.json>", "override of the pacing rules table"))
+    .addOption(
+      new Option(
+        "--now <iso>",
+        "the calendar starts at this instant, then runs (e.g. 2026-12-06T15:00:00Z: a Sunday)",
+      ).argParser((v: string) => {
+        if (parseInstant(v) === undefined)
+          throw new CommanderArgError(
+            `--now must be an ISO 8601 instant with a zone, like 2026-12-06T15:00:00Z, got "${v}"`,
+          );
+        return v;
+      }),
+    )
     .action(async (flags: Flags) => {
       const accounts = flags.accounts
         .split(",")
@@ -137,6 +151,7 @@ export function registerMockGateway(program: Command, setExit: (code: number) =>
           idHoldMs: flags.idHoldMs,
           maxRateViolations: flags.maxRateViolations,
           pacingRules,
+          ...(flags.now === undefined ? {} : { now: flags.now }),
           logger,
         });
       } catch (err) {
@@ -160,6 +175,8 @@ export function registerMockGateway(program: Command, setExit: (code: number) =>
         { ...info, accounts },
         "mock IB Gateway serving (not a real gateway: no real orders, no real data)",
       );
+      if (flags.now !== undefined)
+        logger.warn({ now: new Date(gw.wall.now()).toISOString() }, "mock calendar pinned by --now");
       printReady({ port: info.port, controlPort: info.controlPort, serverVersion: info.serverVersion });
       setExit(await onShutdown(() => gw.close()));
     });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Proc, run, startProcess, until } from "../../daemon/test-support/process.test-util.js";
+import { TEST_NOW } from "../../mock/test-now.test-util.js";
 
 let dir: string;
 beforeAll(() => {
@@ -84,9 +85,12 @@ describe("switchboard start: config errors exit 2 naming the key", () => {
 describe("switchboard start with nothing configured", () => {
   let daemon: Proc;
   beforeAll(async () => {
-    daemon = await startProcess(["start", "--http-port", "0", "--proxy-port", "0", "--state-dir", dir], {
-      SWITCHBOARD_LOG_LEVEL: "info",
-    });
+    daemon = await startProcess(
+      ["start", "--http-port", "0", "--proxy-port", "0", "--state-dir", dir, "--mock-now", TEST_NOW],
+      {
+        SWITCHBOARD_LOG_LEVEL: "info",
+      },
+    );
   });
   afterAll(async () => {
     await daemon?.stop();

@@ -58,7 +58,7 @@ export function sendPosition(s: MockSession, p: Position): void {
 }
 
 export function sendPortfolio(ctx: MockContext, s: MockSession, p: Position): void {
-  const mark = ctx.accounts.markPrice(p.instrument, ctx.clock.now());
+  const mark = ctx.accounts.markPrice(p.instrument, ctx.wall.now());
   const value = p.quantity * mark * ctx.accounts.multiplier(p.instrument);
   s.send(PORTFOLIO_VALUE, {
     contract: p.instrument.contract,
@@ -74,7 +74,7 @@ export function sendPortfolio(ctx: MockContext, s: MockSession, p: Position): vo
 
 /** The whole account-updates dump: values, portfolio, update time, download end. */
 export function sendAccountUpdates(ctx: MockContext, s: MockSession, account: string): void {
-  const now = ctx.clock.now();
+  const now = ctx.wall.now();
   s.send(ACCT_VALUE, { key: "AccountCode", value: account, currency: "", account });
   for (const t of [...ctx.accounts.summary(account, now), ...ctx.accounts.ledger(account, now)]) {
     s.send(ACCT_VALUE, { key: t.tag, value: t.value, currency: t.currency, account });
@@ -120,7 +120,7 @@ const accountSummary: Handler = (ctx, s, fields, hold) => {
       .map((t) => t.trim())
       .filter(Boolean),
   );
-  const now = ctx.clock.now();
+  const now = ctx.wall.now();
   for (const account of ctx.accounts.accounts) {
     const rows = [
       ...ctx.accounts.summary(account, now).filter((t) => wanted.has(t.tag)),
@@ -152,7 +152,7 @@ const positionsMulti: Handler = (ctx, s, fields) => {
 
 const accountUpdatesMulti: Handler = (ctx, s, fields) => {
   const m = fromFields(REQ_ACCOUNT_UPDATES_MULTI, fields, s.version);
-  const now = ctx.clock.now();
+  const now = ctx.wall.now();
   for (const a of ctx.accounts.select(m.account)) {
     const rows = m.ledgerAndNLV
       ? ctx.accounts.ledger(a, now)
@@ -177,7 +177,7 @@ export function sendPnl(ctx: MockContext, s: MockSession, reqId: number, account
   let unrealized = 0;
   let realized = 0;
   for (const a of ctx.accounts.select(account)) {
-    const v = ctx.accounts.values(a, ctx.clock.now());
+    const v = ctx.accounts.values(a, ctx.wall.now());
     unrealized += v.unrealized;
     realized += v.realized;
     daily += v.unrealized * 0.01;
@@ -193,7 +193,7 @@ export function sendPnlSingle(
   account: string,
   conId: number,
 ): void {
-  const now = ctx.clock.now();
+  const now = ctx.wall.now();
   let qty = 0;
   let value = 0;
   let unrealized = 0;

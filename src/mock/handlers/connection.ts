@@ -10,7 +10,7 @@ import {
 import type { Handler } from "../context.js";
 
 export const connectionHandlers: ReadonlyMap<number, Handler> = new Map<number, Handler>([
-  [OUT.REQ_CURRENT_TIME, (ctx, s) => s.send(CURRENT_TIME, { time: Math.floor(ctx.clock.now() / 1000) })],
+  [OUT.REQ_CURRENT_TIME, (ctx, s) => s.send(CURRENT_TIME, { time: Math.floor(ctx.wall.now() / 1000) })],
   [OUT.REQ_IDS, (ctx, s) => s.send(NEXT_VALID_ID, { orderId: ctx.nextOrderId(s.clientId ?? 0) })],
   [OUT.REQ_MANAGED_ACCTS, (ctx, s) => s.send(MANAGED_ACCTS, { accounts: [...ctx.opts.accounts] })],
   [

@@ -64,7 +64,7 @@ const contractData: Handler = (ctx, s, fields) => {
   }
   const exchange = m.contract.exchange.toUpperCase();
   for (const inst of found) {
-    s.send(CONTRACT_DATA, { reqId: m.reqId, details: detailsOf(inst, exchange, ctx.clock.now()) });
+    s.send(CONTRACT_DATA, { reqId: m.reqId, details: detailsOf(inst, exchange, ctx.wall.now()) });
   }
   s.send(CONTRACT_DATA_END, { reqId: m.reqId });
 };

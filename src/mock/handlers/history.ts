@@ -11,13 +11,15 @@ import {
   REQ_HISTORICAL_DATA,
   REQ_REAL_TIME_BARS,
 } from "../../protocol/messages/history.js";
+import { historyWindow, parseDuration } from "../../calendar/durations.js";
 import {
-  barStarts,
+  calendarOf,
   formatBarTime,
+  headTimestampOf,
   makeBar,
   normalizeBarSize,
-  parseDuration,
   parseEndDateTime,
+  planBars,
   WHAT_TO_SHOW_NO_DATA,
   WHAT_TO_SHOW_WITH_DATA,
 } from "../bars.js";
@@ -72,36 +74,32 @@ const historicalData: Handler = (ctx, s, fields, hold) => {
     const barSize = normalizeBarSize(m.barSize);
     if (!barSize)
       return invalid(ctx, s, m.reqId, `Historical data bar size setting '${m.barSize}' is invalid.`);
-    const durationMs = parseDuration(m.duration);
-    if (durationMs === undefined)
+    const duration = parseDuration(m.duration);
+    if (duration === undefined)
       return invalid(ctx, s, m.reqId, `Historical data duration '${m.duration}' is invalid.`);
     const what = m.whatToShow.toUpperCase();
     if (!checkWhatToShow(ctx, s, m.reqId, inst, what)) return;
     if (m.keepUpToDate && m.endDateTime.trim())
       return invalid(ctx, s, m.reqId, "End date not supported with live updates");
-    const now = ctx.clock.now();
+    const now = ctx.wall.now();
     const parsedEnd = parseEndDateTime(m.endDateTime, now);
     if (parsedEnd === undefined)
       return invalid(ctx, s, m.reqId, `End date/time '${m.endDateTime}' is invalid.`);
+    const req = { instrument: inst, seed: ctx.opts.seed, barSize, whatToShow: what, useRTH: m.useRTH };
+    // Nothing exists after the gateway's now, nor before the instrument's first data.
     const endMs = Math.min(parsedEnd, now);
-    if (endMs <= inst.headTimestampMs) return noData(ctx, s, m.reqId, inst, what);
-    const req = {
-      instrument: inst,
-      seed: ctx.opts.seed,
-      endMs,
-      durationMs,
-      barSize,
-      whatToShow: what,
-      useRTH: m.useRTH,
-    };
-    const starts = barStarts(req);
-    if (starts === "tooMany") return ctx.error(s, m.reqId, 162, `${HMDS}Time length exceed max.`);
-    if (starts.length === 0) return noData(ctx, s, m.reqId, inst, what);
-    const bars = starts.map((t) => makeBar(req, t, m.formatDate));
+    if (endMs <= headTimestampOf(inst, m.useRTH)) return noData(ctx, s, m.reqId, inst, what);
+    const cal = calendarOf(inst);
+    const window = historyWindow(cal, endMs, duration, m.useRTH);
+    const spans = planBars(req, window);
+    if (spans === "tooMany") return ctx.error(s, m.reqId, 162, `${HMDS}Time length exceed max.`);
+    if (spans.length === 0) return noData(ctx, s, m.reqId, inst, what);
+    const bars = spans.map((span) => makeBar(req, span, m.formatDate));
+    ctx.history.answer(s.id, m.reqId, "bars");
     s.send(HISTORICAL_DATA, {
       reqId: m.reqId,
-      start: formatBarTime(endMs - durationMs, 1, false),
-      end: formatBarTime(endMs, 1, false),
+      start: formatBarTime(window.start, 1, cal),
+      end: formatBarTime(window.end, 1, cal),
       bars,
     });
     if (m.keepUpToDate) {
@@ -135,9 +133,11 @@ const headTimestamp: Handler = (ctx, s, fields, hold) => {
     if ("error" in r) return ctx.error(s, m.reqId, 200, r.error);
     const what = m.whatToShow.toUpperCase();
     if (!checkWhatToShow(ctx, s, m.reqId, r.instrument, what)) return;
+    const inst = r.instrument;
+    ctx.history.answer(s.id, m.reqId, "bars");
     s.send(HEAD_TIMESTAMP, {
       reqId: m.reqId,
-      headTimestamp: formatBarTime(r.instrument.headTimestampMs, m.formatDate, false),
+      headTimestamp: formatBarTime(headTimestampOf(inst, m.useRTH), m.formatDate, calendarOf(inst)),
     });
   } finally {
     ctx.release(s, hold);

@@ -43,7 +43,7 @@ const marketData: Handler = (ctx, s, fields, hold) => {
       .filter(Boolean),
   );
   const opts = { tickerId: m.tickerId, marketDataType: s.marketDataType, genericTicks, version: s.version };
-  for (const f of initialFrames(inst, ctx.opts.seed, ctx.clock.now(), opts)) s.sendRaw(f);
+  for (const f of initialFrames(inst, ctx.opts.seed, ctx.wall.now(), opts)) s.sendRaw(f);
   if (snapshot) {
     s.send(TICK_SNAPSHOT_END, { tickerId: m.tickerId });
     ctx.release(s, hold);

@@ -68,7 +68,7 @@ export function sendOrderStatus(s: MockSession, o: MockOrder): void {
 
 /** Trade an order at `price`: execution, status, commission, and the account's new position. */
 export function executeFill(ctx: MockContext, o: MockOrder, price: number): void {
-  const now = ctx.clock.now();
+  const now = ctx.wall.now();
   const f = ctx.orders.fill(o, price, now);
   const qty = Number(f.execution.shares);
   ctx.accounts.fill(o.account, o.instrument, o.action === "BUY" ? qty : -qty, price, f.commission.commission);
@@ -182,12 +182,12 @@ const place: Handler = (ctx, s, fields) => {
 };
 
 export function tryFill(ctx: MockContext, o: MockOrder): void {
-  const price = ctx.orders.marketable(o, ctx.opts.seed, ctx.clock.now());
+  const price = ctx.orders.marketable(o, ctx.opts.seed, ctx.wall.now());
   if (price !== undefined) executeFill(ctx, o, price);
 }
 
 function cancelOne(ctx: MockContext, o: MockOrder): void {
-  ctx.orders.cancel(o, ctx.clock.now());
+  ctx.orders.cancel(o, ctx.wall.now());
   const owner = ctx.sessionOf(o.sessionId);
   if (!owner) return;
   sendOrderStatus(owner, o);

@@ -1,0 +1,102 @@
+/**
+ * The last historical and head-timestamp requests that reached the gateway, with how each
+ * was answered, so tests and benchmarks can count what really reached "IB" (GET /state
+ * `historyRequests`). Bounded: the oldest entries fall off.
+ */
+import { fromFields } from "../protocol/codec.js";
+import { OUT } from "../protocol/message-ids.js";
+import { REQ_HEAD_TIMESTAMP, REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
+
+/** "bars", "noData" (IB's 162 "HMDS query returned no data"), an error code, or "pending". */
+export type HistoryAnswer = "bars" | "noData" | "pending" | number;
+
+export interface HistoryRequestView {
+  /** ISO 8601, on the gateway's calendar. */
+  at: string;
+  clientId: number;
+  reqId: number;
+  kind: "bars" | "headTimestamp";
+  conId: number;
+  symbol: string;
+  end: string;
+  duration: string;
+  barSize: string;
+  whatToShow: string;
+  useRTH: boolean;
+  answer: HistoryAnswer;
+}
+
+export const HISTORY_LOG_SIZE = 1_000;
+
+export class HistoryLog {
+  readonly #entries: HistoryRequestView[] = [];
+  /** "session:reqId" → the entry still waiting for its answer. */
+  readonly #pending = new Map<string, HistoryRequestView>();
+
+  /** Records a request if it is a historical or head-timestamp one (fields undecodable: skipped). */
+  open(sessionId: number, clientId: number, fields: readonly string[], version: number, atMs: number): void {
+    const id = Number(fields[0]);
+    let view: HistoryRequestView;
+    try {
+      if (id === OUT.REQ_HISTORICAL_DATA) {
+        const m = fromFields(REQ_HISTORICAL_DATA, [...fields], version);
+        view = {
+          at: new Date(atMs).toISOString(),
+          clientId,
+          reqId: m.reqId,
+          kind: "bars",
+          conId: m.contract.conId,
+          symbol: m.contract.symbol,
+          end: m.endDateTime,
+          duration: m.duration,
+          barSize: m.barSize,
+          whatToShow: m.whatToShow,
+          useRTH: m.useRTH,
+          answer: "pending",
+        };
+      } else if (id === OUT.REQ_HEAD_TIMESTAMP) {
+        const m = fromFields(REQ_HEAD_TIMESTAMP, [...fields], version);
+        view = {
+          at: new Date(atMs).toISOString(),
+          clientId,
+          reqId: m.reqId,
+          kind: "headTimestamp",
+          conId: m.contract.conId,
+          symbol: m.contract.symbol,
+          end: "",
+          duration: "",
+          barSize: "",
+          whatToShow: m.whatToShow,
+          useRTH: m.useRTH,
+          answer: "pending",
+        };
+      } else return;
+    } catch {
+      return;
+    }
+    this.#entries.push(view);
+    if (this.#entries.length > HISTORY_LOG_SIZE) {
+      const gone = this.#entries.shift() as HistoryRequestView;
+      if (gone.answer === "pending") this.#pending.delete(`${sessionId}:${gone.reqId}`);
+    }
+    this.#pending.set(`${sessionId}:${view.reqId}`, view);
+  }
+
+  /** The answer of a pending request (no-op for ids that are not pending history requests). */
+  answer(sessionId: number, reqId: number, answer: Exclude<HistoryAnswer, "pending">): void {
+    const key = `${sessionId}:${reqId}`;
+    const view = this.#pending.get(key);
+    if (!view) return;
+    view.answer = answer;
+    this.#pending.delete(key);
+  }
+
+  forgetSession(sessionId: number): void {
+    for (const key of [...this.#pending.keys()])
+      if (key.startsWith(`${sessionId}:`)) this.#pending.delete(key);
+  }
+
+  list(): HistoryRequestView[] {
+    return this.#entries.map((e) => ({ ...e }));
+  }
+}
