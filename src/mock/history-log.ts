@@ -91,6 +91,12 @@ export class HistoryLog {
     this.#pending.delete(key);
   }
 
+  /** The contract the gateway resolved for a pending request (clients often send conId 0). */
+  resolved(sessionId: number, reqId: number, conId: number): void {
+    const view = this.#pending.get(`${sessionId}:${reqId}`);
+    if (view) view.conId = conId;
+  }
+
   forgetSession(sessionId: number): void {
     for (const key of [...this.#pending.keys()])
       if (key.startsWith(`${sessionId}:`)) this.#pending.delete(key);

@@ -71,6 +71,7 @@ const historicalData: Handler = (ctx, s, fields, hold) => {
     const r = ctx.catalogue.resolve(m.contract);
     if ("error" in r) return ctx.error(s, m.reqId, 200, r.error);
     const inst = r.instrument;
+    ctx.history.resolved(s.id, m.reqId, inst.contract.conId);
     const barSize = normalizeBarSize(m.barSize);
     if (!barSize)
       return invalid(ctx, s, m.reqId, `Historical data bar size setting '${m.barSize}' is invalid.`);
@@ -131,9 +132,10 @@ const headTimestamp: Handler = (ctx, s, fields, hold) => {
   try {
     const r = ctx.catalogue.resolve(m.contract);
     if ("error" in r) return ctx.error(s, m.reqId, 200, r.error);
-    const what = m.whatToShow.toUpperCase();
-    if (!checkWhatToShow(ctx, s, m.reqId, r.instrument, what)) return;
     const inst = r.instrument;
+    ctx.history.resolved(s.id, m.reqId, inst.contract.conId);
+    const what = m.whatToShow.toUpperCase();
+    if (!checkWhatToShow(ctx, s, m.reqId, inst, what)) return;
     ctx.history.answer(s.id, m.reqId, "bars");
     s.send(HEAD_TIMESTAMP, {
       reqId: m.reqId,

@@ -26,6 +26,12 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Debian's redis-server aborts under libfaketime: the suite's clock checks must not reach it. */
+function withoutFakeTime(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { LD_PRELOAD: _preload, FAKETIME: _faketime, ...rest } = env;
+  return rest;
+}
+
 export async function startRedis(): Promise<RedisServer> {
   if (!existsSync(REDIS_SERVER_BIN)) {
     throw new Error(`${REDIS_SERVER_BIN} not found: install redis-server (apt-get install redis-server)`);
@@ -35,7 +41,7 @@ export async function startRedis(): Promise<RedisServer> {
     const child = spawn(
       REDIS_SERVER_BIN,
       ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      { stdio: ["ignore", "pipe", "pipe"] },
+      { stdio: ["ignore", "pipe", "pipe"], env: withoutFakeTime(process.env) },
     );
     const ready = await waitReady(child);
     if (ready) {
