@@ -12,3 +12,5 @@ export {
 export * from "./options.js";
 export type { MockClientView, MockCounters, MockOrderView, MockState } from "./state.js";
 export type { SubscriptionKind, SubscriptionView } from "./subscriptions.js";
+export { frozenClock, parseInstant, runningClockFrom, type WallClock } from "./wall-clock.js";
+export type { HistoryAnswer, HistoryRequestView } from "./history-log.js";
