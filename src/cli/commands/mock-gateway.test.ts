@@ -45,6 +45,32 @@ describe("switchboard mock-gateway", () => {
     expect(await p.exit).toBe(0);
   });
 
+  it("--now sets the calendar: current time and /state say so", async () => {
+    const p = run(["mock-gateway", "--port", "0", "--control-port", "0", "--now", "2026-12-06T15:00:00Z"]);
+    const info = await p.ready;
+    const c = await RawClient.connect(info.port as number);
+    c.send(REQ_CURRENT_TIME, {});
+    const t = Number((await c.waitFor((f) => f[0] === "49"))[2]);
+    expect(t).toBeGreaterThanOrEqual(Date.parse("2026-12-06T15:00:00Z") / 1000);
+    expect(t).toBeLessThan(Date.parse("2026-12-06T15:01:00Z") / 1000);
+    const state = (await (await fetch(`http://127.0.0.1:${info.controlPort}/state`)).json()) as {
+      data: { now: string };
+    };
+    expect(state.data.now.slice(0, 15)).toBe("2026-12-06T15:0");
+    await c.close();
+    p.child.kill("SIGINT");
+    expect(await p.exit).toBe(0);
+  });
+
+  it("exits 2 for a --now without a zone, naming the flag", async () => {
+    const p = run(["mock-gateway", "--port", "0", "--control-port", "0", "--now", "2026-12-06 15:00"]);
+    p.ready.catch(() => {});
+    let err = "";
+    p.child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+    expect(await p.exit).toBe(2);
+    expect(err).toContain("--now");
+  });
+
   it("exits 2 for a server version outside 157..178", async () => {
     const p = run(["mock-gateway", "--port", "0", "--control-port", "0", "--server-version", "150"]);
     p.ready.catch(() => {});

@@ -113,6 +113,21 @@ describe("switchboard start with nothing configured", () => {
     expect(state.status).toBe(200);
   });
 
+  it("--mock-now pins the built-in mock's calendar: history ends at its now, counted in sessions", async () => {
+    const base = String(daemon.ready.http);
+    await until(
+      async () => ((await fetch(`${base}/health`)).status === 200 ? true : undefined),
+      "/health 200",
+    );
+    const r = await fetch(`${base}/api/history?symbol=AAPL&bar=1min&duration=1%20D`);
+    expect(r.status).toBe(200);
+    const { data } = (await r.json()) as { data: { bars: { time: string }[] } };
+    // TEST_NOW is 11:00 New York: the session so far, 09:30–10:59.
+    expect(data.bars).toHaveLength(90);
+    expect(data.bars[0]?.time).toBe("2026-11-17T14:30:00.000Z");
+    expect(data.bars[89]?.time).toBe("2026-11-17T15:59:00.000Z");
+  });
+
   it("switchboard status prints lines, tenants, leases and pacing (and --json)", async () => {
     const url = String(daemon.ready.http);
     const table = await run(["status", "--url", url]);
