@@ -4,6 +4,7 @@
  */
 import { sleep } from "../clock.js";
 import { isSwitchboardError, SwitchboardError } from "../errors.js";
+import { maxBarsFor, maxDurationFor } from "../history/bar-sizes.js";
 import { classifyIbError } from "../pacing/classify.js";
 import { fromFields, toFields } from "../protocol/codec.js";
 import { IN, OUT } from "../protocol/message-ids.js";
@@ -143,7 +144,7 @@ export class IbClient implements AsyncDisposable {
   }
 
   historicalBars(r: HistoryRequest, options: CallOptions = {}): Promise<Bar[]> {
-    return this.#withRetry(options, () => {
+    const asked = this.#withRetry(options, () => {
       const reqId = this.#req.nextId();
       return this.#run(
         {
@@ -173,6 +174,9 @@ export class IbClient implements AsyncDisposable {
         },
         options,
       );
+    });
+    return asked.catch((err: unknown) => {
+      throw stepTableError(err, r.barSize, r.duration) ?? err;
     });
   }
 
@@ -478,4 +482,19 @@ export class IbClient implements AsyncDisposable {
       }
     }
   }
+}
+
+/** IB's 162 "Time length exceed max", told in terms of the request: which duration is too long. */
+function stepTableError(err: unknown, barSize: string, duration: string): SwitchboardError | undefined {
+  if (!isSwitchboardError(err) || err.ibCode !== 162 || !/time length exceed/i.test(err.message))
+    return undefined;
+  const max = maxDurationFor(barSize);
+  const bars = maxBarsFor(barSize);
+  return new SwitchboardError(
+    "invalid_argument",
+    `duration "${duration}" holds more ${barSize} bars than IB answers at once` +
+      (max && bars ? ` (its step table allows ${max.n} ${max.unit}, ${bars} bars)` : "") +
+      `: ask in shorter chunks (IB 162: Time length exceed max)`,
+    { field: "duration", ibCode: 162, cause: err },
+  );
 }

@@ -4,10 +4,12 @@
  * came from and what the key accepts (exit 2 at the CLI edge).
  */
 
+import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { isLoopbackHost } from "../access/allow-list.js";
 import { SwitchboardError } from "../errors.js";
+import { DEFAULT_PACING_PROFILE, type PacingProfile, resolveRules } from "../pacing/rules.js";
 import {
   CONFIG_KEY_NAMES,
   CONFIG_KEYS,
@@ -50,6 +52,9 @@ export interface DaemonConfig {
   readonly mockPort: number;
   /** The built-in mock's calendar start (ISO 8601), if pinned. */
   readonly mockNow: string | undefined;
+  readonly pacingProfile: PacingProfile;
+  /** The parsed `pacingRules` file (checked against the profile's table). */
+  readonly pacingRules: unknown;
   readonly allow: readonly string[];
   readonly allowMock: boolean;
   readonly stateDir: string | undefined;
@@ -250,6 +255,8 @@ function resolve(
     token: c.token,
     mockPort: c.mockPort ?? DEFAULT_MOCK_PORT,
     mockNow: c.mockNow,
+    pacingProfile: c.pacingProfile ?? DEFAULT_PACING_PROFILE,
+    pacingRules: readPacingRules(c.pacingRules, c.pacingProfile ?? DEFAULT_PACING_PROFILE, origins),
     allow,
     allowMock: c.allowMock ?? false,
     stateDir: c.stateDir,
@@ -257,4 +264,31 @@ function resolve(
     logLevel: c.logLevel ?? DEFAULT_LOG_LEVEL,
     file,
   };
+}
+
+/** Read and check a `pacingRules` file now, so a bad one is a start error naming the key. */
+function readPacingRules(
+  path: string | undefined,
+  profile: PacingProfile,
+  origins: ReadonlyMap<string, Origin>,
+): unknown {
+  if (path === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ConfigError(
+      "pacingRules",
+      `config key "pacingRules" (${originText(["pacingRules"], origins)}): cannot read ${path}: ${(err as Error).message}`,
+    );
+  }
+  try {
+    resolveRules({ profile, override: json });
+  } catch (err) {
+    throw new ConfigError(
+      "pacingRules",
+      `config key "pacingRules" (${originText(["pacingRules"], origins)}): ${(err as Error).message}`,
+    );
+  }
+  return json;
 }

@@ -9,6 +9,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { parseCidr } from "../access/allow-list.js";
 import { parseInstant } from "../calendar/instant.js";
+import { DEFAULT_PACING_PROFILE, PACING_PROFILES } from "../pacing/rules.js";
 
 export const DEFAULT_HTTP_PORT = 4300;
 export const DEFAULT_PROXY_PORT = 4010;
@@ -164,6 +165,20 @@ export const CONFIG_KEYS = {
     description: "port of the built-in mock gateway",
     arg: "<n>",
     default: String(DEFAULT_MOCK_PORT),
+  },
+  pacingProfile: {
+    schema: z.enum(PACING_PROFILES).optional(),
+    accepts: PACING_PROFILES.join(" or "),
+    description:
+      "IB's pacing: current (hard historical limits only for bars ≤ 30 secs and head timestamps) or legacy (every bar size)",
+    arg: "<profile>",
+    default: DEFAULT_PACING_PROFILE,
+  },
+  pacingRules: {
+    schema: z.string().min(1).optional(),
+    accepts: "a path to a JSON file of rule overrides",
+    description: "override of the pacing profile's rules table (same file as mock-gateway --pacing-rules)",
+    arg: "<file.json>",
   },
   mockNow: {
     schema: z

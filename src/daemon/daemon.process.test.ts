@@ -144,6 +144,7 @@ describe("switchboard start against a mock gateway process", () => {
     expect((pace.body.data as { rules: { ruleId: string }[] }).rules.map((r) => r.ruleId)).toContain(
       "messageRate",
     );
+    expect(pace.body.data).toMatchObject({ profile: "current" });
     const stats = await call("/api/ib/pace/stats");
     expect(stats.body.data).toMatchObject({ violations: { total: 0 } });
   });

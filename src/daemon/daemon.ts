@@ -19,6 +19,7 @@ import type { Connector } from "../line/connector.js";
 import { Line } from "../line/line.js";
 import type { Logger } from "../logger.js";
 import { MockGateway } from "../mock/gateway.js";
+import { resolveRules } from "../pacing/rules.js";
 import { Pacer } from "../pacing/scheduler.js";
 import type { ProxyServer } from "../proxy/proxy-server.js";
 import { FileLeaseStore } from "../registry/file-store.js";
@@ -101,7 +102,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
       clock: deps.clock,
       sweepIntervalMs: DEFAULT_LEASE_SWEEP_INTERVAL_MS,
     });
-    this.pacer = new Pacer({ clock: deps.clock });
+    this.pacer = new Pacer({
+      clock: deps.clock,
+      rules: resolveRules({ profile: config.pacingProfile, override: config.pacingRules }),
+    });
   }
 
   get state(): DaemonState {
@@ -272,6 +276,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
       port: this.#c.mockPort,
       controlPort: 0,
       ...(this.#c.mockNow === undefined ? {} : { now: this.#c.mockNow }),
+      // The built-in mock enforces the same profile the pacer schedules by.
+      pacingProfile: this.#c.pacingProfile,
+      pacingRules: this.#c.pacingRules,
       logger: this.#d.logger.child({ part: "mock" }),
     });
     const info = await mock.start();

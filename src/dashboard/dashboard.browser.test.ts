@@ -107,6 +107,8 @@ describe("dashboard", () => {
     await w.page.goto(`${d.http}/`);
     await waitForLineState(w.page, "ready");
     await w.page.waitForSelector('#pacing [data-rule="messageRate"] meter');
+    // The active pacing profile is on the panel (the daemon's default: IB's current rules).
+    expect(await w.page.textContent("#pacing .pace-profile")).toBe("current profile");
 
     await fault(d, "/faults/down", { ms: 3_000 });
     await waitForLineState(w.page, "reconnecting", 10_000);

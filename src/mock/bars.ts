@@ -13,6 +13,7 @@ import {
   weekdayOf,
   ymdOf,
 } from "../calendar/index.js";
+import { BAR_SIZE_SECONDS, maxBarsFor, normalizeBarSize } from "../history/bar-sizes.js";
 import type { Bar } from "../protocol/messages/history.js";
 import type { Instrument } from "./catalogue.js";
 import { midPrice, roundToTick, spreadOf } from "./prices.js";
@@ -24,29 +25,11 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 
 /** Every bar size IB accepts, in ms ("1 week" / "1 month" are calendar bars). */
-export const BAR_SIZES: Readonly<Record<string, number>> = {
-  "1 secs": S,
-  "5 secs": 5 * S,
-  "10 secs": 10 * S,
-  "15 secs": 15 * S,
-  "30 secs": 30 * S,
-  "1 min": MIN,
-  "2 mins": 2 * MIN,
-  "3 mins": 3 * MIN,
-  "5 mins": 5 * MIN,
-  "10 mins": 10 * MIN,
-  "15 mins": 15 * MIN,
-  "20 mins": 20 * MIN,
-  "30 mins": 30 * MIN,
-  "1 hour": HOUR,
-  "2 hours": 2 * HOUR,
-  "3 hours": 3 * HOUR,
-  "4 hours": 4 * HOUR,
-  "8 hours": 8 * HOUR,
-  "1 day": DAY,
-  "1 week": 7 * DAY,
-  "1 month": 30 * DAY,
-};
+export const BAR_SIZES: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(BAR_SIZE_SECONDS).map(([k, sec]) => [k, sec * S]),
+);
+
+export { normalizeBarSize };
 
 /** whatToShow values IB accepts for bars; the mock has data for the first group. */
 export const WHAT_TO_SHOW_WITH_DATA: ReadonlySet<string> = new Set([
@@ -69,21 +52,6 @@ export const WHAT_TO_SHOW_NO_DATA: ReadonlySet<string> = new Set([
   "YIELD_BID_ASK",
   "YIELD_LAST",
 ]);
-
-/** "1 min", "1 mins", "5 secs", "1 sec", "1 hour", "1 day"… → the canonical IB spelling. */
-export function normalizeBarSize(text: string): string | undefined {
-  const m = /^\s*(\d+)\s*(sec|secs|min|mins|hour|hours|day|days|week|weeks|month|months)\s*$/i.exec(text);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unitText = (m[2] as string).toLowerCase().replace(/s$/, "");
-  const canonical =
-    unitText === "sec"
-      ? `${n} secs`
-      : unitText === "min"
-        ? `${n} ${n === 1 ? "min" : "mins"}`
-        : `${n} ${unitText}${n === 1 ? "" : "s"}`;
-  return canonical in BAR_SIZES ? canonical : undefined;
-}
 
 /**
  * IB's endDateTime: "" (now), "yyyyMMdd HH:mm:ss[ zone]", "yyyyMMdd-HH:mm:ss" (UTC),
@@ -136,9 +104,6 @@ export interface BarSpan {
   readonly label?: string;
 }
 
-/** Most bars one answer may hold: beyond it IB says "Time length exceed max". */
-export const MAX_BARS = 100_000;
-
 /** The trading calendar an instrument's bars follow. */
 export function calendarOf(inst: Instrument): ExchangeCalendar {
   return calendarFor(inst.contract);
@@ -158,12 +123,14 @@ export function headTimestampOf(inst: Instrument, rth: boolean): number {
  */
 export function planBars(req: BarRequest, window: HistoryWindow): BarSpan[] | "tooMany" {
   const barMs = BAR_SIZES[req.barSize] as number;
+  const maxBars = maxBarsFor(req.barSize) ?? Number.POSITIVE_INFINITY;
   const head = headTimestampOf(req.instrument, req.useRTH);
   const { start, end, sessions } = window;
   if (barMs < DAY) {
+    // Refuse a plan far too large before building it (a partial bar per session at most).
     let span = 0;
     for (const s of sessions) span += Math.max(0, Math.min(s.close, end) - Math.max(s.open, start));
-    if (span / barMs > MAX_BARS) return "tooMany";
+    if (span / barMs > maxBars + sessions.length) return "tooMany";
     const out: BarSpan[] = [];
     for (const s of sessions) {
       for (let t = s.open; t < s.close;) {
@@ -173,11 +140,14 @@ export function planBars(req: BarRequest, window: HistoryWindow): BarSpan[] | "t
         t = barEnd;
       }
     }
-    return out;
+    return out.length > maxBars ? "tooMany" : out;
   }
   const cal = calendarOf(req.instrument);
   const complete = sessions.filter((s) => s.close <= end && s.close > start && s.close > head);
-  if (req.barSize === "1 day") return complete.map((s) => ({ start: s.open, end: s.close, label: s.date }));
+  if (req.barSize === "1 day")
+    return complete.length > maxBars
+      ? "tooMany"
+      : complete.map((s) => ({ start: s.open, end: s.close, label: s.date }));
   const weekly = req.barSize === "1 week";
   const groupOf = (day: number) => {
     if (weekly) return day - ((weekdayOf(day) + 6) % 7);
@@ -207,7 +177,7 @@ export function planBars(req: BarRequest, window: HistoryWindow): BarSpan[] | "t
     const first = list[0] as Session;
     out.push({ start: first.open, end: (list[list.length - 1] as Session).close, label: first.date });
   }
-  return out;
+  return out.length > maxBars ? "tooMany" : out;
 }
 
 function nextMonthDay(firstOfMonth: number): number {

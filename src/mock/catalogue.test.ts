@@ -29,6 +29,7 @@ import {
   type ReqHistoricalData,
 } from "../protocol/messages/history.js";
 import { CANCEL_MKT_DATA, REQ_MKT_DATA } from "../protocol/messages/market-data.js";
+import { maxDurationFor } from "../history/bar-sizes.js";
 import { BAR_SIZES } from "./bars.js";
 import { MockGateway } from "./gateway.js";
 import type { MockGatewayOptions } from "./options.js";
@@ -158,8 +159,9 @@ describe("history", () => {
     const { c } = await setup();
     let reqId = 100;
     for (const barSize of Object.keys(BAR_SIZES)) {
-      const ms = BAR_SIZES[barSize] as number;
-      const duration = ms >= 86_400_000 ? "1 Y" : ms >= 3_600_000 ? "1 W" : ms >= 60_000 ? "1 D" : "3600 S";
+      // The longest duration IB's step table allows for the size.
+      const max = maxDurationFor(barSize) as { n: number; unit: string };
+      const duration = `${max.n} ${max.unit}`;
       c.send(REQ_HISTORICAL_DATA, hist(++reqId, { barSize, duration, endDateTime: "20240605 18:00:00 UTC" }));
       const f = await c.waitFor(
         (m) => (m[0] === "17" || m[0] === "4") && m[m[0] === "17" ? 1 : 2] === String(reqId),

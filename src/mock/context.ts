@@ -6,6 +6,7 @@ import type { Clock } from "../clock.js";
 import type { AccountBook } from "./accounts.js";
 import type { Catalogue } from "./catalogue.js";
 import type { HistoryLog } from "./history-log.js";
+import type { HmdsLoad } from "./hmds.js";
 import type { ResolvedMockOptions } from "./options.js";
 import type { OrderBook } from "./orders.js";
 import type { MockSession } from "./session.js";
@@ -22,6 +23,8 @@ export interface MockContext {
   readonly catalogue: Catalogue;
   readonly accounts: AccountBook;
   readonly orders: OrderBook;
+  /** How long the historical-data service takes to answer. */
+  readonly hmds: HmdsLoad;
   /** Historical requests seen and their answers (/state historyRequests). */
   readonly history: HistoryLog;
   /** A live session by id (orders answer the session that placed them). */

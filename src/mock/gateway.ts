@@ -19,6 +19,7 @@ import { RuleEnforcer } from "./enforcement.js";
 import { FaultState, noticeText } from "./faults.js";
 import { HANDLERS } from "./handlers/index.js";
 import { HistoryLog } from "./history-log.js";
+import { HmdsLoad } from "./hmds.js";
 import { type MockGatewayOptions, type ResolvedMockOptions, resolveMockOptions } from "./options.js";
 import { OrderBook } from "./orders.js";
 import { MockSession, type SessionHost } from "./session.js";
@@ -59,6 +60,7 @@ export class MockGateway implements SessionHost, MockContext {
   readonly clock: Clock;
   readonly wall: WallClock;
   readonly history = new HistoryLog();
+  readonly hmds: HmdsLoad;
   readonly subs = new SubscriptionBook();
   readonly catalogue: Catalogue;
   readonly accounts: AccountBook;
@@ -87,6 +89,12 @@ export class MockGateway implements SessionHost, MockContext {
     this.opts = resolveMockOptions(options);
     this.clock = this.opts.clock;
     this.wall = this.opts.wall;
+    this.hmds = new HmdsLoad({
+      latencyMs: this.opts.historyLatencyMs,
+      barCostUs: this.opts.historyBarCostUs,
+      softLimit: this.opts.historySoftLimit,
+      timeScale: this.opts.timeScale,
+    });
     this.faults = new FaultState(this.clock);
     this.catalogue = new Catalogue(this.wall.now());
     this.accounts = new AccountBook(this.opts.accounts, this.catalogue, this.opts.seed);

@@ -5,7 +5,13 @@
 import { type Clock, systemClock } from "../clock.js";
 import { InvalidArgumentError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";
-import { type PacingRules, resolveRules } from "../pacing/rules.js";
+import {
+  DEFAULT_PACING_PROFILE,
+  PACING_PROFILES,
+  type PacingProfile,
+  type PacingRules,
+  resolveRules,
+} from "../pacing/rules.js";
 import { MAX_FRAME_BYTES } from "../protocol/frame.js";
 import { DEFAULT_SERVER_VERSION, MAX_SERVER_VERSION, MIN_SERVER_VERSION } from "../protocol/versions.js";
 import { parseInstant, runningClockFrom, type WallClock } from "./wall-clock.js";
@@ -29,6 +35,9 @@ export const DEFAULT_REAL_TIME_BAR_MS = 5_000;
 /** A socket whose unsent output exceeds this loses streaming ticks (bounded memory). */
 export const DEFAULT_MAX_WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_FIRST_ORDER_ID = 1;
+/** HMDS answers at once unless a benchmark asks for IB's latency. */
+export const DEFAULT_HISTORY_LATENCY_MS = 0;
+export const DEFAULT_HISTORY_SOFT_LIMIT = 60;
 
 export interface MockGatewayOptions {
   host?: string;
@@ -45,8 +54,16 @@ export interface MockGatewayOptions {
   /** Keep a departed client's id taken this long, as TWS does. */
   idHoldMs?: number;
   maxRateViolations?: number;
-  /** A parsed `--pacing-rules` JSON override. */
+  /** IB's pacing as published now (`current`, default) or before it lifted the limits for large bars. */
+  pacingProfile?: PacingProfile;
+  /** A parsed `--pacing-rules` JSON override (of the profile's table). */
   pacingRules?: unknown;
+  /** HMDS answer latency in IB's real ms (scaled by timeScale); 0 = at once. */
+  historyLatencyMs?: number;
+  /** Extra µs per bar answered (scaled by timeScale). */
+  historyBarCostUs?: number;
+  /** Large-bar answers per 10 min before the soft slow-down (default 60). */
+  historySoftLimit?: number;
   tickIntervalMs?: number;
   maxFrameBytes?: number;
   maxWriteBufferBytes?: number;
@@ -75,6 +92,10 @@ export interface ResolvedMockOptions {
   maxRateViolations: number;
   rateViolationWindowMs: number;
   rules: PacingRules;
+  pacingProfile: PacingProfile;
+  historyLatencyMs: number;
+  historyBarCostUs: number;
+  historySoftLimit: number;
   tickIntervalMs: number;
   realTimeBarMs: number;
   maxFrameBytes: number;
@@ -105,6 +126,12 @@ export function resolveMockOptions(o: MockGatewayOptions = {}): ResolvedMockOpti
     );
   }
   const clock = o.clock ?? systemClock;
+  const pacingProfile = o.pacingProfile ?? DEFAULT_PACING_PROFILE;
+  if (!PACING_PROFILES.includes(pacingProfile))
+    throw new InvalidArgumentError(
+      "pacingProfile",
+      `pacingProfile must be one of ${PACING_PROFILES.join(", ")}, got ${String(pacingProfile)}`,
+    );
   let wall: WallClock = o.wallClock ?? clock;
   if (!o.wallClock && o.now !== undefined) {
     const start = parseInstant(o.now);
@@ -140,7 +167,16 @@ export function resolveMockOptions(o: MockGatewayOptions = {}): ResolvedMockOpti
       1_000_000,
     ),
     rateViolationWindowMs: DEFAULT_RATE_VIOLATION_WINDOW_MS,
-    rules: resolveRules({ override: o.pacingRules, timeScale }),
+    rules: resolveRules({ profile: pacingProfile, override: o.pacingRules, timeScale }),
+    pacingProfile,
+    historyLatencyMs: intIn("historyLatencyMs", o.historyLatencyMs ?? DEFAULT_HISTORY_LATENCY_MS, 0, 600_000),
+    historyBarCostUs: intIn("historyBarCostUs", o.historyBarCostUs ?? 0, 0, 1_000_000),
+    historySoftLimit: intIn(
+      "historySoftLimit",
+      o.historySoftLimit ?? DEFAULT_HISTORY_SOFT_LIMIT,
+      0,
+      1_000_000,
+    ),
     tickIntervalMs: intIn("tickIntervalMs", o.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS, 1, 3_600_000),
     realTimeBarMs: Math.max(1, Math.round(DEFAULT_REAL_TIME_BAR_MS / timeScale)),
     maxFrameBytes: intIn("maxFrameBytes", o.maxFrameBytes ?? MAX_FRAME_BYTES, 16, MAX_FRAME_BYTES),

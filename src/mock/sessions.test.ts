@@ -170,6 +170,27 @@ describe("history on the exchange's calendar", () => {
     expect(sap.dates).toEqual(["20261126", "20261127"]); // Thanksgiving trades here
   });
 
+  it("more bars than IB's step table allows for the bar size gets 162 Time length exceed max", async () => {
+    const { c, gw } = await at("2026-11-17T16:00:00Z");
+    // 1 min: at most 1,440 bars (1 D of 24 h); 1 secs: 1,800; 1 hour: 720 (1 M); 1 day: 365 (1 Y).
+    for (const [barSize, duration] of [
+      ["1 min", "5 D"],
+      ["1 secs", "3600 S"],
+      ["1 hour", "6 M"],
+      ["1 day", "2 Y"],
+    ] as const) {
+      const r = await bars(c, { barSize, duration });
+      expect([r.error, r.text], `${duration} of ${barSize}`).toEqual([
+        162,
+        "Historical Market Data Service error message:Time length exceed max.",
+      ]);
+    }
+    // The longest allowed ones are answered (2 D of regular hours is 780 one-minute bars).
+    expect((await bars(c, { barSize: "1 min", duration: "2 D" })).error).toBe(0);
+    expect((await bars(c, { barSize: "1 secs", duration: "1800 S" })).error).toBe(0);
+    expect(gw.snapshot().historyRequests.map((e) => e.answer)).toEqual([162, 162, 162, 162, "bars", "bars"]);
+  });
+
   it("no data before the head timestamp, and the head is the first session's open", async () => {
     const { c } = await at("2026-12-06T15:00:00Z");
     const r = await bars(c, { endDateTime: "19801205 12:00:00 UTC" });

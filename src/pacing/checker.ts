@@ -82,7 +82,7 @@ export class PacingLedger {
   /** The first rule this request would break if sent at `now`, or undefined. */
   check(req: PacingRequest, now: number): Violation | undefined {
     for (const rule of this.#active()) {
-      if (!ruleApplies(rule, req.kind)) continue;
+      if (!ruleApplies(rule, req.kind, req.key.barSize)) continue;
       const room =
         rule.type === "window" ? this.#windowRoomAt(rule, req, now) <= now : this.#capacityRoom(rule, req);
       if (!room) return { ruleId: rule.id, ibCode: rule.ibCode, ibMessage: rule.ibMessage };
@@ -98,7 +98,7 @@ export class PacingLedger {
     let at = now;
     let ruleId: string | undefined;
     for (const rule of this.#active()) {
-      if (!ruleApplies(rule, req.kind)) continue;
+      if (!ruleApplies(rule, req.kind, req.key.barSize)) continue;
       const t =
         rule.type === "window"
           ? this.#windowRoomAt(rule, req, now)
@@ -116,7 +116,7 @@ export class PacingLedger {
   /** Record a request as sent at `now` (and take its hold). */
   record(req: PacingRequest, now: number): void {
     for (const rule of this.#active()) {
-      if (rule.type !== "window" || !ruleApplies(rule, req.kind)) continue;
+      if (rule.type !== "window" || !ruleApplies(rule, req.kind, req.key.barSize)) continue;
       const key = keyOf(rule, req);
       let byKey = this.#windows.get(rule.id);
       if (!byKey) {

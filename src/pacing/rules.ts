@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { InvalidArgumentError } from "../errors.js";
+import { barSeconds } from "../history/bar-sizes.js";
 
 /** What a request is, as far as pacing cares. */
 export type RequestKind =
@@ -78,6 +79,11 @@ export interface WindowRule extends RuleBase {
   readonly weighted: boolean;
   /** false only for the message rate: `--time-scale` never shortens it. */
   readonly scalable: boolean;
+  /**
+   * Historical-data requests count only when their bars are at most this many seconds
+   * (IB's current limits: 30); other kinds in `appliesTo` always count. Absent: every bar size.
+   */
+  readonly maxBarSeconds?: number;
 }
 
 /** At most `limit` requests open at once; a request holds a slot until it ends or is cancelled. */
@@ -93,6 +99,8 @@ export interface PacingRules {
   readonly whatToShowCost: Readonly<Record<string, number>>;
   /** The factor applied by scaleRules (1 = IB's real windows). */
   readonly timeScale: number;
+  /** The profile the table comes from (absent on hand-built tables). */
+  readonly profile?: PacingProfile;
 }
 
 const HMDS = "Historical Market Data Service error message:";
@@ -112,7 +120,11 @@ const IDENTICAL_KEY: readonly KeyField[] = [
   "useRTH",
 ];
 
-export const DEFAULT_RULES: PacingRules = {
+/**
+ * The table IB enforced before it lifted the hard historical limits for larger bars: the
+ * 15 s identical, 6-per-2 s and 60-per-10-min rules on every bar size.
+ */
+export const LEGACY_RULES: PacingRules = {
   timeScale: 1,
   whatToShowCost: { BID_ASK: 2 },
   rules: [
@@ -248,6 +260,46 @@ export const DEFAULT_RULES: PacingRules = {
   ],
 };
 
+/** Bars of 30 secs or less still meet IB's hard historical limits (its current rules). */
+export const SMALL_BAR_SECONDS = 30;
+const HARD_HISTORICAL = new Set(["historicalIdentical", "historicalSameContract", "historicalTotal"]);
+
+/**
+ * IB's rules as published now: the hard historical limits apply to bars of 30 secs or less
+ * (and to head timestamps, histograms and ticks); larger bars are limited by the 50 open
+ * historical requests and the message rate.
+ */
+export const CURRENT_RULES: PacingRules = {
+  ...LEGACY_RULES,
+  rules: LEGACY_RULES.rules.map((r) =>
+    r.type === "window" && HARD_HISTORICAL.has(r.id) ? { ...r, maxBarSeconds: SMALL_BAR_SECONDS } : r,
+  ),
+};
+
+export type PacingProfile = "current" | "legacy";
+export const PACING_PROFILES: readonly PacingProfile[] = ["current", "legacy"];
+export const DEFAULT_PACING_PROFILE: PacingProfile = "current";
+
+const PROFILE_TABLES: Readonly<Record<PacingProfile, PacingRules>> = {
+  current: CURRENT_RULES,
+  legacy: LEGACY_RULES,
+};
+
+/** The table of a profile (the default one: `current`). */
+export function profileRules(profile: PacingProfile = DEFAULT_PACING_PROFILE): PacingRules {
+  const t = PROFILE_TABLES[profile];
+  if (!t) {
+    throw new InvalidArgumentError(
+      "pacingProfile",
+      `pacing profile must be one of ${PACING_PROFILES.join(", ")}, got ${String(profile)}`,
+    );
+  }
+  return t;
+}
+
+/** The default table: the `current` profile. */
+export const DEFAULT_RULES: PacingRules = CURRENT_RULES;
+
 function capacity(
   id: string,
   description: string,
@@ -269,8 +321,15 @@ function capacity(
   };
 }
 
-export function ruleApplies(rule: PacingRule, kind: RequestKind): boolean {
-  return rule.enabled && (rule.appliesTo === "*" || rule.appliesTo.includes(kind));
+/**
+ * Does the rule count this request? `barSize` (IB's spelling) matters only for rules limited
+ * to small bars; a historical request of unknown bar size counts (the safe side).
+ */
+export function ruleApplies(rule: PacingRule, kind: RequestKind, barSize?: string): boolean {
+  if (!rule.enabled || (rule.appliesTo !== "*" && !rule.appliesTo.includes(kind))) return false;
+  if (rule.type !== "window" || rule.maxBarSeconds === undefined || kind !== "historicalData") return true;
+  const seconds = barSeconds(barSize);
+  return seconds === undefined || seconds <= rule.maxBarSeconds;
 }
 
 /**
@@ -365,11 +424,13 @@ export function applyRulesOverride(base: PacingRules, json: unknown): PacingRule
   return { ...base, rules, whatToShowCost: { ...base.whatToShowCost, ...(over.whatToShowCost ?? {}) } };
 }
 
-/** The rules a process runs with: defaults, then the override, then the time scale. */
-export function resolveRules(options: { override?: unknown; timeScale?: number } = {}): PacingRules {
-  const base =
-    options.override === undefined ? DEFAULT_RULES : applyRulesOverride(DEFAULT_RULES, options.override);
-  return scaleRules(base, options.timeScale ?? 1);
+/** The rules a process runs with: the profile's table, then the override, then the time scale. */
+export function resolveRules(
+  options: { profile?: PacingProfile; override?: unknown; timeScale?: number } = {},
+): PacingRules {
+  const table = profileRules(options.profile);
+  const base = options.override === undefined ? table : applyRulesOverride(table, options.override);
+  return { ...scaleRules(base, options.timeScale ?? 1), profile: options.profile ?? DEFAULT_PACING_PROFILE };
 }
 
 export function findRule(rules: PacingRules, id: string): PacingRule | undefined {

@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
 import { findViolations, type ScheduledRequest } from "./checker.js";
 import { type PacingRequest, pacingRequest } from "./request.js";
-import { resolveRules } from "./rules.js";
+import { PACING_PROFILES, resolveRules } from "./rules.js";
 import { Pacer } from "./scheduler.js";
 
 type Op =
-  | { t: "hist"; dt: number; tenant: number; contract: number; bidAsk: boolean; end: number }
+  | { t: "hist"; dt: number; tenant: number; contract: number; bidAsk: boolean; end: number; bar: string }
   | { t: "head"; dt: number; tenant: number; contract: number }
   | { t: "mkt" | "depth" | "acct" | "tbt"; dt: number; tenant: number; contract: number }
   | { t: "cancel"; dt: number; tenant: number; pick: number }
@@ -27,6 +27,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       contract,
       bidAsk: fc.boolean(),
       end: fc.nat({ max: 3 }),
+      // Small bars meet IB's hard limits under every profile, larger ones only under legacy.
+      bar: fc.constantFrom("5 secs", "30 secs", "1 min", "1 hour"),
     }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("head" as const), dt, tenant, contract }) },
@@ -51,13 +53,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe("Pacer property", () => {
-  it("no schedule produced from random request mixes breaks any rule", () => {
+  it("no schedule produced from random request mixes breaks any rule of its profile", () => {
     fc.assert(
       fc.property(
         fc.array(op, { minLength: 20, maxLength: 200, size: "max" }),
         fc.constantFrom(1, 10, 60),
-        (ops, timeScale) => {
+        fc.constantFrom(...PACING_PROFILES),
+        (ops, timeScale, profile) => {
           const rules = resolveRules({
+            profile,
             override: { rules: { marketDataLines: { limit: 5 }, openHistorical: { limit: 8 } } },
             timeScale,
           });
@@ -106,7 +110,7 @@ describe("Pacer property", () => {
                       whatToShow: o.bidAsk ? "BID_ASK" : "TRADES",
                       end: `e${o.end}`,
                       duration: "1 D",
-                      barSize: "1 min",
+                      barSize: o.bar,
                       useRTH: "1",
                     },
                   }),

@@ -48,8 +48,8 @@ const hist = (tenant: string, i: number, contract = `#${i}`) =>
       exchange: "SMART",
       whatToShow: "TRADES",
       end: `e${i}`,
-      duration: "1 D",
-      barSize: "1 min",
+      duration: "1800 S",
+      barSize: "30 secs",
     },
     hold: `hist:${tenant}${i}`,
   });

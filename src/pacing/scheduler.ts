@@ -60,6 +60,8 @@ export type PacerState = "open" | "closing" | "closed";
 export interface PacerStatus {
   readonly state: PacerState;
   readonly timeScale: number;
+  /** The pacing profile of the table (`custom` for a hand-built one). */
+  readonly profile: string;
   readonly rules: readonly RuleUse[];
   readonly queued: number;
   readonly tenants: readonly { tenant: string; queued: number; oldestWaitMs: number }[];
@@ -206,6 +208,7 @@ export class Pacer {
     return {
       state: this.#state,
       timeScale: this.#rules.timeScale,
+      profile: this.#rules.profile ?? "custom",
       rules: this.#ledger.usage(now),
       queued: tenants.reduce((s, t) => s + t.queued, 0),
       tenants,

@@ -66,6 +66,26 @@ describe("Switchboard pool and typed client against the mock gateway", () => {
     expect(await c.currentTime()).toBeGreaterThan(1_600_000_000);
   });
 
+  it("tells a duration beyond IB's step table as a clear error naming it, never retried", async () => {
+    sb = await connect();
+    await using c = await sb.acquire("workers");
+    const contract = { symbol: "SPY", secType: "STK", exchange: "SMART", currency: "USD" };
+    const err = await c
+      .historicalBars({ contract, duration: "5 D", barSize: "1 min", useRTH: false })
+      .catch((e: unknown) => e);
+    expect(isSwitchboardError(err) && [err.code, err.field, err.ibCode]).toEqual([
+      "invalid_argument",
+      "duration",
+      162,
+    ]);
+    expect(String((err as Error).message)).toContain('duration "5 D"');
+    expect(String((err as Error).message)).toContain("1 D, 1440 bars");
+    // Asked once: an invalid request is not a pacing problem to retry.
+    expect(mock.snapshot().historyRequests.map((e) => e.answer)).toEqual([162]);
+    // At TEST_NOW (11:00 New York) 1 D is the session so far: 90 regular-hours bars.
+    expect(await c.historicalBars({ contract, duration: "1 D", barSize: "1 min" })).toHaveLength(90);
+  });
+
   it("streams quotes and cancels upstream when the loop ends", async () => {
     sb = await connect();
     const c = await sb.acquire("agents");

@@ -11,7 +11,12 @@ export function paceRoutes(ctx: RouteContext): Route[] {
       tag: "pacing",
       summary: "Current use of every pacing rule window, queued requests per tenant",
       auth: "token",
-      response: z.looseObject({ state: z.string(), rules: z.array(z.looseObject({})), queued: z.number() }),
+      response: z.looseObject({
+        state: z.string(),
+        profile: z.string(),
+        rules: z.array(z.looseObject({})),
+        queued: z.number(),
+      }),
       async handler() {
         return ctx.view.pace().status;
       },

@@ -7,6 +7,7 @@ import { createLogger } from "../../logger.js";
 import { MockGateway } from "../../mock/gateway.js";
 import {
   DEFAULT_ID_HOLD_MS,
+  DEFAULT_HISTORY_LATENCY_MS,
   DEFAULT_MAX_CLIENTS,
   DEFAULT_MAX_RATE_VIOLATIONS,
   DEFAULT_MOCK_ACCOUNTS,
@@ -16,6 +17,7 @@ import {
   DEFAULT_SEED,
   DEFAULT_TIME_SCALE,
 } from "../../mock/options.js";
+import { DEFAULT_PACING_PROFILE, PACING_PROFILES, type PacingProfile } from "../../pacing/rules.js";
 import { DEFAULT_SERVER_VERSION, MAX_SERVER_VERSION, MIN_SERVER_VERSION } from "../../protocol/versions.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "../exit-codes.js";
 import { onShutdown, printReady } from "../ready.js";
@@ -51,6 +53,9 @@ interface Flags {
   idHoldMs: number;
   maxRateViolations: number;
   pacingRules?: string;
+  pacingProfile: PacingProfile;
+  historyLatencyMs: number;
+  historyBarCostUs: number;
   now?: string;
 }
 
@@ -107,7 +112,25 @@ export function registerMockGateway(program: Command, setExit: (code: number) =>
         .default(DEFAULT_MAX_RATE_VIOLATIONS)
         .argParser(int("--max-rate-violations", 1, 1_000_000)),
     )
-    .addOption(new Option("--pacing-rules <file.json>", "override of the pacing rules table"))
+    .addOption(
+      new Option("--pacing-profile <profile>", "IB's pacing rules: current or legacy")
+        .choices([...PACING_PROFILES])
+        .default(DEFAULT_PACING_PROFILE),
+    )
+    .addOption(new Option("--pacing-rules <file.json>", "override of the profile's pacing rules table"))
+    .addOption(
+      new Option(
+        "--history-latency-ms <ms>",
+        "historical-data answer latency in IB's time (scaled by --time-scale)",
+      )
+        .default(DEFAULT_HISTORY_LATENCY_MS)
+        .argParser(int("--history-latency-ms", 0, 600_000)),
+    )
+    .addOption(
+      new Option("--history-bar-cost-us <us>", "extra historical-data latency per bar answered, in µs")
+        .default(0)
+        .argParser(int("--history-bar-cost-us", 0, 1_000_000)),
+    )
     .addOption(
       new Option(
         "--now <iso>",
@@ -151,6 +174,9 @@ export function registerMockGateway(program: Command, setExit: (code: number) =>
           idHoldMs: flags.idHoldMs,
           maxRateViolations: flags.maxRateViolations,
           pacingRules,
+          pacingProfile: flags.pacingProfile,
+          historyLatencyMs: flags.historyLatencyMs,
+          historyBarCostUs: flags.historyBarCostUs,
           ...(flags.now === undefined ? {} : { now: flags.now }),
           logger,
         });

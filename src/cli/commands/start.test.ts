@@ -60,6 +60,17 @@ describe("switchboard start: config errors exit 2 naming the key", () => {
     },
     { name: "non-loopback bind without token", args: ["--host", "0.0.0.0"], says: ["--token", "--allow"] },
     {
+      name: "unknown pacing profile",
+      args: ["--pacing-profile", "fast"],
+      says: ["--pacing-profile", "current or legacy"],
+    },
+    {
+      name: "a pacing rules file that cannot be read",
+      args: [],
+      file: `pacingRules: ${JSON.stringify(join(tmpdir(), "sb-no-such-rules.json"))}\n`,
+      says: ['"pacingRules"', "cannot read"],
+    },
+    {
       name: "unreadable config file",
       args: ["--config", "/nonexistent/switchboard.yaml"],
       says: ["--config"],

@@ -6,12 +6,23 @@
 import { h, num, swap } from "../dom.js";
 import type { PacerStatsSnapshot, PacerStatus } from "../types.js";
 
+const PROFILE_HELP: Readonly<Record<string, string>> = {
+  current:
+    "IB's rules as published now: hard historical limits for bars of 30 secs or less and head timestamps",
+  legacy: "IB's former rules: hard historical limits for every bar size",
+};
+
 export function renderPacing(el: HTMLElement, pace: PacerStatus, stats: PacerStatsSnapshot): void {
   const w = stats.waits;
   const summary = h(
     "p",
     { class: "pace-summary" },
-    `Pacer ${pace.state} · released ${num(stats.released)} · queued ${num(pace.queued)} · waited ${num(w.waited)} ` +
+    h(
+      "strong",
+      { class: "pace-profile", title: PROFILE_HELP[pace.profile] ?? "a custom rules table" },
+      `${pace.profile} profile`,
+    ),
+    ` · Pacer ${pace.state} · released ${num(stats.released)} · queued ${num(pace.queued)} · waited ${num(w.waited)} ` +
       `(p50 ${num(w.p50Ms)} ms, p99 ${num(w.p99Ms)} ms, max ${num(w.maxMs)} ms) · `,
     h(
       "span",

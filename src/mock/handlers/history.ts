@@ -12,6 +12,7 @@ import {
   REQ_REAL_TIME_BARS,
 } from "../../protocol/messages/history.js";
 import { historyWindow, parseDuration } from "../../calendar/durations.js";
+import { barSeconds } from "../../history/bar-sizes.js";
 import {
   calendarOf,
   formatBarTime,
@@ -67,6 +68,8 @@ function noData(ctx: MockContext, s: MockSession, reqId: number, inst: Instrumen
 
 const historicalData: Handler = (ctx, s, fields, hold) => {
   const m = fromFields(REQ_HISTORICAL_DATA, fields, s.version);
+  // Errors free the open-request slot at once; an answer frees it when it is sent.
+  let answered = false;
   try {
     const r = ctx.catalogue.resolve(m.contract);
     if ("error" in r) return ctx.error(s, m.reqId, 200, r.error);
@@ -93,30 +96,38 @@ const historicalData: Handler = (ctx, s, fields, hold) => {
     const cal = calendarOf(inst);
     const window = historyWindow(cal, endMs, duration, m.useRTH);
     const spans = planBars(req, window);
+    // IB's step table: an answer holds at most what the longest duration for its bar size holds.
     if (spans === "tooMany") return ctx.error(s, m.reqId, 162, `${HMDS}Time length exceed max.`);
     if (spans.length === 0) return noData(ctx, s, m.reqId, inst, what);
     const bars = spans.map((span) => makeBar(req, span, m.formatDate));
-    ctx.history.answer(s.id, m.reqId, "bars");
-    s.send(HISTORICAL_DATA, {
-      reqId: m.reqId,
-      start: formatBarTime(window.start, 1, cal),
-      end: formatBarTime(window.end, 1, cal),
-      bars,
-    });
-    if (m.keepUpToDate) {
-      ctx.subs.add({
-        sessionId: s.id,
-        clientId: s.clientId ?? 0,
-        kind: "historicalUpdates",
+    const answer = () => {
+      ctx.history.answer(s.id, m.reqId, "bars");
+      s.send(HISTORICAL_DATA, {
         reqId: m.reqId,
-        conId: inst.contract.conId,
-        hold: undefined,
-        detail: { barSize, whatToShow: what, formatDate: m.formatDate, useRTH: m.useRTH },
+        start: formatBarTime(window.start, 1, cal),
+        end: formatBarTime(window.end, 1, cal),
+        bars,
       });
-    }
+      if (m.keepUpToDate) {
+        ctx.subs.add({
+          sessionId: s.id,
+          clientId: s.clientId ?? 0,
+          kind: "historicalUpdates",
+          reqId: m.reqId,
+          conId: inst.contract.conId,
+          hold: undefined,
+          detail: { barSize, whatToShow: what, formatDate: m.formatDate, useRTH: m.useRTH },
+        });
+      }
+      // One answer ends the request (below V 196), so its open-request slot frees with it.
+      ctx.release(s, hold);
+    };
+    const delay = ctx.hmds.delayFor(bars.length, barSeconds(barSize) ?? 60, ctx.clock.now());
+    answered = true;
+    if (delay > 0) ctx.clock.setTimeout(answer, delay);
+    else answer();
   } finally {
-    // One answer ends the request (below V 196), so its open-request slot frees at once.
-    ctx.release(s, hold);
+    if (!answered) ctx.release(s, hold);
   }
 };
 
@@ -129,6 +140,7 @@ const cancelHistoricalData: Handler = (ctx, s, fields) => {
 
 const headTimestamp: Handler = (ctx, s, fields, hold) => {
   const m = fromFields(REQ_HEAD_TIMESTAMP, fields, s.version);
+  let answered = false;
   try {
     const r = ctx.catalogue.resolve(m.contract);
     if ("error" in r) return ctx.error(s, m.reqId, 200, r.error);
@@ -136,13 +148,20 @@ const headTimestamp: Handler = (ctx, s, fields, hold) => {
     ctx.history.resolved(s.id, m.reqId, inst.contract.conId);
     const what = m.whatToShow.toUpperCase();
     if (!checkWhatToShow(ctx, s, m.reqId, inst, what)) return;
-    ctx.history.answer(s.id, m.reqId, "bars");
-    s.send(HEAD_TIMESTAMP, {
-      reqId: m.reqId,
-      headTimestamp: formatBarTime(headTimestampOf(inst, m.useRTH), m.formatDate, calendarOf(inst)),
-    });
+    const answer = () => {
+      ctx.history.answer(s.id, m.reqId, "bars");
+      s.send(HEAD_TIMESTAMP, {
+        reqId: m.reqId,
+        headTimestamp: formatBarTime(headTimestampOf(inst, m.useRTH), m.formatDate, calendarOf(inst)),
+      });
+      ctx.release(s, hold);
+    };
+    const delay = ctx.hmds.delayFor(1, 0, ctx.clock.now());
+    answered = true;
+    if (delay > 0) ctx.clock.setTimeout(answer, delay);
+    else answer();
   } finally {
-    ctx.release(s, hold);
+    if (!answered) ctx.release(s, hold);
   }
 };
 
