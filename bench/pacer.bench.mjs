@@ -1,6 +1,7 @@
 // Historical requests served per IB window with 0 violations, as a % of the theoretical
 // maximum (60 units per 10-minute window; BID_ASK counts 2), against the mock gateway with
-// IB's rules time-scaled. Strategies, each on a fresh mock, same backlog, same duration:
+// IB's rules time-scaled. The requests ask for 30-sec bars, which IB still limits hard under
+// its current rules (larger bars: see backfill.bench.mjs). Strategies, each on a fresh mock, same backlog, same duration:
 //   pacer      — our Pacer (all rules, fair queue)
 //   naive-10s  — one request every 10 s (IB's usual advice), scaled
 //   naive-20s  — one every 20 s: safe even if every request were BID_ASK
@@ -70,8 +71,8 @@ function backlog(n) {
           }),
           includeExpired: false,
           endDateTime: endOf(i),
-          barSize: "1 hour",
-          duration: "1 D",
+          barSize: "30 secs",
+          duration: "1800 S",
           useRTH: true,
           whatToShow: bidAsk ? "BID_ASK" : "TRADES",
           formatDate: 1,
@@ -210,7 +211,7 @@ report("pacer", {
   windowMs,
   windows: WINDOWS,
   theoreticalMaxUnits: LIMIT * WINDOWS,
-  workload: "backlog of historical requests over 10 stocks, 1 in 4 BID_ASK (cost 2)",
+  workload: "backlog of 30-sec historical requests over 10 stocks, 1 in 4 BID_ASK (cost 2)",
   goal: "pacer >= 95 % of theoretical max with 0 violations",
   met: pacer.pctOfTheoreticalMax >= 95 && pacer.violations === 0,
   results,
