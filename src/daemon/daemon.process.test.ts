@@ -306,11 +306,12 @@ describe("switchboard start against a mock gateway process", () => {
     ]);
     expect(new Date(String(hd.bars[0]!.time)).toISOString()).toBe(hd.bars[0]!.time);
 
-    // The same request again within 15 s must wait for IB's identical-request rule: with a
-    // short timeoutMs the answer is 429 with Retry-After instead of a hang.
-    const again = await call(
-      "/api/history?symbol=AAPL&bar=1day&duration=5%20D&end=2026-01-09T21:00:00Z&rth=1&timeoutMs=300",
-    );
+    // A request of small bars again within 15 s must wait for IB's identical-request rule
+    // (which IB still applies to bars of 30 secs or less): with a short timeoutMs the answer is
+    // 429 with Retry-After instead of a hang.
+    const small = "/api/history?symbol=AAPL&bar=30secs&duration=1800%20S&end=2026-01-09T21:00:00Z&rth=1";
+    expect((await call(small)).status).toBe(200);
+    const again = await call(`${small}&timeoutMs=300`);
     expect(again.status, again.text).toBe(429);
     expect(again.body.error?.code).toBe("pacing_timeout");
     expect(Number(again.headers.get("retry-after"))).toBeGreaterThan(0);
