@@ -7,22 +7,19 @@
 //   naive    — the loop users write: one request, wait for its answer, sleep 10 s (scaled)
 // Reported: requests answered with bars, bars, both per second of real time and of IB time,
 // and the mock's pacing violations. The baseline of the ratios is the naive loop.
-import { connect } from "node:net";
 import { systemClock } from "../dist/clock.js";
 import { usEquities } from "../dist/calendar/index.js";
 import { MockGateway } from "../dist/mock/index.js";
 import { classifyOutgoing, Pacer, resolveRules } from "../dist/pacing/index.js";
 import {
   contract,
-  decodeFields,
-  encodeClientHello,
   encodeFields,
   encodeFrame,
-  FrameDecoder,
   REQ_HISTORICAL_DATA,
   toFields,
 } from "../dist/protocol/index.js";
 import { report } from "./lib.mjs";
+import { codecClient, STOCKS } from "./mock-client.mjs";
 
 const TIME_SCALE = Number(process.env.BENCH_BACKFILL_TIME_SCALE ?? 10);
 // 60 s of real time: 10 minutes of IB time at the default scale, one whole 10-minute window.
@@ -30,19 +27,6 @@ const SLICE_MS = Number(process.env.BENCH_BACKFILL_SLICE_MS ?? 60_000);
 const NOW = "2026-11-17T21:30:00Z"; // a Tuesday after the close
 const HISTORY = { historyLatencyMs: 150, historyBarCostUs: 20 };
 const V = 178;
-
-const STOCKS = [
-  [265598, "AAPL"],
-  [272093, "MSFT"],
-  [756733, "SPY"],
-  [3691937, "AMZN"],
-  [208813719, "GOOGL"],
-  [76792991, "TSLA"],
-  [4815747, "NVDA"],
-  [107113386, "META"],
-  [8314, "IBM"],
-  [320227571, "QQQ"],
-];
 
 /** The plan: for each session back from NOW, one `1 D` of 1-min bars per stock. */
 function plan(n) {
@@ -81,28 +65,6 @@ function plan(n) {
   return out;
 }
 
-function client(port, onMessage) {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    const frames = new FrameDecoder();
-    let hello = false;
-    socket.on("error", reject);
-    socket.on("data", (chunk) => {
-      for (const payload of frames.push(chunk)) {
-        const f = decodeFields(payload);
-        if (!hello) {
-          hello = true;
-          socket.write(encodeFrame(encodeFields(["71", "2", "9", ""])));
-          continue;
-        }
-        if (f[0] === "9") resolve(socket);
-        onMessage(f);
-      }
-    });
-    socket.on("connect", () => socket.write(encodeClientHello({ min: 157, max: 178, options: "" })));
-  });
-}
-
 async function run(name, profile, strategy) {
   const mock = new MockGateway({
     port: 0,
@@ -118,7 +80,7 @@ async function run(name, profile, strategy) {
   let bars = 0;
   let errors = 0;
   let listener = () => {};
-  const socket = await client(port, (f) => {
+  const socket = await codecClient(port, (f) => {
     if (f[0] === "17") {
       answered++;
       bars += Number(f[4]);

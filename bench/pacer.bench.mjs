@@ -8,21 +8,18 @@
 //   rate-only  — 45 msg/s and nothing else (what client libraries do today)
 // Served = cost units of requests sent inside the measured windows and answered with data
 // (not refused with 162/322). Violations = the mock's counters.pacingViolations.
-import { connect } from "node:net";
 import { systemClock } from "../dist/clock.js";
 import { MockGateway } from "../dist/mock/index.js";
 import { classifyOutgoing, Pacer, resolveRules } from "../dist/pacing/index.js";
 import {
   contract,
-  decodeFields,
-  encodeClientHello,
   encodeFields,
   encodeFrame,
-  FrameDecoder,
   REQ_HISTORICAL_DATA,
   toFields,
 } from "../dist/protocol/index.js";
 import { report } from "./lib.mjs";
+import { codecClient, STOCKS } from "./mock-client.mjs";
 
 const TIME_SCALE = Number(process.env.BENCH_PACER_TIME_SCALE ?? 60);
 const WINDOWS = Number(process.env.BENCH_PACER_WINDOWS ?? 3);
@@ -31,20 +28,6 @@ const rules = resolveRules({ timeScale: TIME_SCALE });
 const windowMs = rules.rules.find((r) => r.id === "historicalTotal").windowMs;
 const LIMIT = 60;
 const durationMs = WINDOWS * windowMs;
-
-// US stocks of the mock's catalogue (unknown contracts are answered with 200).
-const STOCKS = [
-  [265598, "AAPL"],
-  [272093, "MSFT"],
-  [756733, "SPY"],
-  [3691937, "AMZN"],
-  [208813719, "GOOGL"],
-  [76792991, "TSLA"],
-  [4815747, "NVDA"],
-  [107113386, "META"],
-  [8314, "IBM"],
-  [320227571, "QQQ"],
-];
 
 /** Distinct weekdays from 2023-01-02, so no two requests are identical and all have data. */
 function endOf(i) {
@@ -86,29 +69,6 @@ function backlog(n) {
   });
 }
 
-/** A bare client over our codec: hello, START_API, wait for NEXT_VALID_ID. */
-function client(port, onMessage) {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    const frames = new FrameDecoder();
-    let hello = false;
-    socket.on("error", reject);
-    socket.on("data", (chunk) => {
-      for (const payload of frames.push(chunk)) {
-        const f = decodeFields(payload);
-        if (!hello) {
-          hello = true;
-          socket.write(encodeFrame(encodeFields(["71", "2", "9", ""])));
-          continue;
-        }
-        if (f[0] === "9") resolve(socket);
-        onMessage(f);
-      }
-    });
-    socket.on("connect", () => socket.write(encodeClientHello({ min: 157, max: 178, options: "" })));
-  });
-}
-
 async function run(name, strategy) {
   const mock = new MockGateway({ port: 0, controlPort: null, timeScale: TIME_SCALE });
   const { port } = await mock.start();
@@ -117,7 +77,7 @@ async function run(name, strategy) {
   const sentAt = new Map();
   const outcome = new Map();
   let onAnswer = () => {};
-  const socket = await client(port, (f) => {
+  const socket = await codecClient(port, (f) => {
     if (f[0] === "17") outcome.set(Number(f[1]), "data");
     else if (f[0] === "4" && byId.has(Number(f[2]))) outcome.set(Number(f[2]), `error ${f[3]}`);
     onAnswer(f);

@@ -26,7 +26,6 @@ import {
   REQ_HEAD_TIMESTAMP,
   REQ_HISTORICAL_DATA,
   REQ_REAL_TIME_BARS,
-  type ReqHistoricalData,
 } from "../protocol/messages/history.js";
 import { CANCEL_MKT_DATA, REQ_MKT_DATA } from "../protocol/messages/market-data.js";
 import { maxDurationFor } from "../history/bar-sizes.js";
@@ -34,6 +33,7 @@ import { BAR_SIZES } from "./bars.js";
 import { MockGateway } from "./gateway.js";
 import type { MockGatewayOptions } from "./options.js";
 import { RawClient } from "./raw-client.test-util.js";
+import { AAPL, historicalRequest } from "./requests.test-util.js";
 import { TEST_NOW } from "./test-now.test-util.js";
 
 const open: { close(): Promise<void> }[] = [];
@@ -60,22 +60,7 @@ async function setup(options: MockGatewayOptions = {}) {
   return { gw, c, port };
 }
 
-const AAPL = contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" });
-const hist = (reqId: number, p: Partial<ReqHistoricalData> = {}): ReqHistoricalData => ({
-  reqId,
-  contract: AAPL,
-  includeExpired: false,
-  endDateTime: "",
-  barSize: "1 min",
-  duration: "1 D",
-  useRTH: false,
-  whatToShow: "TRADES",
-  formatDate: 1,
-  comboLegs: [],
-  keepUpToDate: false,
-  chartOptions: "",
-  ...p,
-});
+const hist = historicalRequest;
 const mkt = (tickerId: number, p: Partial<Parameters<typeof REQ_MKT_DATA.write>[1]> = {}) => ({
   tickerId,
   contract: AAPL,

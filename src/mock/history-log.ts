@@ -5,6 +5,7 @@
  */
 import { fromFields } from "../protocol/codec.js";
 import { OUT } from "../protocol/message-ids.js";
+import type { Contract } from "../protocol/messages/contract.js";
 import { REQ_HEAD_TIMESTAMP, REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
 
 /** "bars", "noData" (IB's 162 "HMDS query returned no data"), an error code, or "pending". */
@@ -36,40 +37,24 @@ export class HistoryLog {
   /** Records a request if it is a historical or head-timestamp one (fields undecodable: skipped). */
   open(sessionId: number, clientId: number, fields: readonly string[], version: number, atMs: number): void {
     const id = Number(fields[0]);
+    const common = (m: { reqId: number; contract: Contract; whatToShow: string; useRTH: boolean }) => ({
+      at: new Date(atMs).toISOString(),
+      clientId,
+      reqId: m.reqId,
+      conId: m.contract.conId,
+      symbol: m.contract.symbol,
+      whatToShow: m.whatToShow,
+      useRTH: m.useRTH,
+      answer: "pending" as const,
+    });
     let view: HistoryRequestView;
     try {
       if (id === OUT.REQ_HISTORICAL_DATA) {
         const m = fromFields(REQ_HISTORICAL_DATA, [...fields], version);
-        view = {
-          at: new Date(atMs).toISOString(),
-          clientId,
-          reqId: m.reqId,
-          kind: "bars",
-          conId: m.contract.conId,
-          symbol: m.contract.symbol,
-          end: m.endDateTime,
-          duration: m.duration,
-          barSize: m.barSize,
-          whatToShow: m.whatToShow,
-          useRTH: m.useRTH,
-          answer: "pending",
-        };
+        view = { ...common(m), kind: "bars", end: m.endDateTime, duration: m.duration, barSize: m.barSize };
       } else if (id === OUT.REQ_HEAD_TIMESTAMP) {
         const m = fromFields(REQ_HEAD_TIMESTAMP, [...fields], version);
-        view = {
-          at: new Date(atMs).toISOString(),
-          clientId,
-          reqId: m.reqId,
-          kind: "headTimestamp",
-          conId: m.contract.conId,
-          symbol: m.contract.symbol,
-          end: "",
-          duration: "",
-          barSize: "",
-          whatToShow: m.whatToShow,
-          useRTH: m.useRTH,
-          answer: "pending",
-        };
+        view = { ...common(m), kind: "headTimestamp", end: "", duration: "", barSize: "" };
       } else return;
     } catch {
       return;

@@ -16,6 +16,7 @@ import {
 } from "../protocol/messages/history.js";
 import { MockGateway } from "./gateway.js";
 import { RawClient } from "./raw-client.test-util.js";
+import { AAPL, historicalRequest } from "./requests.test-util.js";
 import { AAPL as STOQEY_AAPL, connectStoqey, expectNo505 } from "./stoqey-client.test-util.js";
 import { frozenClock } from "./wall-clock.js";
 
@@ -24,7 +25,6 @@ afterEach(async () => {
   for (const c of open.splice(0).reverse()) await c.close();
 });
 
-const AAPL = contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" });
 const SAP = contract({ symbol: "SAP", secType: "STK", exchange: "SMART", currency: "EUR" });
 
 async function at(iso: string) {
@@ -45,21 +45,7 @@ async function at(iso: string) {
 }
 
 let nextReq = 1;
-const req = (p: Partial<ReqHistoricalData> = {}): ReqHistoricalData => ({
-  reqId: nextReq++,
-  contract: AAPL,
-  includeExpired: false,
-  endDateTime: "",
-  barSize: "1 min",
-  duration: "1 D",
-  useRTH: true,
-  whatToShow: "TRADES",
-  formatDate: 1,
-  comboLegs: [],
-  keepUpToDate: false,
-  chartOptions: "",
-  ...p,
-});
+const req = (p: Partial<ReqHistoricalData> = {}) => historicalRequest(nextReq++, { useRTH: true, ...p });
 
 /** Ask and read the answer: bars, or the error code. */
 async function bars(c: RawClient, p: Partial<ReqHistoricalData> = {}) {
