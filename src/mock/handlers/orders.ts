@@ -24,15 +24,19 @@ import { isActive, type MockOrder } from "../orders.js";
 import type { MockSession } from "../session.js";
 import { sendPortfolio, sendPosition } from "./account.js";
 
+/**
+ * As TWS writes an open order: "?" for a contract without a right, 0.0 for an unset price,
+ * and every field the mock does not model with TWS's plain-order value (ORDER_DEFAULTS).
+ */
 export function sendOpenOrder(s: MockSession, o: MockOrder): void {
   s.send(OPEN_ORDER, {
     orderId: o.orderId,
-    contract: o.contract,
+    contract: { ...o.contract, right: o.contract.right || "?" },
     action: o.action,
     totalQuantity: String(o.quantity),
     orderType: o.orderType,
-    lmtPrice: o.lmtPrice,
-    auxPrice: o.auxPrice,
+    lmtPrice: o.lmtPrice ?? 0,
+    auxPrice: o.auxPrice ?? 0,
     tif: o.tif,
     ocaGroup: "",
     account: o.account,
@@ -47,6 +51,7 @@ export function sendOpenOrder(s: MockSession, o: MockOrder): void {
     whatIf: false,
     status: o.status,
     warningText: "",
+    unmodeled: {},
   });
 }
 
@@ -241,8 +246,8 @@ const completedOrders: Handler = (ctx, s, fields) => {
       action: o.action,
       totalQuantity: String(o.quantity),
       orderType: o.orderType,
-      lmtPrice: o.lmtPrice,
-      auxPrice: o.auxPrice,
+      lmtPrice: o.lmtPrice ?? 0,
+      auxPrice: o.auxPrice ?? 0,
       tif: o.tif,
       account: o.account,
       orderRef: o.orderRef,
@@ -251,6 +256,7 @@ const completedOrders: Handler = (ctx, s, fields) => {
       filledQuantity: String(o.filled),
       completedTime: o.completedTime,
       completedStatus: o.completedStatus,
+      unmodeled: {},
     });
   }
   s.send(COMPLETED_ORDERS_END, {});

@@ -48,7 +48,7 @@ export const POSITION_END = defineCodec<Empty>({
   name: "POSITION_END",
   direction: "in",
   write: (w) => w.int(1),
-  read: () => EMPTY,
+  read: (r) => (r.skip(), EMPTY),
 });
 
 export interface ReqAccountSummary {
