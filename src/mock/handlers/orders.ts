@@ -4,11 +4,13 @@
  * order, as TWS routes them.
  */
 import { fromFields } from "../../protocol/codec.js";
+import { formatJavaDouble } from "../../protocol/fields.js";
 import { OUT } from "../../protocol/message-ids.js";
 import { COMPLETED_ORDER, OPEN_ORDER } from "../../protocol/messages/open-order.js";
 import {
   CANCEL_ORDER,
   COMMISSION_REPORT,
+  type CommissionReport,
   COMPLETED_ORDERS_END,
   EXECUTION_DATA,
   EXECUTION_DATA_END,
@@ -28,7 +30,7 @@ import { sendPortfolio, sendPosition } from "./account.js";
  * As TWS writes an open order: "?" for a contract without a right, 0.0 for an unset price,
  * and every field the mock does not model with TWS's plain-order value (ORDER_DEFAULTS).
  */
-export function sendOpenOrder(s: MockSession, o: MockOrder): void {
+export function sendOpenOrder(s: MockSession, o: MockOrder, commission?: CommissionReport): void {
   s.send(OPEN_ORDER, {
     orderId: o.orderId,
     contract: { ...o.contract, right: o.contract.right || "?" },
@@ -51,7 +53,10 @@ export function sendOpenOrder(s: MockSession, o: MockOrder): void {
     whatIf: false,
     status: o.status,
     warningText: "",
-    unmodeled: {},
+    // Once a fill's commission is known TWS repeats the order with it.
+    unmodeled: commission
+      ? { commission: formatJavaDouble(commission.commission), commissionCurrency: commission.currency }
+      : {},
   });
 }
 
@@ -79,9 +84,12 @@ export function executeFill(ctx: MockContext, o: MockOrder, price: number): void
   ctx.accounts.fill(o.account, o.instrument, o.action === "BUY" ? qty : -qty, price, f.commission.commission);
   const owner = ctx.sessionOf(o.sessionId);
   if (owner) {
+    // TWS's order: execution, order and status, the order again with its commission,
+    // then the commission report.
     owner.send(EXECUTION_DATA, { reqId: -1, execution: f.execution });
     sendOpenOrder(owner, o);
     sendOrderStatus(owner, o);
+    sendOpenOrder(owner, o, f.commission);
     owner.send(COMMISSION_REPORT, f.commission);
   }
   const pos = ctx.accounts.position(o.account, o.instrument.contract.conId);

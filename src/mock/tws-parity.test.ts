@@ -1,0 +1,122 @@
+/**
+ * The mock speaks as TWS does: the same market order placed at the mock and at a real TWS
+ * (src/protocol/fixtures/) reads the same through @stoqey/ib, field for field, in
+ * OPEN_ORDER, EXECUTION_DATA and COMMISSION_REPORT. Only what differs between two fills
+ * by nature is left out: ids, times, prices, venue, commission amount, the paper account.
+ */
+import { EventName, type IBApi, OrderAction, OrderType, SecType } from "@stoqey/ib";
+import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../clock.js";
+import { capture } from "../protocol/fixtures.test-util.js";
+import { readWithStoqey, type StoqeyEvent } from "../protocol/stoqey-reader.test-util.js";
+import { MockGateway } from "./gateway.js";
+import { connectStoqey, expectNo505 } from "./stoqey-client.test-util.js";
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0).reverse()) await c.close();
+});
+
+/** Fields that differ between any two fills of the same order. */
+const PER_FILL = new Set([
+  "orderId",
+  "permId",
+  "account",
+  "acctNumber",
+  "execId",
+  "time",
+  "exchange",
+  "price",
+  "avgPrice",
+  "commission",
+  "parentPermId",
+]);
+
+function withoutPerFill(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutPerFill);
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (!PER_FILL.has(k)) out[k] = withoutPerFill(v);
+  return out;
+}
+
+/** The args of the last event of a kind, without the order id (compared by key elsewhere). */
+function last(events: readonly StoqeyEvent[], event: EventName): unknown[] {
+  const found = events.filter((e) => e.event === event).at(-1);
+  if (!found) throw new Error(`no ${event}`);
+  return event === EventName.openOrder ? found.args.slice(1) : found.args;
+}
+
+/** The first OPEN_ORDER of the filled order: TWS sends it before the commission is known. */
+function firstFilled(events: readonly StoqeyEvent[]): unknown[] {
+  const found = events.find(
+    (e) => e.event === EventName.openOrder && (e.args[3] as { status?: string }).status === "Filled",
+  );
+  if (!found) throw new Error("no filled OPEN_ORDER");
+  return found.args.slice(1);
+}
+
+/** Place a market order for 100 shares at the mock and collect what @stoqey/ib reads. */
+async function placeAtMock(version: number, symbol: string): Promise<StoqeyEvent[]> {
+  const gw = new MockGateway({
+    port: 0,
+    controlPort: null,
+    serverVersion: version,
+    // A weekday session in New York: the fill does not depend on when the test runs.
+    clock: new ManualClock(Date.parse("2025-04-15T18:38:30Z")),
+  });
+  open.push(gw);
+  const { port } = await gw.start();
+  // The captured orders were placed by client id 100.
+  const c = await connectStoqey(port, 100, (x) => open.push(x));
+  const events: StoqeyEvent[] = [];
+  const on = c.api.on.bind(c.api) as (e: string, l: (...a: unknown[]) => void) => IBApi;
+  for (const e of [EventName.openOrder, EventName.execDetails, EventName.commissionReport]) {
+    on(e, (...args: unknown[]) => events.push({ event: e, args }));
+  }
+  const done = new Promise<void>((resolve) => c.api.once(EventName.commissionReport, () => resolve()));
+  c.api.placeOrder(
+    c.nextId,
+    { symbol, secType: SecType.STK, exchange: "SMART", currency: "USD" },
+    { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 100, transmit: true },
+  );
+  await done;
+  expectNo505(c);
+  expect(c.errors).toEqual([]);
+  return events;
+}
+
+describe("the mock's order messages read as a real TWS's", () => {
+  it("OPEN_ORDER and EXECUTION_DATA of AAPL BUY 100 MKT at server version 173", async () => {
+    const cap = capture("rust-ibapi-2025-aapl-market-order-v173.json");
+    const real = await readWithStoqey(
+      cap.serverVersion,
+      cap.messages.map((m) => m.fields),
+    );
+    const mock = await placeAtMock(cap.serverVersion, "AAPL");
+    expect(withoutPerFill(firstFilled(mock))).toEqual(withoutPerFill(firstFilled(real)));
+    expect(withoutPerFill(last(mock, EventName.execDetails))).toEqual(
+      withoutPerFill(last(real, EventName.execDetails)),
+    );
+  });
+
+  it("OPEN_ORDER, EXECUTION_DATA and COMMISSION_REPORT of TSLA BUY 100 MKT at server version 165", async () => {
+    const cap = capture("rust-ibapi-2023-tsla-market-order-v165.json");
+    const real = await readWithStoqey(
+      cap.serverVersion,
+      cap.messages.map((m) => m.fields),
+    );
+    const mock = await placeAtMock(cap.serverVersion, "TSLA");
+    expect(withoutPerFill(firstFilled(mock))).toEqual(withoutPerFill(firstFilled(real)));
+    // The last OPEN_ORDER carries the commission and its currency.
+    expect(withoutPerFill(last(mock, EventName.openOrder))).toEqual(
+      withoutPerFill(last(real, EventName.openOrder)),
+    );
+    expect(withoutPerFill(last(mock, EventName.execDetails))).toEqual(
+      withoutPerFill(last(real, EventName.execDetails)),
+    );
+    expect(withoutPerFill(last(mock, EventName.commissionReport))).toEqual(
+      withoutPerFill(last(real, EventName.commissionReport)),
+    );
+  });
+});
