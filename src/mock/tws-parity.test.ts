@@ -119,4 +119,54 @@ describe("the mock's order messages read as a real TWS's", () => {
       withoutPerFill(last(real, EventName.commissionReport)),
     );
   });
+
+  it("CONTRACT_DATA of TSLA at server version 165 fills the fields TWS fills, as TWS does", async () => {
+    const cap = capture("rust-ibapi-2023-tsla-contract-details-v165.json");
+    const real = await readWithStoqey(cap.serverVersion, [cap.messages[0]?.fields ?? []]);
+    const gw = new MockGateway({
+      port: 0,
+      controlPort: null,
+      serverVersion: cap.serverVersion,
+      clock: new ManualClock(Date.parse("2025-04-15T18:38:30Z")),
+    });
+    open.push(gw);
+    const { port } = await gw.start();
+    const c = await connectStoqey(port, 100, (x) => open.push(x));
+    const details = new Promise<unknown>((resolve) =>
+      c.api.once(EventName.contractDetails, (_id: number, d: unknown) => resolve(d)),
+    );
+    c.api.reqContractDetails(9001, {
+      symbol: "TSLA",
+      secType: SecType.STK,
+      exchange: "SMART",
+      currency: "USD",
+    });
+    type Details = Record<string, unknown> & { contract: Record<string, unknown> };
+    const mock = (await details) as Details;
+    const tws = last(real, EventName.contractDetails)[1] as Details;
+    // The instrument's own facts (names, exchanges, industry, hours, ISIN) come from the
+    // catalogue; the form of every field is TWS's.
+    const form = (d: Details) => ({
+      contract: { ...d.contract, primaryExch: undefined },
+      marketName: d.marketName,
+      minTick: d.minTick,
+      priceMagnifier: d.priceMagnifier,
+      underConId: d.underConId,
+      timeZoneId: d.timeZoneId,
+      evRule: d.evRule,
+      evMultiplier: d.evMultiplier,
+      aggGroup: d.aggGroup,
+      underSymbol: d.underSymbol,
+      underSecType: d.underSecType,
+      realExpirationDate: d.realExpirationDate,
+      stockType: d.stockType,
+      minSize: d.minSize,
+      sizeIncrement: d.sizeIncrement,
+      suggestedSizeIncrement: d.suggestedSizeIncrement,
+      rulesPerExchange:
+        String(d.marketRuleIds).split(",").length === String(d.validExchanges).split(",").length,
+    });
+    expect(form(mock)).toEqual(form(tws));
+    expectNo505(c);
+  });
 });
