@@ -121,23 +121,23 @@ describe("captured TWS messages", () => {
       });
 
       it(`@stoqey/ib reads the capture and our encoding at ${MAX_SERVER_VERSION} to the same values`, async () => {
+        const at178 = (m: { name: string; fields: string[] }) => {
+          const codec = codecOf(m.name);
+          return toFields(codec, fromFields(codec, m.fields, v), MAX_SERVER_VERSION);
+        };
         const readable = cap.messages.filter((m) => !stoqeyMisreads(m.name, v));
         const captured = await readWithStoqey(
           v,
           readable.map((m) => m.fields),
         );
-        const ours = await readWithStoqey(
-          MAX_SERVER_VERSION,
-          cap.messages.map((m) => {
-            const codec = codecOf(m.name);
-            return toFields(codec, fromFields(codec, m.fields, v), MAX_SERVER_VERSION);
-          }),
-        );
+        const ours = await readWithStoqey(MAX_SERVER_VERSION, readable.map(at178));
         expect(captured.filter((e) => e.event === "error")).toEqual([]);
-        expect(captured.length).toBe(readable.length);
-        const oursReadable = ours.filter((_e, i) => !stoqeyMisreads(cap.messages[i]?.name ?? "", v));
-        expect(ours.length).toBe(cap.messages.length);
-        expect(withoutGated(oursReadable)).toEqual(withoutGated(captured));
+        expect(captured.length).toBeGreaterThanOrEqual(readable.length);
+        expect(withoutGated(ours)).toEqual(withoutGated(captured));
+        // Every message, the ones it misreads at the captured version included, reads at 178.
+        const all = await readWithStoqey(MAX_SERVER_VERSION, cap.messages.map(at178));
+        expect(all.filter((e) => e.event === "error")).toEqual([]);
+        expect(all.length).toBeGreaterThanOrEqual(cap.messages.length);
       });
 
       if (cap.messages.some((m) => stoqeyMisreads(m.name, v))) {

@@ -19,6 +19,9 @@ const EVENTS = [
   EventName.contractDetails,
   EventName.managedAccounts,
   EventName.nextValidId,
+  EventName.position,
+  EventName.historicalData,
+  EventName.headTimestamp,
   EventName.error,
 ] as const;
 

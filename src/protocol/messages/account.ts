@@ -32,7 +32,7 @@ export const POSITION_DATA = defineCodec<PositionData>({
   direction: "in",
   write: (w, m) => {
     w.int(3).str(m.account);
-    writeContractNoPrimary(w, m.contract);
+    writeContractNoPrimary(w, m.contract, "java");
     w.decimal(m.position).float(m.avgCost);
   },
   read: (r) => {
