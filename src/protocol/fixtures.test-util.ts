@@ -16,7 +16,9 @@ export interface CapturedMessage {
 
 export interface Capture {
   file: string;
+  /** The repository or the issue thread that published it. */
   source: string;
+  /** Repository, commit and path when published in a repository ("" for an issue thread). */
   commit: string;
   path: string;
   serverVersion: number;
