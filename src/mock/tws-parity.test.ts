@@ -6,10 +6,10 @@
  */
 import { EventName, type IBApi, OrderAction, OrderType, SecType } from "@stoqey/ib";
 import { afterEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../clock.js";
 import { capture } from "../protocol/fixtures.test-util.js";
 import { readWithStoqey, type StoqeyEvent } from "../protocol/stoqey-reader.test-util.js";
 import { MockGateway } from "./gateway.js";
+import { frozenClock } from "./wall-clock.js";
 import { connectStoqey, expectNo505 } from "./stoqey-client.test-util.js";
 
 const open: { close(): Promise<void> }[] = [];
@@ -63,7 +63,7 @@ async function placeAtMock(version: number, symbol: string): Promise<StoqeyEvent
     controlPort: null,
     serverVersion: version,
     // A weekday session in New York: the fill does not depend on when the test runs.
-    clock: new ManualClock(Date.parse("2025-04-15T18:38:30Z")),
+    wallClock: frozenClock("2025-04-15T18:38:30Z"),
   });
   open.push(gw);
   const { port } = await gw.start();
@@ -127,7 +127,7 @@ describe("the mock's order messages read as a real TWS's", () => {
       port: 0,
       controlPort: null,
       serverVersion: cap.serverVersion,
-      clock: new ManualClock(Date.parse("2025-04-15T18:38:30Z")),
+      wallClock: frozenClock("2025-04-15T18:38:30Z"),
     });
     open.push(gw);
     const { port } = await gw.start();
