@@ -6,10 +6,14 @@
  */
 import { EventName, type IBApi, OrderAction, OrderType, SecType } from "@stoqey/ib";
 import { afterEach, describe, expect, it } from "vitest";
+import { fromFields } from "../protocol/codec.js";
 import { capture } from "../protocol/fixtures.test-util.js";
+import { COMPLETED_ORDER, OPEN_ORDER } from "../protocol/messages/open-order.js";
+import { contract, PLACE_ORDER, placeOrder, REQ_COMPLETED_ORDERS } from "../protocol/messages/index.js";
 import { readWithStoqey, type StoqeyEvent } from "../protocol/stoqey-reader.test-util.js";
 import { MockGateway } from "./gateway.js";
 import { frozenClock } from "./wall-clock.js";
+import { RawClient } from "./raw-client.test-util.js";
 import { connectStoqey, expectNo505 } from "./stoqey-client.test-util.js";
 
 const open: { close(): Promise<void> }[] = [];
@@ -168,5 +172,54 @@ describe("the mock's order messages read as a real TWS's", () => {
     });
     expect(form(mock)).toEqual(form(tws));
     expectNo505(c);
+  });
+
+  it("every field of OPEN_ORDER and COMPLETED_ORDER, as our codec reads the wire", async () => {
+    const gw = new MockGateway({
+      port: 0,
+      controlPort: null,
+      serverVersion: 176,
+      wallClock: frozenClock("2025-04-15T18:38:30Z"),
+    });
+    open.push(gw);
+    const { port } = await gw.start();
+    const raw = await RawClient.connect(port, { clientId: 100, max: 176 });
+    open.push(raw);
+    const orderId = Number((await raw.waitFor((f) => f[0] === "9"))[2]);
+    const aapl = contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" });
+    raw.send(
+      PLACE_ORDER,
+      placeOrder({ orderId, contract: aapl, action: "BUY", totalQuantity: "100", orderType: "MKT" }),
+    );
+    await raw.waitFor((f) => f[0] === "59");
+    raw.send(REQ_COMPLETED_ORDERS, { apiOnly: false });
+    const completed = await raw.waitFor((f) => f[0] === "101");
+
+    // The first filled OPEN_ORDER: the capture's at 173 has the same fields as at 176.
+    const mockOpen = raw.messages
+      .filter((f) => f[0] === "5")
+      .map((f) => fromFields(OPEN_ORDER, f, 176))
+      .find((o) => o.status === "Filled");
+    const cap = capture("rust-ibapi-2025-aapl-market-order-v173.json");
+    const realOpen = cap.messages
+      .filter((m) => m.name === "OPEN_ORDER")
+      .map((m) => fromFields(OPEN_ORDER, m.fields, 173))
+      .find((o) => o.status === "Filled");
+    const perOrder = (o: typeof mockOpen) => ({
+      ...o,
+      orderId: 0,
+      permId: 0,
+      unmodeled: { ...o?.unmodeled, sharesAllocation: "" },
+    });
+    expect(perOrder(mockOpen)).toEqual(perOrder(realOpen));
+
+    // COMPLETED_ORDER against a real one at 176: every field that order did not set itself.
+    const mym = capture("ib_insync-issue-523-mym-completed-order-v176.json");
+    const real = fromFields(COMPLETED_ORDER, mym.messages[0]?.fields ?? [], 176).unmodeled;
+    const mock = fromFields(COMPLETED_ORDER, completed, 176).unmodeled;
+    const own = new Set(["ocaGroup", "outsideRth", "rule80A", "adjustedTrailStopPrice", "parentPermId"]);
+    const plain = (u: Readonly<Record<string, string>>) =>
+      Object.fromEntries(Object.entries(u).filter(([k]) => !own.has(k)));
+    expect(plain(mock)).toEqual(plain(real));
   });
 });

@@ -264,7 +264,7 @@ const completedOrders: Handler = (ctx, s, fields) => {
       filledQuantity: String(o.filled),
       completedTime: o.completedTime,
       completedStatus: o.completedStatus,
-      unmodeled: {},
+      unmodeled: { outsideRth: o.outsideRth ? "1" : "0" },
     });
   }
   s.send(COMPLETED_ORDERS_END, {});

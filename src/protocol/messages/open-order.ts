@@ -496,9 +496,17 @@ export const ORDER_DEFAULTS: Readonly<Record<string, string>> = {
   parentPermId: "9223372036854775807",
 };
 
-/** COMPLETED_ORDER leaves the peg-best/mid fields empty where OPEN_ORDER fills them. */
-const COMPLETED_DEFAULTS: Readonly<Record<string, string>> = {
+/**
+ * COMPLETED_ORDER does not type some fields OPEN_ORDER types, and leaves the peg-best/mid
+ * fields empty where OPEN_ORDER fills them (captured at 173 and 176).
+ */
+export const COMPLETED_DEFAULTS: Readonly<Record<string, string>> = {
   ...ORDER_DEFAULTS,
+  ocaGroup: "",
+  openClose: "",
+  origin: "0",
+  outsideRth: "0",
+  hidden: "0",
   minCompeteSize: "",
   competeAgainstBestOffset: "",
 };
