@@ -9,7 +9,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fromFields } from "../protocol/codec.js";
 import { capture } from "../protocol/fixtures.test-util.js";
 import { COMPLETED_ORDER, OPEN_ORDER } from "../protocol/messages/open-order.js";
-import { contract, PLACE_ORDER, placeOrder, REQ_COMPLETED_ORDERS } from "../protocol/messages/index.js";
+import {
+  COMMISSION_REPORT,
+  contract,
+  EXECUTION_DATA,
+  ORDER_STATUS,
+  PLACE_ORDER,
+  placeOrder,
+  REQ_COMPLETED_ORDERS,
+} from "../protocol/messages/index.js";
 import { readWithStoqey, type StoqeyEvent } from "../protocol/stoqey-reader.test-util.js";
 import { MockGateway } from "./gateway.js";
 import { frozenClock } from "./wall-clock.js";
@@ -174,7 +182,7 @@ describe("the mock's order messages read as a real TWS's", () => {
     expectNo505(c);
   });
 
-  it("every field of OPEN_ORDER and COMPLETED_ORDER, as our codec reads the wire", async () => {
+  it("every field of OPEN_ORDER, ORDER_STATUS, EXECUTION_DATA, COMMISSION_REPORT and COMPLETED_ORDER, as our codec reads the wire", async () => {
     const gw = new MockGateway({
       port: 0,
       controlPort: null,
@@ -212,6 +220,51 @@ describe("the mock's order messages read as a real TWS's", () => {
       unmodeled: { ...o?.unmodeled, sharesAllocation: "" },
     });
     expect(perOrder(mockOpen)).toEqual(perOrder(realOpen));
+
+    // The fill: everything but ids, time, venue and price; the commission report but its id.
+    const fill = (f: readonly string[] | undefined, v: number) => {
+      const { execution: e } = fromFields(EXECUTION_DATA, f ?? [], v);
+      return {
+        ...e,
+        orderId: 0,
+        permId: 0,
+        execId: "",
+        time: "",
+        exchange: "",
+        contract: { ...e.contract, exchange: "" },
+        price: 0,
+        avgPrice: 0,
+      };
+    };
+    const realFill = cap.messages.find((m) => m.name === "EXECUTION_DATA")?.fields;
+    expect(
+      fill(
+        raw.messages.find((f) => f[0] === "11"),
+        176,
+      ),
+    ).toEqual(fill(realFill, 173));
+    const status = (f: readonly string[] | undefined, v: number) => ({
+      ...fromFields(ORDER_STATUS, f ?? [], v),
+      orderId: 0,
+      permId: 0,
+      avgFillPrice: 0,
+      lastFillPrice: 0,
+    });
+    const filled = (f: readonly string[]) => f[0] === "3" && f[2] === "Filled";
+    const realStatus = cap.messages.find((m) => filled(m.fields))?.fields;
+    expect(status(raw.messages.find(filled), 176)).toEqual(status(realStatus, 173));
+    const tsla = capture("rust-ibapi-2023-tsla-market-order-v165.json");
+    const report = (f: readonly string[] | undefined, v: number) => ({
+      ...fromFields(COMMISSION_REPORT, f ?? [], v),
+      execId: "",
+    });
+    const realReport = tsla.messages.find((m) => m.name === "COMMISSION_REPORT")?.fields;
+    expect(
+      report(
+        raw.messages.find((f) => f[0] === "59"),
+        176,
+      ),
+    ).toEqual(report(realReport, 165));
 
     // COMPLETED_ORDER against a real one at 176: every field that order did not set itself.
     const mym = capture("ib_insync-issue-523-mym-completed-order-v176.json");
