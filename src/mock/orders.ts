@@ -146,16 +146,18 @@ export class OrderBook {
     const n = this.#nextExec++;
     const execId = `0000e0d5.${o.permId.toString(16).padStart(8, "0")}.01.${String(n).padStart(2, "0")}`;
     const commission = commissionFor(o.instrument, qty);
+    // TWS names the venue that filled, in the execution and in its contract.
+    const venue = o.instrument.contract.primaryExchange || o.instrument.contract.exchange;
     const f: Fill = {
       account: o.account,
       at: nowMs,
       execution: {
         orderId: o.orderId,
-        contract: o.contract,
+        contract: { ...o.contract, exchange: venue },
         execId,
         time: formatExecTime(nowMs),
         acctNumber: o.account,
-        exchange: o.instrument.contract.primaryExchange || o.instrument.contract.exchange,
+        exchange: venue,
         side: o.action === "BUY" ? "BOT" : "SLD",
         shares: String(qty),
         price,
@@ -166,7 +168,7 @@ export class OrderBook {
         avgPrice: Math.round(o.avgFillPrice * 1e6) / 1e6,
         orderRef: o.orderRef,
         evRule: "",
-        evMultiplier: 0,
+        evMultiplier: undefined,
         modelCode: "",
         lastLiquidity: 2,
         pendingPriceRevision: false,

@@ -34,12 +34,31 @@ export function encodeMessage<T>(codec: MessageCodec<T>, msg: T, version: number
   return encodeFrame(encodeFields(toFields(codec, msg, version)));
 }
 
-/** Decode the fields of one message (field 0 must be the codec's id). */
+/**
+ * Decode the fields of one message (field 0 must be the codec's id). A message TWS sends
+ * ("in") must end exactly where its layout at `version` ends: a reader that stops early or
+ * runs out has read the message with the wrong layout, and its values cannot be trusted.
+ * Client messages ("out") are read leniently, as TWS does: clients differ in what they add.
+ */
 export function fromFields<T>(codec: MessageCodec<T>, fields: readonly string[], version: number): T {
   if (Number(fields[0]) !== codec.id) {
     throw new ProtocolError(`expected message ${codec.name} (${codec.id}), got ${JSON.stringify(fields[0])}`);
   }
-  return codec.read(new FieldReader(fields, 1), version);
+  const r = new FieldReader(fields, 1);
+  let msg: T;
+  try {
+    msg = codec.read(r, version);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    throw new ProtocolError(`${codec.name} at server version ${version}: ${err.message}`, { cause: err });
+  }
+  if (codec.direction === "in" && r.remaining !== 0) {
+    throw new ProtocolError(
+      `${codec.name} at server version ${version}: the layout ends at field ${r.position} ` +
+        `but the message has ${fields.length} fields`,
+    );
+  }
+  return msg;
 }
 
 export function decodeMessage<T>(codec: MessageCodec<T>, payload: Uint8Array, version: number): T {

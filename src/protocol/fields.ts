@@ -7,6 +7,9 @@ import { ProtocolError } from "../errors.js";
 export const UNSET_INTEGER = 2_147_483_647;
 export const UNSET_DOUBLE = Number.MAX_VALUE;
 export const UNSET_LONG = 9_223_372_036_854_775_807n;
+/** How TWS writes an unset double and an unset int where it writes them out (see docs/protocol.md). */
+export const UNSET_DOUBLE_TEXT = "1.7976931348623157E308";
+export const UNSET_INTEGER_TEXT = "2147483647";
 const UNSET_TEXTS = new Set([
   "2147483647",
   "9223372036854775807",
@@ -47,6 +50,25 @@ export function formatDouble(n: number): string {
   return String(n);
 }
 
+/**
+ * A double as TWS prints it (Java's Double.toString): always a fraction or an exponent, so
+ * 0 is "0.0", 5800 is "5800.0", 1e-4 is "1.0E-4" and Double.MAX_VALUE is the unset sentinel
+ * text. Values read from such text print back to the same text.
+ */
+export function formatJavaDouble(n: number): string {
+  if (Number.isNaN(n)) return "NaN";
+  if (n === Number.POSITIVE_INFINITY) return "Infinity";
+  if (n === Number.NEGATIVE_INFINITY) return "-Infinity";
+  if (n === 0) return Object.is(n, -0) ? "-0.0" : "0.0";
+  const a = Math.abs(n);
+  if (a >= 1e-3 && a < 1e7) {
+    const s = String(n);
+    return s.includes(".") ? s : `${s}.0`;
+  }
+  const [mantissa = "", exponent = ""] = n.toExponential().split("e");
+  return `${mantissa.includes(".") ? mantissa : `${mantissa}.0`}E${exponent.replace("+", "")}`;
+}
+
 /** Builds the fields of one message. */
 export class FieldWriter {
   readonly fields: string[] = [];
@@ -61,9 +83,12 @@ export class FieldWriter {
     return this;
   }
 
-  /** An optional int: UNSET_INTEGER and undefined go out as an empty field. */
-  intMax(v: number | undefined): this {
-    this.fields.push(v === undefined || v === UNSET_INTEGER ? "" : String(Math.trunc(v)));
+  /**
+   * An optional int: UNSET_INTEGER and undefined go out as `unset` — empty unless the message
+   * is one where TWS writes the sentinel itself.
+   */
+  intMax(v: number | undefined, unset = ""): this {
+    this.fields.push(v === undefined || v === UNSET_INTEGER ? unset : String(Math.trunc(v)));
     return this;
   }
 
@@ -72,9 +97,21 @@ export class FieldWriter {
     return this;
   }
 
-  /** An optional double: UNSET_DOUBLE and undefined go out as an empty field. */
-  floatMax(v: number | undefined): this {
-    this.fields.push(v === undefined || v === UNSET_DOUBLE ? "" : formatDouble(v));
+  /** An optional double: UNSET_DOUBLE and undefined go out as `unset` (empty by default). */
+  floatMax(v: number | undefined, unset = ""): this {
+    this.fields.push(v === undefined || v === UNSET_DOUBLE ? unset : formatDouble(v));
+    return this;
+  }
+
+  /** A double printed as TWS prints it ("0.0", "5800.0"; see formatJavaDouble). */
+  double(v: number): this {
+    this.fields.push(formatJavaDouble(v));
+    return this;
+  }
+
+  /** An optional double printed as TWS prints it; unset goes out as TWS's sentinel text. */
+  doubleMax(v: number | undefined, unset = UNSET_DOUBLE_TEXT): this {
+    this.fields.push(v === undefined || v === UNSET_DOUBLE ? unset : formatJavaDouble(v));
     return this;
   }
 

@@ -41,12 +41,17 @@ export function detailsOf(inst: Instrument, exchange: string, nowMs: number): Co
     tradingHours: `${day}:0400-${day}:2000`,
     liquidHours: `${day}:0930-${day}:1600`,
     evRule: "",
-    evMultiplier: 0,
+    // TWS leaves it empty for instruments without an economic-value rule.
+    evMultiplier: undefined,
     secIdList: [],
     aggGroup: c.secType === "STK" ? 1 : 2,
     underSymbol: inst.underSymbol,
     underSecType: inst.underSecType,
-    marketRuleIds: c.secType === "STK" ? "26" : "32",
+    // One market rule per valid exchange, in the same order, as TWS lists them.
+    marketRuleIds: inst.validExchanges
+      .split(",")
+      .map(() => (c.secType === "STK" ? "26" : "32"))
+      .join(","),
     realExpirationDate: derivative ? c.lastTradeDateOrContractMonth : "",
     stockType: inst.stockType,
     minSize: "1",

@@ -4,11 +4,13 @@
  * order, as TWS routes them.
  */
 import { fromFields } from "../../protocol/codec.js";
+import { formatJavaDouble } from "../../protocol/fields.js";
 import { OUT } from "../../protocol/message-ids.js";
 import { COMPLETED_ORDER, OPEN_ORDER } from "../../protocol/messages/open-order.js";
 import {
   CANCEL_ORDER,
   COMMISSION_REPORT,
+  type CommissionReport,
   COMPLETED_ORDERS_END,
   EXECUTION_DATA,
   EXECUTION_DATA_END,
@@ -24,15 +26,19 @@ import { isActive, type MockOrder } from "../orders.js";
 import type { MockSession } from "../session.js";
 import { sendPortfolio, sendPosition } from "./account.js";
 
-export function sendOpenOrder(s: MockSession, o: MockOrder): void {
+/**
+ * As TWS writes an open order: "?" for a contract without a right, 0.0 for an unset price,
+ * and every field the mock does not model with TWS's plain-order value (ORDER_DEFAULTS).
+ */
+export function sendOpenOrder(s: MockSession, o: MockOrder, commission?: CommissionReport): void {
   s.send(OPEN_ORDER, {
     orderId: o.orderId,
-    contract: o.contract,
+    contract: { ...o.contract, right: o.contract.right || "?" },
     action: o.action,
     totalQuantity: String(o.quantity),
     orderType: o.orderType,
-    lmtPrice: o.lmtPrice,
-    auxPrice: o.auxPrice,
+    lmtPrice: o.lmtPrice ?? 0,
+    auxPrice: o.auxPrice ?? 0,
     tif: o.tif,
     ocaGroup: "",
     account: o.account,
@@ -47,6 +53,10 @@ export function sendOpenOrder(s: MockSession, o: MockOrder): void {
     whatIf: false,
     status: o.status,
     warningText: "",
+    // Once a fill's commission is known TWS repeats the order with it.
+    unmodeled: commission
+      ? { commission: formatJavaDouble(commission.commission), commissionCurrency: commission.currency }
+      : {},
   });
 }
 
@@ -74,9 +84,12 @@ export function executeFill(ctx: MockContext, o: MockOrder, price: number): void
   ctx.accounts.fill(o.account, o.instrument, o.action === "BUY" ? qty : -qty, price, f.commission.commission);
   const owner = ctx.sessionOf(o.sessionId);
   if (owner) {
+    // TWS's order: execution, order and status, the order again with its commission,
+    // then the commission report.
     owner.send(EXECUTION_DATA, { reqId: -1, execution: f.execution });
     sendOpenOrder(owner, o);
     sendOrderStatus(owner, o);
+    sendOpenOrder(owner, o, f.commission);
     owner.send(COMMISSION_REPORT, f.commission);
   }
   const pos = ctx.accounts.position(o.account, o.instrument.contract.conId);
@@ -241,8 +254,8 @@ const completedOrders: Handler = (ctx, s, fields) => {
       action: o.action,
       totalQuantity: String(o.quantity),
       orderType: o.orderType,
-      lmtPrice: o.lmtPrice,
-      auxPrice: o.auxPrice,
+      lmtPrice: o.lmtPrice ?? 0,
+      auxPrice: o.auxPrice ?? 0,
       tif: o.tif,
       account: o.account,
       orderRef: o.orderRef,
@@ -251,6 +264,7 @@ const completedOrders: Handler = (ctx, s, fields) => {
       filledQuantity: String(o.filled),
       completedTime: o.completedTime,
       completedStatus: o.completedStatus,
+      unmodeled: { outsideRth: o.outsideRth ? "1" : "0" },
     });
   }
   s.send(COMPLETED_ORDERS_END, {});

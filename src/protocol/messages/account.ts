@@ -32,7 +32,7 @@ export const POSITION_DATA = defineCodec<PositionData>({
   direction: "in",
   write: (w, m) => {
     w.int(3).str(m.account);
-    writeContractNoPrimary(w, m.contract);
+    writeContractNoPrimary(w, m.contract, "java");
     w.decimal(m.position).float(m.avgCost);
   },
   read: (r) => {
@@ -48,7 +48,7 @@ export const POSITION_END = defineCodec<Empty>({
   name: "POSITION_END",
   direction: "in",
   write: (w) => w.int(1),
-  read: () => EMPTY,
+  read: (r) => (r.skip(), EMPTY),
 });
 
 export interface ReqAccountSummary {

@@ -107,7 +107,7 @@ export const ERR_MSG = defineCodec<ErrMsg>({
     const id = r.int();
     const code = r.int();
     const message = r.str();
-    const advancedOrderRejectJson = v >= V.ADVANCED_ORDER_REJECT && r.remaining > 0 ? r.str() : "";
+    const advancedOrderRejectJson = v >= V.ADVANCED_ORDER_REJECT ? r.str() : "";
     return { id, code, message, advancedOrderRejectJson };
   },
 });

@@ -76,23 +76,30 @@ export function contractKey(c: Contract): string {
  * The 11-field contract of positions, executions and order messages: the compact form
  * without primaryExchange.
  */
-export function writeContractNoPrimary(w: FieldWriter, c: Contract): void {
-  writeContractFields(w, c, false);
+export function writeContractNoPrimary(w: FieldWriter, c: Contract, strike: StrikeForm = "plain"): void {
+  writeContractFields(w, c, false, strike);
 }
+
+/**
+ * TWS prints the strike as Java prints a double ("0.0") in executions and positions, and
+ * as a plain number ("0") in order and contract messages.
+ */
+export type StrikeForm = "plain" | "java";
 
 export function readContractNoPrimary(r: FieldReader): Contract {
   return readContractFields(r, false);
 }
 
-function writeContractFields(w: FieldWriter, c: Contract, withPrimary: boolean): void {
-  w.int(c.conId)
-    .str(c.symbol)
-    .str(c.secType)
-    .str(c.lastTradeDateOrContractMonth)
-    .float(c.strike)
-    .str(c.right)
-    .str(c.multiplier)
-    .str(c.exchange);
+function writeContractFields(
+  w: FieldWriter,
+  c: Contract,
+  withPrimary: boolean,
+  strike: StrikeForm = "plain",
+): void {
+  w.int(c.conId).str(c.symbol).str(c.secType).str(c.lastTradeDateOrContractMonth);
+  if (strike === "java") w.double(c.strike);
+  else w.float(c.strike);
+  w.str(c.right).str(c.multiplier).str(c.exchange);
   if (withPrimary) w.str(c.primaryExchange);
   w.str(c.currency).str(c.localSymbol).str(c.tradingClass);
 }

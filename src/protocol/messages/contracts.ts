@@ -52,7 +52,8 @@ export interface ContractDetails {
   tradingHours: string;
   liquidHours: string;
   evRule: string;
-  evMultiplier: number;
+  /** Unset (TWS sends an empty field) for instruments without an economic-value rule. */
+  evMultiplier: number | undefined;
   secIdList: { tag: string; value: string }[];
   aggGroup: number;
   underSymbol: string;
@@ -106,7 +107,7 @@ export const CONTRACT_DATA = defineCodec<ContractData>({
       .str(d.tradingHours)
       .str(d.liquidHours)
       .str(d.evRule)
-      .float(d.evMultiplier)
+      .floatMax(d.evMultiplier)
       .int(d.secIdList.length);
     for (const t of d.secIdList) w.str(t.tag).str(t.value);
     w.int(d.aggGroup)
@@ -148,7 +149,7 @@ export const CONTRACT_DATA = defineCodec<ContractData>({
     const tradingHours = r.str();
     const liquidHours = r.str();
     const evRule = r.str();
-    const evMultiplier = r.float();
+    const evMultiplier = r.floatMax();
     const n = r.int();
     const secIdList: { tag: string; value: string }[] = [];
     for (let i = 0; i < n; i++) secIdList.push({ tag: r.str(), value: r.str() });

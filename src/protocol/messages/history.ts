@@ -84,6 +84,15 @@ export interface Bar {
   barCount: number;
 }
 
+/**
+ * Bar prices as TWS prints them in HISTORICAL_DATA: four decimals at least (182.9400,
+ * 185.0000), more only when the price has more (captured TSLA daily bars, V 165).
+ */
+export function formatBarPrice(n: number): string {
+  const fixed = n.toFixed(4);
+  return Number(fixed) === n ? fixed : String(n);
+}
+
 /** Below V 196 one message carries every bar and ends the request. */
 export interface HistoricalData {
   reqId: number;
@@ -98,7 +107,8 @@ export const HISTORICAL_DATA = defineCodec<HistoricalData>({
   write: (w, m) => {
     w.int(m.reqId).str(m.start).str(m.end).int(m.bars.length);
     for (const b of m.bars) {
-      w.str(b.date).float(b.open).float(b.high).float(b.low).float(b.close).decimal(b.volume).decimal(b.wap);
+      w.str(b.date).str(formatBarPrice(b.open)).str(formatBarPrice(b.high)).str(formatBarPrice(b.low));
+      w.str(formatBarPrice(b.close)).decimal(b.volume).decimal(b.wap);
       w.int(b.barCount);
     }
   },

@@ -313,7 +313,7 @@ export const OPEN_ORDER_END = defineCodec<Empty>({
   name: "OPEN_ORDER_END",
   direction: "in",
   write: (w) => w.int(1),
-  read: () => EMPTY,
+  read: (r) => (r.skip(), EMPTY),
 });
 
 export interface OrderBound {
@@ -346,7 +346,8 @@ export interface Execution {
   avgPrice: number;
   orderRef: string;
   evRule: string;
-  evMultiplier: number;
+  /** Unset (TWS sends an empty field) for instruments without an economic-value rule. */
+  evMultiplier: number | undefined;
   modelCode: string;
   lastLiquidity: number;
   pendingPriceRevision: boolean;
@@ -362,22 +363,22 @@ export const EXECUTION_DATA = defineCodec<ExecutionData>({
   direction: "in",
   write: (w, { reqId, execution: e }, v) => {
     w.int(reqId).int(e.orderId);
-    writeContractNoPrimary(w, e.contract);
+    writeContractNoPrimary(w, e.contract, "java");
     w.str(e.execId)
       .str(e.time)
       .str(e.acctNumber)
       .str(e.exchange)
       .str(e.side)
       .decimal(e.shares)
-      .float(e.price)
+      .double(e.price)
       .int(e.permId)
       .int(e.clientId)
       .int(e.liquidation)
       .decimal(e.cumQty)
-      .float(e.avgPrice)
+      .double(e.avgPrice)
       .str(e.orderRef)
       .str(e.evRule)
-      .float(e.evMultiplier)
+      .floatMax(e.evMultiplier)
       .str(e.modelCode)
       .int(e.lastLiquidity);
     if (v >= V.PENDING_PRICE_REVISION) w.bool(e.pendingPriceRevision);
@@ -403,10 +404,10 @@ export const EXECUTION_DATA = defineCodec<ExecutionData>({
       avgPrice: r.float(),
       orderRef: r.str(),
       evRule: r.str(),
-      evMultiplier: r.float(),
+      evMultiplier: r.floatMax(),
       modelCode: r.str(),
       lastLiquidity: r.int(),
-      pendingPriceRevision: v >= V.PENDING_PRICE_REVISION && r.remaining > 0 ? r.bool() : false,
+      pendingPriceRevision: v >= V.PENDING_PRICE_REVISION ? r.bool() : false,
     };
     return { reqId, execution };
   },
@@ -432,14 +433,16 @@ export const COMMISSION_REPORT = defineCodec<CommissionReport>({
   id: IN.COMMISSION_REPORT,
   name: "COMMISSION_REPORT",
   direction: "in",
+  // TWS prints the doubles as Java does and sends the sentinel text for an unset
+  // realizedPNL and yield (clients read an empty field there as 0, a real value).
   write: (w, m) =>
     w
       .int(1)
       .str(m.execId)
-      .float(m.commission)
+      .double(m.commission)
       .str(m.currency)
-      .floatMax(m.realizedPNL)
-      .floatMax(m.yield)
+      .doubleMax(m.realizedPNL)
+      .doubleMax(m.yield)
       .intMax(m.yieldRedemptionDate),
   read: (r) => ({
     execId: r.skip().str(),

@@ -55,7 +55,7 @@ const contractDetails = fc.record({
   tradingHours: text,
   liquidHours: text,
   evRule: text,
-  evMultiplier: dbl,
+  evMultiplier: optDouble,
   secIdList: fc.array(fc.record({ tag: text, value: text }), { maxLength: 3 }),
   aggGroup: int,
   underSymbol: text,
@@ -84,11 +84,17 @@ const execution = fc.record({
   avgPrice: dbl,
   orderRef: text,
   evRule: text,
-  evMultiplier: dbl,
+  evMultiplier: optDouble,
   modelCode: text,
   lastLiquidity: int,
   pendingPriceRevision: bool,
 });
+
+/** Texts of fields the order codecs do not type; fields not given decode to TWS's defaults. */
+const unmodeled = fc.record(
+  { goodAfterTime: text, rule80A: word, clearingIntent: word, displaySize: nat.map(String) },
+  { requiredKeys: [] },
+);
 
 /** Fields that a version below their threshold does not carry decode to their default. */
 type Arb = fc.Arbitrary<unknown>;
@@ -431,6 +437,7 @@ const ARBS: Record<string, Arb> = {
     whatIf: bool,
     status: text,
     warningText: text,
+    unmodeled,
   }),
   COMPLETED_ORDER: fc.record({
     contract: contractNoPrimary,
@@ -447,6 +454,7 @@ const ARBS: Record<string, Arb> = {
     filledQuantity: decimal,
     completedTime: text,
     completedStatus: text,
+    unmodeled,
   }),
 };
 
@@ -465,6 +473,9 @@ function expectedAt(name: string, msg: unknown, version: number): unknown {
       ...o,
       details: { ...d, minSize: undefined, sizeIncrement: undefined, suggestedSizeIncrement: undefined },
     };
+  }
+  if (name === "OPEN_ORDER" || name === "COMPLETED_ORDER") {
+    return { ...o, unmodeled: expect.objectContaining(o.unmodeled as object) as unknown };
   }
   if (name === "CANCEL_ORDER" && version < 169) return { ...o, manualOrderCancelTime: "" };
   if (name === "EXECUTION_DATA" && version < 178) {
