@@ -129,7 +129,7 @@ export class PacingLedger {
         list = [];
         byKey.set(key, list);
       }
-      const entry = { at: now, amount: rule.weighted ? req.cost : 1 };
+      const entry = { at: now, amount: amountOf(rule, req) };
       list.push(entry);
       if (req.hold !== undefined) {
         const id = holdId(req.tenant, req.hold);
@@ -254,7 +254,7 @@ export class PacingLedger {
   #windowRoomAt(rule: WindowRule, req: PacingRequest, now: number): number {
     const windowMs = rule.windowMs + this.#mode.guardMs(rule.windowMs);
     const list = this.#windows.get(rule.id)?.get(keyOf(rule, req));
-    const amount = rule.weighted ? req.cost : 1;
+    const amount = amountOf(rule, req);
     const limit = this.#limitOf(rule);
     if (amount > limit) return now; // can never fit: let it go alone rather than wait forever
     if (!list) return now;
@@ -295,6 +295,12 @@ export class PacingLedger {
       if (!first.done) byKey.delete(first.value);
     }
   }
+}
+
+/** Units of a window rule one item uses: its frames for the message rate, its cost where weighted. */
+function amountOf(rule: WindowRule, req: PacingRequest): number {
+  if (rule.appliesTo === "*") return Math.max(1, req.messages);
+  return rule.weighted ? req.cost : 1;
 }
 
 function holdId(tenant: string, hold: string): string {

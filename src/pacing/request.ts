@@ -26,6 +26,11 @@ export interface PacingRequest {
   readonly kind: RequestKind;
   /** Units this request uses in weighted rules (BID_ASK historical = 2). */
   readonly cost: number;
+  /**
+   * Frames the item writes: a REQ_MARKET_DATA_TYPE travels with the request it precedes as
+   * one item, and the message-rate rule counts both.
+   */
+  readonly messages: number;
   readonly key: RequestKey;
   readonly priority: Priority;
   /** A capacity slot this request holds until released or cancelled ("mkt:12"). */
@@ -56,6 +61,7 @@ export function defaultPriority(kind: RequestKind): Priority {
 export function pacingRequest(init: PacingRequestInit): PacingRequest {
   return {
     cost: 1,
+    messages: 1,
     key: {},
     priority: defaultPriority(init.kind),
     hold: undefined,

@@ -44,8 +44,17 @@ export interface PacerOptions {
 export interface AcquireOptions {
   signal?: AbortSignal;
   deadlineMs?: number;
-  /** Called synchronously at release, before the promise settles (write the frame here). */
+  /**
+   * Called synchronously at release, before the promise settles (write the frame here). If it
+   * throws, only this item fails: its promise rejects with the error and its hold is freed.
+   */
   onRelease?: (permit: Permit) => void;
+  /**
+   * This item's own queue bound for its tenant, instead of `maxQueuePerTenant`: for callers
+   * whose backlog is bounded elsewhere (the switch's cancels of a departed tenant are bounded
+   * by that tenant's live requests) and must never be refused for queue room.
+   */
+  queueLimit?: number;
 }
 
 export interface Permit {
@@ -120,7 +129,7 @@ export class Pacer {
         return reject(new AbortedError(options.signal.reason));
       }
       const now = this.#clock.now();
-      if (req.releases !== undefined && this.#elide(req, options, resolve)) return;
+      if (req.releases !== undefined && this.#elide(req, options, resolve, reject)) return;
       let q = this.#tenants.get(req.tenant);
       if (!q) {
         if (this.#tenants.size >= this.#maxTenants) this.#dropIdleTenant();
@@ -131,9 +140,10 @@ export class Pacer {
         q = new TenantQueue(req.tenant);
         this.#tenants.set(req.tenant, q);
       }
-      if (q.size >= this.#maxQueue) {
+      const queueLimit = options.queueLimit ?? this.#maxQueue;
+      if (q.size >= queueLimit) {
         this.#stats.recordRejected("overflow");
-        return reject(new PacingQueueFullError(req.tenant, this.#maxQueue));
+        return reject(new PacingQueueFullError(req.tenant, queueLimit));
       }
       // A tenant that was idle joins at the current virtual time: no credit for idling.
       if (q.size === 0) q.vtime = Math.max(q.vtime, this.#virtualNow);
@@ -260,7 +270,12 @@ export class Pacer {
     this.events.emit({ type: "pacer.state", ts: this.#clock.now(), state: to, reason });
   }
 
-  #elide(req: PacingRequest, options: AcquireOptions, resolve: (p: Permit) => void): boolean {
+  #elide(
+    req: PacingRequest,
+    options: AcquireOptions,
+    resolve: (p: Permit) => void,
+    reject: (err: Error) => void,
+  ): boolean {
     const q = this.#tenants.get(req.tenant);
     const target = q?.findHold(req.releases as string);
     if (!target) return false;
@@ -268,8 +283,7 @@ export class Pacer {
     this.#drop(target, new AbortedError("cancelled before it was sent"), "cancelled");
     this.#stats.recordElided();
     const permit: Permit = { request: req, waitedMs: 0, elided: true };
-    options.onRelease?.(permit);
-    resolve(permit);
+    this.#deliver({ req, resolve, reject, onRelease: options.onRelease }, permit);
     this.#pump();
     return true;
   }
@@ -380,11 +394,28 @@ export class Pacer {
       });
     }
     const permit: Permit = { request: w.req, waitedMs, elided: false };
+    this.#deliver(w, permit);
+  }
+
+  /**
+   * Hand a permit to its caller. A throwing callback fails its own item only: the pump goes
+   * on for everyone else, the thrower's promise rejects with what it threw, and the slot it
+   * took is freed (nothing was sent for it as far as the pacer can tell).
+   */
+  #deliver(w: Pick<Waiter, "req" | "resolve" | "reject" | "onRelease">, permit: Permit): void {
     try {
       w.onRelease?.(permit);
-    } finally {
-      w.resolve(permit);
+    } catch (err) {
+      this.#stats.recordRejected("callback");
+      if (!permit.elided && w.req.hold !== undefined) this.#ledger.release(w.req.tenant, w.req.hold);
+      w.reject(
+        err instanceof Error
+          ? err
+          : new SwitchboardError("aborted", `the release callback threw: ${String(err)}`),
+      );
+      return;
     }
+    w.resolve(permit);
   }
 
   #armWake(at: number, now: number): void {

@@ -6,7 +6,7 @@
 
 export const DEFAULT_WAIT_RESERVOIR = 2_048;
 
-export type RejectReason = "timeout" | "overflow" | "aborted" | "closed" | "cancelled";
+export type RejectReason = "timeout" | "overflow" | "aborted" | "closed" | "cancelled" | "callback";
 
 export interface WaitStats {
   readonly count: number;
@@ -59,6 +59,7 @@ export class PacerStats {
     aborted: 0,
     closed: 0,
     cancelled: 0,
+    callback: 0,
   };
 
   constructor(since: number, reservoir = DEFAULT_WAIT_RESERVOIR) {
