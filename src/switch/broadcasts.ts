@@ -109,6 +109,11 @@ export class BroadcastHub {
     return [...s.subscribers];
   }
 
+  /** Tenants subscribed to `kind`. */
+  subscribers(kind: BroadcastKind): string[] {
+    return [...(this.#streams.get(kind)?.subscribers ?? [])];
+  }
+
   /** Kinds with subscribers, to subscribe again after a reconnect or 1101. */
   active(): { kind: BroadcastKind; account: string }[] {
     return [...this.#streams.entries()].map(([kind, s]) => ({ kind, account: s.account }));

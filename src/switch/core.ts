@@ -1,8 +1,31 @@
 /**
  * The switch's shared state and the few helpers both directions use. Not exported from the
  * package: outbound.ts (tenant → line), inbound.ts (line → tenant) and replay.ts work on it.
+ *
+ * Invariants the switch keeps (docs/switch.md; checked after every step of the property
+ * tests in switch.property.test.ts and switch.outcome.property.test.ts):
+ *  1. Every outcome: a request a tenant hands the switch is written upstream, answered by
+ *     TWS, or answered with an error under the tenant's own id — on replay, on line loss
+ *     and on tenant close too. `dispatch` is the only writer and every call has a failure
+ *     path (`failRequest` for live requests, `onFail` for the rest).
+ *  2. Holds: a pacer hold is taken only when its request is written, and released exactly
+ *     once (answer, end, cancel, rekey for a replay, failure, tenant close) — `holds.ts`.
+ *     After every replay, held market-data lines == live upstream market-data requests.
+ *  3. Ids: an upstream id is never reused; a replay moves a request to a fresh id under the
+ *     same tenant id, and answers for retired ids are counted and dropped.
+ *  4. Order of restoration: after 1101 or a reconnect the book is replayed (high priority,
+ *     taking lines before the old holds are given back) before requests held during the
+ *     outage are released, so replays take market-data lines first.
+ *  5. Settings: a tenant's REQ_MARKET_DATA_TYPE is written in the same pacer item as its
+ *     market-data request, decided at write time, so no reordering can separate them.
+ *  6. Bounded: held requests, live requests, singleton waits and stranded requests each have
+ *     a count or time limit, after which the tenant gets an error (504 / 322 / the rule's).
  */
 import { UpstreamUnavailableError } from "../errors.js";
+import { PacingTimeoutError } from "../pacing/errors.js";
+import { findRule } from "../pacing/rules.js";
+import { OUT } from "../protocol/message-ids.js";
+import { type HoldEnd, HoldBook } from "./holds.js";
 import type { EventHub } from "../events.js";
 import type { Logger } from "../logger.js";
 import { classifyOutgoing, type Priority } from "../pacing/request.js";
@@ -13,6 +36,7 @@ import { DEFAULT_SERVER_VERSION } from "../protocol/versions.js";
 import { BroadcastHub } from "./broadcasts.js";
 import { IdSpace } from "./id-space.js";
 import type { ResolvedSwitchOptions } from "./options.js";
+import { OpenOrderQuestions } from "./open-orders.js";
 import { OrderMap } from "./order-map.js";
 import { type LiveRequest, RequestTable } from "./request-table.js";
 import type { SwitchEvent } from "./switch-events.js";
@@ -38,6 +62,8 @@ export interface SwitchCounters {
 }
 
 const MAX_FIRE_IDS = 10_000;
+const NOT_CONNECTED = 504;
+const PROCESSING_ERROR = 322;
 /** The switch's own pacer tenant: replays, reconciliation and cancels of departed tenants. */
 export const SWITCH_TENANT = "switchboard";
 
@@ -49,12 +75,15 @@ export class SwitchCore {
   readonly events: EventHub<SwitchEvent>;
   readonly ids = new IdSpace();
   readonly requests = new RequestTable();
+  readonly holds: HoldBook;
   readonly orders = new OrderMap();
   readonly broadcasts = new BroadcastHub();
   readonly tenants = new Map<string, Tenant>();
   /** Order owner → the open tenant that speaks for it now. */
   readonly owners = new Map<string, string>();
-  readonly waiters = new Map<WaiterKey, Set<string>>();
+  /** Singleton answer → tenant id → since when it waits (bounded by queueTimeoutMs). */
+  readonly waiters = new Map<WaiterKey, Map<string, number>>();
+  readonly openOrders = new OpenOrderQuestions();
   /** When each singleton was last asked upstream. */
   readonly askedAt = new Map<WaiterKey, number>();
   readonly held = new Map<string, HeldRequest[]>();
@@ -89,6 +118,7 @@ export class SwitchCore {
   constructor(line: UpstreamPort, pacer: Pacer, o: ResolvedSwitchOptions, events: EventHub<SwitchEvent>) {
     this.line = line;
     this.pacer = pacer;
+    this.holds = new HoldBook(pacer);
     this.o = o;
     this.log = o.logger;
     this.events = events;
@@ -120,10 +150,10 @@ export class SwitchCore {
   addWaiter(key: WaiterKey, tenantId: string): void {
     let set = this.waiters.get(key);
     if (!set) {
-      set = new Set();
+      set = new Map();
       this.waiters.set(key, set);
     }
-    set.add(tenantId);
+    if (!set.has(tenantId)) set.set(tenantId, this.o.clock.now());
   }
 
   /** Tenants waiting on `key`; `clear` ends their wait. */
@@ -134,53 +164,144 @@ export class SwitchCore {
       this.waiters.delete(key);
       this.askedAt.delete(key);
     }
-    return [...set].map((id) => this.tenants.get(id)).filter((t): t is Tenant => t !== undefined);
+    return [...set.keys()].map((id) => this.tenants.get(id)).filter((t): t is Tenant => t !== undefined);
   }
 
   /**
-   * Send upstream through the pacer. `entry` (a live request) is written only if it is
-   * still current when the pacer releases it: a replay may have moved it to a fresh id.
+   * The one way a live request ends: out of the table, its hold released (once), counted.
+   * Returns the request, or undefined when it had already ended.
    */
-  dispatch(
-    tenantId: string,
-    fields: readonly string[],
-    options: { entry?: LiveRequest; priority?: Priority; onFail?: (err: unknown) => void } = {},
-  ): void {
+  endRequest(upstreamId: number, why: HoldEnd, outcome?: string): LiveRequest | undefined {
+    const r = this.requests.remove(upstreamId);
+    if (!r) return undefined;
+    this.holds.release(upstreamId, why);
+    if (outcome) this.count(r.route.name, outcome);
+    return r;
+  }
+
+  /**
+   * A live request that will not be written: it ends and its tenant hears why, under its own
+   * id. `err` decides the code: a pacing rule's own IB code (101 for market-data lines), 504
+   * when the line is not there, else 322.
+   */
+  failRequest(upstreamId: number, err: unknown, outcome = "failed"): void {
+    const r = this.endRequest(upstreamId, "failed", outcome);
+    if (!r) return;
+    const tenant = this.tenants.get(r.tenantId);
+    if (!tenant) return;
+    const { code, message } = this.errorFor(err);
+    this.errorTo(tenant, r.localId, code, message);
+  }
+
+  /** The IB error a tenant gets for a request the switch could not write. */
+  errorFor(err: unknown): { code: number; message: string } {
+    if (err instanceof PacingTimeoutError && err.ruleId !== undefined) {
+      const rule = findRule(this.pacer.rules, err.ruleId);
+      if (rule) return { code: rule.ibCode, message: `${rule.ibMessage} (${err.message})` };
+    }
+    if (err instanceof UpstreamUnavailableError)
+      return { code: NOT_CONNECTED, message: `Not connected: ${err.message}` };
+    const text = err instanceof Error ? err.message : String(err);
+    return { code: PROCESSING_ERROR, message: `Error processing request: not sent (${text})` };
+  }
+
+  /**
+   * The REQ_MARKET_DATA_TYPE to write just before `tenant`'s market-data request, decided at
+   * write time (the upstream socket has one type; a fresh socket starts at 1).
+   */
+  typeSwitchFor(tenant: Tenant): string[][] {
+    if (this.upstreamTypeGeneration !== this.line.generation) {
+      this.upstreamTypeGeneration = this.line.generation;
+      this.upstreamMarketDataType = 1;
+    }
+    if (tenant.marketDataType === this.upstreamMarketDataType) return [];
+    this.upstreamMarketDataType = tenant.marketDataType;
+    return [[String(OUT.REQ_MARKET_DATA_TYPE), "1", String(tenant.marketDataType)]];
+  }
+
+  /** Whether a market-data item may need a type switch in front (the pacer counts 2 frames). */
+  mayNeedTypeSwitch(tenant: Tenant): boolean {
+    if (tenant.marketDataType !== 1 || this.upstreamMarketDataType !== 1) return true;
+    for (const t of this.tenants.values()) if (t.marketDataType !== 1) return true;
+    return false;
+  }
+
+  /**
+   * Send upstream through the pacer — the only way the switch writes. Each call has an
+   * outcome: written, withdrawn (a cancel elided in the pacer), or failed, and a failure is
+   * always answered: a live request (`entry`) fails through `failRequest`, anything else
+   * through `onFail`. `entry` is written only if it is still current when the pacer lets it
+   * go (a replay may have moved it to a fresh id); a hold the pacer gave to an item that is
+   * not written goes back at once.
+   */
+  dispatch(tenantId: string, fields: readonly string[], options: DispatchOptions): void {
+    const { entry, marketDataTypeOf } = options;
     const req = classifyOutgoing(fields, {
       version: this.version,
       tenant: tenantId,
       priority: options.priority,
     });
-    const { entry } = options;
+    const paced =
+      marketDataTypeOf && this.mayNeedTypeSwitch(marketDataTypeOf) ? { ...req, messages: 2 } : req;
     if (entry) entry.pending = true;
     this.pacer
-      .acquire(req, {
-        deadlineMs: this.o.queueTimeoutMs,
+      .acquire(paced, {
+        deadlineMs: options.deadlineMs ?? this.o.queueTimeoutMs,
+        queueLimit: options.queueLimit,
         onRelease: (permit) => {
+          const hold = permit.elided ? undefined : permit.request.hold;
           const current = entry ? this.requests.byUpstream(entry.upstreamId) : undefined;
           if (current) current.pending = false;
           if (permit.elided) return;
+          // Moved to a fresh id by a replay, ended meanwhile, or already written: stale.
+          if (entry && (current === undefined || current.generation !== undefined)) {
+            if (hold !== undefined) this.holds.refuse(tenantId, hold);
+            return;
+          }
           if (!this.lineUp) {
-            // Requests in the table are replayed or failed by replay.ts; anything else the
-            // caller must hear about (an order that waited in the pacer across a drop gets
-            // 201 rather than silence: it was never written).
-            if (!entry)
+            if (hold !== undefined) this.holds.refuse(tenantId, hold);
+            // A live request waits for the line (≤ queueTimeoutMs) and is replayed when it is
+            // back; anything else hears now that it was never written.
+            if (current) current.strandedAt = this.o.clock.now();
+            else
               options.onFail?.(new UpstreamUnavailableError("the upstream line dropped before it was sent"));
             return;
           }
-          if (entry) {
-            // Moved to a fresh id by a replay, or already written: this permit is stale.
-            if (current === undefined || current.generation !== undefined) return;
-            current.generation = this.line.generation;
-          }
+          if (marketDataTypeOf) for (const f of this.typeSwitchFor(marketDataTypeOf)) this.line.send(f);
           this.line.send(fields);
+          if (current) {
+            current.generation = this.line.generation;
+            if (hold !== undefined) this.holds.taken(current.upstreamId, tenantId, hold);
+          }
+          options.onWrite?.();
         },
       })
       .catch((err: unknown) => {
-        // Cancelled or moved to a fresh id meanwhile: nobody waits for this one any more.
-        if (entry && this.requests.byUpstream(entry.upstreamId) === undefined) return;
-        if (entry) this.requests.remove(entry.upstreamId);
+        if (entry) {
+          // Cancelled meanwhile (withdrawn in the pacer) or moved: nobody waits for this one.
+          const current = this.requests.byUpstream(entry.upstreamId);
+          if (current === undefined || current.generation !== undefined) return;
+          current.pending = false;
+          this.failRequest(entry.upstreamId, err, options.failOutcome ?? "failed");
+          return;
+        }
         options.onFail?.(err);
       });
   }
+}
+
+export interface DispatchOptions {
+  /** The live request this writes; its failure is answered through the table. */
+  entry?: LiveRequest;
+  priority?: Priority;
+  /** Anything that is not a live request must say who hears of a failure. */
+  onFail?: (err: unknown) => void;
+  /** After the frame is on the wire (e.g. an open-orders question starts its answer). */
+  onWrite?: () => void;
+  /** A market-data request: the tenant's market data type is applied in the same item. */
+  marketDataTypeOf?: Tenant;
+  deadlineMs?: number;
+  queueLimit?: number;
+  /** Counter outcome when the entry fails (e.g. "replay_failed"). */
+  failOutcome?: string;
 }

@@ -3,13 +3,14 @@
  * say whose it is. Answers are rewritten to the tenant's own ids; messages for retired ids
  * are counted and dropped; connection notices reach every tenant.
  */
+import { fromFields } from "../protocol/codec.js";
 import { IN } from "../protocol/message-ids.js";
+import { COMPLETED_ORDER } from "../protocol/messages/open-order.js";
 import { ENDS_WHEN_LAST_FIELD_TRUE, type InRoute, inRoute } from "../protocol/routing.js";
 import { V } from "../protocol/versions.js";
 
 import type { SwitchCore } from "./core.js";
 import { readId, setField, withId } from "./fields.js";
-import { ALL_OPEN_ORDERS_KEY } from "./outbound.js";
 import type { Tenant } from "./tenant.js";
 
 /** Codes that report on a request without ending it. */
@@ -68,15 +69,11 @@ function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[
   }
   const tenant = core.tenants.get(live.tenantId);
   const out = withId(fields, route.idIndex, v, live.localId);
-  core.pacer.observeIncoming(live.tenantId, fields, v);
   tenant?.deliver(out);
   const ends =
     live.lifetime === "oneshot" &&
     (route.ends === true || (ENDS_WHEN_LAST_FIELD_TRUE.has(route.id) && fields[fields.length - 1] === "1"));
-  if (ends) {
-    core.requests.remove(live.upstreamId);
-    core.count(live.route.name, "answered");
-  }
+  if (ends) core.endRequest(live.upstreamId, "answered", "answered");
 }
 
 function handleError(core: SwitchCore, fields: readonly string[]): void {
@@ -94,11 +91,7 @@ function handleError(core: SwitchCore, fields: readonly string[]): void {
   if (live) {
     const tenant = core.tenants.get(live.tenantId);
     tenant?.deliver(withId(fields, 2, v, live.localId));
-    if (!isWarningCode(code)) {
-      core.requests.remove(live.upstreamId);
-      core.pacer.observeIncoming(live.tenantId, fields, v);
-      core.count(live.route.name, "error");
-    }
+    if (!isWarningCode(code)) core.endRequest(live.upstreamId, "error", "error");
     return;
   }
   const fire = core.fireIds.get(id);
@@ -126,7 +119,7 @@ function handleOrderMessage(core: SwitchCore, route: InRoute, fields: readonly s
   if (!order) {
     // Orders no tenant placed (manual TWS orders, other API clients) go to whoever asked for all.
     if (route.id === IN.OPEN_ORDER || route.id === IN.ORDER_STATUS) {
-      for (const t of core.waitersOf(ALL_OPEN_ORDERS_KEY, false)) t.deliver(fields);
+      for (const id of core.openOrders.unknownOrderTenants()) core.tenants.get(id)?.deliver(fields);
       return;
     }
     drop(core, "retired");
@@ -194,12 +187,16 @@ function handleSingletonAnswer(core: SwitchCore, msgId: number, fields: readonly
     case IN.MANAGED_ACCTS:
       // The line's own; tenants get theirs from the switch (REQ_IDS, START_API).
       return;
-    case IN.COMPLETED_ORDER:
-      for (const t of core.waitersOf(IN.COMPLETED_ORDERS_END, false)) t.deliver(fields);
+    case IN.COMPLETED_ORDER: {
+      // A tenant sees its own completed orders and those no tenant placed, never another's.
+      const owner = completedOrderOwner(core, fields);
+      for (const t of core.waitersOf(IN.COMPLETED_ORDERS_END, false))
+        if (owner === undefined || owner === t.orderOwner) t.deliver(fields);
       return;
+    }
     case IN.OPEN_ORDER_END:
-      core.waitersOf(ALL_OPEN_ORDERS_KEY, true);
-      for (const t of core.waitersOf(msgId, true)) t.deliver(fields);
+      // Answers the oldest open-order question written on this socket, and only its tenants.
+      for (const id of core.openOrders.answered()) core.tenants.get(id)?.deliver(fields);
       return;
     default: {
       const waiting = core.waitersOf(msgId, true);
@@ -229,4 +226,15 @@ function handleKeyed(core: SwitchCore, msgId: number, fields: readonly string[])
     return;
   }
   drop(core, "unroutable");
+}
+
+/** The owner of a completed order by its permId; undefined when no tenant placed it. */
+function completedOrderOwner(core: SwitchCore, fields: readonly string[]): string | undefined {
+  let permId = 0;
+  try {
+    permId = fromFields(COMPLETED_ORDER, fields, core.version).permId;
+  } catch {
+    return undefined;
+  }
+  return permId > 0 ? core.orders.ownerOfPermId(permId) : undefined;
 }

@@ -56,6 +56,12 @@ export class OrderMap {
     return e;
   }
 
+  /** Whose order has this permId (learned from OPEN_ORDER), if the switch placed it. */
+  ownerOfPermId(permId: number): string | undefined {
+    for (const e of this.#byUpstream.values()) if (e.permId === permId) return e.owner;
+    return undefined;
+  }
+
   forTenant(owner: string): OrderEntry[] {
     return [...this.#byUpstream.values()].filter((e) => e.owner === owner);
   }

@@ -9,7 +9,9 @@ import { MANAGED_ACCTS, NEXT_VALID_ID } from "../protocol/messages/connection.js
 import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
 import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
 import { type OutRoute, outRoute } from "../protocol/routing.js";
-import type { SwitchCore } from "./core.js";
+import { UpstreamUnavailableError } from "../errors.js";
+import type { SwitchCore, WaiterKey } from "./core.js";
+import type { OpenOrderQuestion } from "./open-orders.js";
 import { readId, setField, withId } from "./fields.js";
 import type { RequestLifetime } from "./request-table.js";
 import type { Tenant } from "./tenant.js";
@@ -27,10 +29,9 @@ export const SINGLETON_ANSWER: Readonly<Record<number, number>> = {
   [OUT.REQ_NEWS_PROVIDERS]: IN.NEWS_PROVIDERS,
 };
 
-/** Requests for all open orders also see orders no tenant placed (manual TWS orders). */
-export const ALL_OPEN_ORDERS_KEY = "all-open-orders";
-
 const ORDER_REFUSED = 201;
+/** A refused modify or cancel (interfaces.md, "Which error an order message gets"). */
+const ORDER_WARNING = 399;
 const NOT_CONNECTED = 504;
 const DUPLICATE_TICKER = 102;
 const PROCESSING_ERROR = 322;
@@ -70,10 +71,12 @@ export function handleOutbound(core: SwitchCore, tenant: Tenant, fields: readonl
     case "broadcast":
       handleBroadcast(core, tenant, route, fields);
       return;
-    case "keyed":
-      core.addWaiter(`${IN.MARKET_RULE}:${fields[1] ?? ""}`, tenant.id);
-      core.dispatch(tenant.id, fields);
+    case "keyed": {
+      const key = `${IN.MARKET_RULE}:${fields[1] ?? ""}`;
+      core.addWaiter(key, tenant.id);
+      core.dispatch(tenant.id, fields, { onFail: (err) => failWaiters(core, key, err) });
       return;
+    }
     default:
       core.count(route.name, "refused");
       core.errorTo(tenant, -1, UNSUPPORTED, `${route.name} is not available through Switchboard`);
@@ -153,7 +156,6 @@ function handleRequest(core: SwitchCore, tenant: Tenant, route: OutRoute, fields
     });
     return;
   }
-  if (route.id === OUT.REQ_MKT_DATA) applyMarketDataType(core, tenant);
   const upstreamId = core.ids.nextRequestId();
   const entry = {
     upstreamId,
@@ -173,15 +175,8 @@ function handleRequest(core: SwitchCore, tenant: Tenant, route: OutRoute, fields
   core.count(route.name, "sent");
   core.dispatch(tenant.id, up, {
     entry,
-    onFail: (err) => {
-      core.count(route.name, "rejected");
-      core.errorTo(
-        tenant,
-        localId,
-        PROCESSING_ERROR,
-        `Request not sent: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    },
+    marketDataTypeOf: route.id === OUT.REQ_MKT_DATA ? tenant : undefined,
+    failOutcome: "rejected",
   });
 }
 
@@ -197,12 +192,16 @@ function handleCancel(core: SwitchCore, tenant: Tenant, route: OutRoute, fields:
     core.errorTo(tenant, localId ?? -1, CANT_FIND_ID, `Can't find EId with tickerId:${localId ?? ""}`);
     return;
   }
-  core.requests.remove(live.upstreamId);
   core.count(route.name, "sent");
   // A cancel goes out for a request TWS has seen; one still waiting in the pacer is withdrawn
-  // there (the pacer drops both), so it never takes a slot or reaches TWS.
+  // there (the pacer drops both), so it never takes a slot or reaches TWS. The cancel is
+  // queued before the line is given back, so nothing can take the line ahead of it.
   if (live.pending || live.generation === core.line.generation)
-    core.dispatch(tenant.id, withId(fields, idIndex, v, live.upstreamId), { priority: "urgent" });
+    core.dispatch(tenant.id, withId(fields, idIndex, v, live.upstreamId), {
+      priority: "urgent",
+      onFail: (err) => cancelLost(core, route.name, err),
+    });
+  core.endRequest(live.upstreamId, "cancelled");
 }
 
 function handleSingleton(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
@@ -229,6 +228,10 @@ function handleSingleton(core: SwitchCore, tenant: Tenant, route: OutRoute, fiel
       // TWS-wide and answered by nothing: it would change the log level for every tenant.
       core.count(route.name, "ignored");
       return;
+    case OUT.REQ_OPEN_ORDERS:
+    case OUT.REQ_ALL_OPEN_ORDERS:
+      handleOpenOrders(core, tenant, route, fields);
+      return;
   }
   const answer = SINGLETON_ANSWER[route.id];
   if (answer === undefined) {
@@ -246,14 +249,90 @@ function handleSingleton(core: SwitchCore, tenant: Tenant, route: OutRoute, fiel
     now - askedAt > SINGLETON_RETRY_MS;
   if (first) core.askedAt.set(answer, now);
   core.addWaiter(answer, tenant.id);
-  if (route.id === OUT.REQ_ALL_OPEN_ORDERS) core.addWaiter(ALL_OPEN_ORDERS_KEY, tenant.id);
   core.count(route.name, first ? "sent" : "shared");
   // One question in flight answers everyone waiting: no need to ask TWS twice.
-  if ((first || route.id === OUT.REQ_ALL_OPEN_ORDERS) && core.lineUp) core.dispatch(tenant.id, fields);
+  if (first && core.lineUp) askSingleton(core, tenant.id, fields, answer);
+}
+
+/** Write a singleton question; if it cannot be written, everyone waiting for it hears why. */
+export function askSingleton(
+  core: SwitchCore,
+  tenantId: string,
+  fields: readonly string[],
+  answer: number,
+): void {
+  core.dispatch(tenantId, fields, {
+    onFail: (err) => {
+      // Line gone before it was written: the replay asks again for whoever still waits.
+      if (err instanceof UpstreamUnavailableError) return;
+      failWaiters(core, answer, err);
+    },
+  });
+}
+
+/** Everyone waiting on `key` gets the error (id -1: singletons have no id) and stops waiting. */
+export function failWaiters(core: SwitchCore, key: WaiterKey, err: unknown): void {
+  const { code, message } = core.errorFor(err);
+  for (const t of core.waitersOf(key, true)) {
+    core.count("singleton", "failed");
+    core.errorTo(t, -1, code, message);
+  }
+}
+
+/** REQ_OPEN_ORDERS / REQ_ALL_OPEN_ORDERS: questions answered in the order they were written. */
+function handleOpenOrders(
+  core: SwitchCore,
+  tenant: Tenant,
+  route: OutRoute,
+  fields: readonly string[],
+): void {
+  const q = core.openOrders.ask(tenant.id, route.id === OUT.REQ_ALL_OPEN_ORDERS, core.o.clock.now());
+  core.count(route.name, q ? "sent" : "shared");
+  // While the line is down the question is asked again on ready (replay), as other waits.
+  if (!q) return;
+  if (!core.lineUp) {
+    core.openOrders.notWritten(q, true);
+    return;
+  }
+  sendOpenOrderQuestion(core, tenant.id, fields, q);
+}
+
+export function sendOpenOrderQuestion(
+  core: SwitchCore,
+  tenantId: string,
+  fields: readonly string[],
+  q: OpenOrderQuestion,
+): void {
+  core.dispatch(tenantId, fields, {
+    onWrite: () => core.openOrders.written(q),
+    onFail: (err) => {
+      const down = err instanceof UpstreamUnavailableError;
+      const { code, message } = core.errorFor(err);
+      for (const id of core.openOrders.notWritten(q, down)) {
+        const t = core.tenants.get(id);
+        if (t) core.errorTo(t, -1, code, message);
+      }
+    },
+  });
+}
+
+/** A cancel that could not be written: TWS keeps the stream; count it so it shows. */
+function cancelLost(core: SwitchCore, name: string, err: unknown): void {
+  core.count(name, "lost");
+  core.log.warn({ err, message: name }, "a cancel could not be written upstream");
 }
 
 function handleBroadcast(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
-  const send = (f: readonly string[]) => core.dispatch(tenant.id, f);
+  const send = (f: readonly string[]) =>
+    core.dispatch(tenant.id, f, {
+      onFail: (err) => {
+        // Line gone first: the replay re-opens every active broadcast.
+        if (err instanceof UpstreamUnavailableError) return;
+        const { code, message } = core.errorFor(err);
+        core.count(route.name, "failed");
+        core.errorTo(tenant, -1, code, message);
+      },
+    });
   switch (route.id) {
     case OUT.REQ_POSITIONS:
     case OUT.REQ_NEWS_BULLETINS: {
@@ -302,16 +381,6 @@ function handleBroadcast(core: SwitchCore, tenant: Tenant, route: OutRoute, fiel
   }
 }
 
-export function applyMarketDataType(core: SwitchCore, tenant: Tenant): void {
-  if (core.upstreamTypeGeneration !== core.line.generation) {
-    core.upstreamTypeGeneration = core.line.generation;
-    core.upstreamMarketDataType = 1;
-  }
-  if (tenant.marketDataType === core.upstreamMarketDataType) return;
-  core.upstreamMarketDataType = tenant.marketDataType;
-  core.dispatch(tenant.id, [String(OUT.REQ_MARKET_DATA_TYPE), "1", String(tenant.marketDataType)]);
-}
-
 // ── orders: never queued, never resent, mapped per tenant ────────────────────────────────
 
 function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
@@ -348,6 +417,7 @@ function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: 
       });
       core.dispatch(tenant.id, withId(fields, route.idIndex ?? 2, v, entry.upstreamId), {
         priority: "urgent",
+        onFail: (err) => core.errorTo(tenant, localId, ORDER_WARNING, `Cancel not sent: ${String(err)}`),
       });
       return;
     }
@@ -356,6 +426,7 @@ function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: 
       for (const e of core.orders.forTenant(tenant.orderOwner)) {
         core.dispatch(tenant.id, [String(OUT.CANCEL_ORDER), "1", String(e.upstreamId), ""], {
           priority: "urgent",
+          onFail: (err) => core.errorTo(tenant, e.localId, ORDER_WARNING, `Cancel not sent: ${String(err)}`),
         });
       }
       return;

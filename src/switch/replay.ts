@@ -7,10 +7,10 @@
  *    queue after). Orders are never resent: after a new socket the switch asks TWS for the
  *    open orders so their state reaches their tenants.
  */
-import { OUT } from "../protocol/message-ids.js";
+import { IN, OUT } from "../protocol/message-ids.js";
 import type { SwitchCore } from "./core.js";
 import { withId } from "./fields.js";
-import { applyMarketDataType, SINGLETON_ANSWER } from "./outbound.js";
+import { askSingleton, SINGLETON_ANSWER, sendOpenOrderQuestion } from "./outbound.js";
 import { SWITCH_TENANT } from "./core.js";
 
 const NOT_CONNECTED = 504;
@@ -19,7 +19,7 @@ export function failInFlight(core: SwitchCore): number {
   let failed = 0;
   for (const r of core.requests.all()) {
     if (r.generation === undefined || r.lifetime !== "oneshot" || r.route.idempotent) continue;
-    core.requests.remove(r.upstreamId);
+    core.endRequest(r.upstreamId, "lost", "lost");
     const tenant = core.tenants.get(r.tenantId);
     if (tenant)
       core.errorTo(
@@ -28,7 +28,6 @@ export function failInFlight(core: SwitchCore): number {
         NOT_CONNECTED,
         "Not connected: the upstream connection dropped before the answer",
       );
-    core.count(r.route.name, "lost");
     failed++;
   }
   return failed;
@@ -38,21 +37,28 @@ export function replay(core: SwitchCore, cause: "1101" | "reconnect"): void {
   const v = core.version;
   const generation = core.line.generation;
   core.replayedGeneration = generation;
+  // Questions written on the old socket will never be answered: whoever waits asks again.
+  const again = cause === "reconnect" ? core.openOrders.socketChanged(core.o.clock.now()) : undefined;
   if (
     core.requests.size === 0 &&
     core.broadcasts.active().length === 0 &&
     core.orders.size === 0 &&
-    core.waiters.size === 0
+    core.waiters.size === 0 &&
+    again === undefined
   )
     return;
   let subscriptions = 0;
   let resent = 0;
+  // Old holds are given back only after every replay is queued (at high priority): a line
+  // freed here goes to a replay, never to a request that queued during the outage.
+  const rekeyed: number[] = [];
   for (const r of core.requests.all()) {
     if (r.pending) continue; // still in the pacer: it will be written on this socket
     const written = r.generation !== undefined;
     if (r.lifetime === "oneshot") {
       // After 1101 the socket and its one-shots are intact.
-      if (cause === "1101" || (written && r.generation === generation)) continue;
+      if (cause === "1101" && written) continue;
+      if (written && r.generation === generation) continue;
       if (written && !r.route.idempotent) continue;
     } else if (cause === "reconnect" && r.generation === generation) continue;
     const tenant = core.tenants.get(r.tenantId);
@@ -60,24 +66,51 @@ export function replay(core: SwitchCore, cause: "1101" | "reconnect"): void {
     const fresh = core.ids.nextRequestId();
     const moved = core.requests.rekey(r.upstreamId, fresh, undefined);
     if (!moved) continue;
-    if (r.route.id === OUT.REQ_MKT_DATA) applyMarketDataType(core, tenant);
+    rekeyed.push(r.upstreamId);
     core.dispatch(r.tenantId, withId(r.fields, r.route.idIndex ?? 1, v, fresh), {
       entry: moved,
       priority: "high",
+      marketDataTypeOf: r.route.id === OUT.REQ_MKT_DATA ? tenant : undefined,
+      failOutcome: "replay_failed",
     });
     if (r.lifetime === "subscription") subscriptions++;
     else resent++;
   }
+  for (const id of rekeyed) core.holds.release(id, "rekeyed");
   core.broadcasts.resetCaches();
   for (const { kind } of core.broadcasts.active()) {
     const fields = core.broadcastRequests.get(kind);
-    if (fields) core.dispatch(SWITCH_TENANT, fields, { priority: "high" });
+    if (fields)
+      core.dispatch(SWITCH_TENANT, fields, {
+        priority: "high",
+        onFail: (err) => {
+          // Its subscribers hear it under -1 (broadcasts have no id); they may ask again.
+          const { code, message } = core.errorFor(err);
+          for (const id of core.broadcasts.subscribers(kind)) {
+            const t = core.tenants.get(id);
+            if (t) core.errorTo(t, -1, code, message);
+          }
+        },
+      });
   }
   if (cause === "reconnect") {
     for (const [request, answer] of Object.entries(SINGLETON_ANSWER)) {
-      if ((core.waiters.get(answer)?.size ?? 0) > 0) core.dispatch(SWITCH_TENANT, [request, "1"]);
+      if (answer === IN.OPEN_ORDER_END) continue;
+      if ((core.waiters.get(answer)?.size ?? 0) > 0)
+        askSingleton(core, SWITCH_TENANT, [request, "1"], answer);
     }
-    if (core.orders.size > 0) core.dispatch(SWITCH_TENANT, [String(OUT.REQ_OPEN_ORDERS), "1"]);
+    if (again) {
+      const msg = again.all ? OUT.REQ_ALL_OPEN_ORDERS : OUT.REQ_OPEN_ORDERS;
+      sendOpenOrderQuestion(core, SWITCH_TENANT, [String(msg), "1"], again);
+    } else if (core.orders.size > 0) {
+      // So the state of every order reaches its owner; this question answers no tenant's wait.
+      sendOpenOrderQuestion(
+        core,
+        SWITCH_TENANT,
+        [String(OUT.REQ_OPEN_ORDERS), "1"],
+        core.openOrders.internal(),
+      );
+    }
   }
   core.events.emit({
     type: "switch.replayed",

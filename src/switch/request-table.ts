@@ -19,6 +19,11 @@ export interface LiveRequest {
   generation: number | undefined;
   /** Waiting in the pacer: the pacer will write it (or not, if the line is down). */
   pending: boolean;
+  /**
+   * When the pacer let it go while the line was down (so it was not written): it waits for
+   * the line's replay, at most the switch's queue timeout, then gets 504.
+   */
+  strandedAt?: number;
 }
 
 export class RequestTable {
@@ -93,7 +98,13 @@ export class RequestTable {
     if (!req) return undefined;
     this.#byUpstream.delete(oldId);
     this.#retire(oldId);
-    const moved: LiveRequest = { ...req, upstreamId: newId, generation, pending: false };
+    const moved: LiveRequest = {
+      ...req,
+      upstreamId: newId,
+      generation,
+      pending: false,
+      strandedAt: undefined,
+    };
     this.#byUpstream.set(newId, moved);
     this.#byTenant.get(req.tenantId)?.set(RequestTable.localKey(req.route, req.localId), moved);
     return moved;

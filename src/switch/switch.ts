@@ -3,7 +3,7 @@
  * the switch, which owns the upstream id spaces, the routing of answers, the subscription
  * book and the pacing of everything it writes.
  */
-import { ClosedError } from "../errors.js";
+import { ClosedError, TimeoutError, UpstreamUnavailableError } from "../errors.js";
 import { EventHub } from "../events.js";
 import type { Pacer } from "../pacing/scheduler.js";
 import { OUT } from "../protocol/message-ids.js";
@@ -37,6 +37,8 @@ export interface SwitchSnapshot {
 }
 
 const NOT_CONNECTED = 504;
+/** Below the pacer's 45 msg/s aim: sizes the deadline of a departed tenant's cancels. */
+const CANCELS_PER_SECOND = 40;
 const SWEEP_MS = 1_000;
 
 export class Switch implements AsyncDisposable {
@@ -161,13 +163,22 @@ export class Switch implements AsyncDisposable {
   #send(tenant: Tenant, fields: readonly string[]): void {
     if (tenant.state !== "open" || this.#closed) return;
     handleOutbound(this.#core, tenant, fields);
-    if (this.#core.held.size > 0) this.#armSweep();
+    if (this.#needsSweep()) this.#armSweep();
+  }
+
+  /** Something waits with a deadline: held or stranded requests, singleton questions. */
+  #needsSweep(): boolean {
+    const c = this.#core;
+    return c.held.size > 0 || c.waiters.size > 0 || c.openOrders.waiting > 0 || !c.lineUp;
   }
 
   #onLineState(from: string, to: string): void {
     const c = this.#core;
     const wasUp = from === "ready" || from === "degraded";
-    if (wasUp && !isUp(to as never)) failInFlight(c);
+    if (wasUp && !isUp(to as never)) {
+      failInFlight(c);
+      if (!this.#closed) this.#armSweep();
+    }
     if (to === "ready" && from === "handshaking") {
       c.ids.seedOrders(c.line.nextValidId ?? 1);
       if (c.replayedGeneration !== c.line.generation) replay(c, "reconnect");
@@ -187,7 +198,8 @@ export class Switch implements AsyncDisposable {
     this.#sweep = this.#core.o.clock.setTimeout(() => {
       this.#sweep = undefined;
       this.#expireHeld();
-      if (this.#core.held.size > 0) this.#armSweep();
+      this.#expireWaits();
+      if (this.#needsSweep() && !this.#closed) this.#armSweep();
     }, SWEEP_MS);
   }
 
@@ -220,11 +232,51 @@ export class Switch implements AsyncDisposable {
     }
   }
 
+  /**
+   * Requests the pacer let go while the line was down wait for the replay as held ones do;
+   * singleton questions wait at most as long. Then each tenant hears why, under its own id.
+   */
+  #expireWaits(): void {
+    const c = this.#core;
+    const cutoff = c.o.clock.now() - c.o.queueTimeoutMs;
+    for (const r of c.requests.all()) {
+      if (r.strandedAt !== undefined && r.strandedAt <= cutoff)
+        c.failRequest(
+          r.upstreamId,
+          new UpstreamUnavailableError("the upstream line did not come back in time"),
+          "timeout",
+        );
+    }
+    const err = c.lineUp
+      ? new TimeoutError("the answer from TWS", c.o.queueTimeoutMs)
+      : new UpstreamUnavailableError("the upstream line did not come back in time");
+    const { code, message } = c.errorFor(err);
+    for (const [key, set] of c.waiters) {
+      for (const [tenantId, since] of set) {
+        if (since > cutoff) continue;
+        set.delete(tenantId);
+        const t = c.tenants.get(tenantId);
+        c.count("singleton", "timeout");
+        if (t) c.errorTo(t, -1, code, message);
+      }
+      if (set.size === 0) {
+        c.waiters.delete(key);
+        c.askedAt.delete(key);
+      }
+    }
+    for (const tenantId of c.openOrders.expire(cutoff)) {
+      const t = c.tenants.get(tenantId);
+      c.count("REQ_OPEN_ORDERS", "timeout");
+      if (t) c.errorTo(t, -1, code, message);
+    }
+  }
+
   #closeTenant(tenant: Tenant): void {
     const c = this.#core;
     if (!c.tenants.has(tenant.id)) return;
     const cancels: string[][] = [];
     for (const r of c.requests.forTenant(tenant.id)) {
+      // Its holds go with pacer.releaseTenant below (holds.forgetTenant keeps the book in step).
       c.requests.remove(r.upstreamId);
       const cancelId = r.route.cancelledBy;
       // Only what reached TWS needs a cancel; what still waits in the pacer is dropped below.
@@ -256,10 +308,24 @@ export class Switch implements AsyncDisposable {
       }
     }
     c.held.delete(tenant.id);
+    c.openOrders.removeTenant(tenant.id);
     // Drop the tenant's queue first, then send its cancels as the switch's own: queued under
     // the tenant they would be dropped with it and the subscriptions would stay open at TWS.
     c.pacer.releaseTenant(tenant.id);
-    for (const fields of cancels) c.dispatch(SWITCH_TENANT, fields, { priority: "urgent" });
+    c.holds.forgetTenant(tenant.id);
+    // The cancels are bounded by the tenant's live requests (maxLiveRequestsPerTenant), not by
+    // the pacer's queue; their deadline grows with their number at the paced rate.
+    const deadlineMs = c.o.queueTimeoutMs + Math.ceil((cancels.length * 1_000) / CANCELS_PER_SECOND);
+    for (const fields of cancels)
+      c.dispatch(SWITCH_TENANT, fields, {
+        priority: "urgent",
+        queueLimit: Number.MAX_SAFE_INTEGER,
+        deadlineMs,
+        onFail: (err) => {
+          c.count("tenant_close_cancel", "lost");
+          c.log.warn({ err, tenant: tenant.id }, "a departed tenant's cancel could not be written upstream");
+        },
+      });
     const cancelled = cancels.length;
     c.tenants.delete(tenant.id);
     if (c.owners.get(tenant.orderOwner) === tenant.id) c.owners.delete(tenant.orderOwner);
