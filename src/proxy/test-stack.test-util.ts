@@ -2,7 +2,8 @@
 import { Line } from "../line/line.js";
 import { MockGateway } from "../mock/gateway.js";
 import type { MockGatewayOptions } from "../mock/options.js";
-import { Pacer } from "../pacing/scheduler.js";
+import { Pacer, type PacerOptions } from "../pacing/scheduler.js";
+import type { SwitchOptions } from "../switch/options.js";
 import { Switch } from "../switch/switch.js";
 import type { ProxyOptions } from "./options.js";
 import { ProxyServer } from "./proxy-server.js";
@@ -24,6 +25,8 @@ export interface ProxyStackOptions {
   readOnly?: boolean;
   /** Do not wait for the line to be ready before starting the proxy. */
   lineReady?: boolean;
+  pacer?: PacerOptions;
+  switch?: SwitchOptions;
 }
 
 export function makeLine(port: number): Line {
@@ -43,8 +46,8 @@ export async function startProxyStack(o: ProxyStackOptions = {}): Promise<ProxyS
   const line = makeLine(mock.port);
   line.start();
   if (o.lineReady ?? true) await line.ready({ timeoutMs: 10_000 });
-  const pacer = new Pacer();
-  const sw = new Switch(line, pacer, { readOnly: o.readOnly ?? false });
+  const pacer = new Pacer(o.pacer);
+  const sw = new Switch(line, pacer, { readOnly: o.readOnly ?? false, ...o.switch });
   const proxy = new ProxyServer(sw, { port: 0, pacer, ...o.proxy });
   const { port } = await proxy.start();
   return {
