@@ -56,7 +56,15 @@ export function handleOutbound(core: SwitchCore, tenant: Tenant, fields: readonl
     handleOrder(core, tenant, route, fields);
     return;
   }
-  if (!core.lineUp && route.kind !== "singleton") {
+  // Cancels and broadcasts act on the book at once, also while the line is down: a cancel
+  // that waited (and could time out) would leave its stream to be restored; a broadcast is
+  // re-opened by the replay. Singletons wait as waiters.
+  if (
+    !core.lineUp &&
+    route.kind !== "singleton" &&
+    route.kind !== "broadcast" &&
+    route.cancels === undefined
+  ) {
     hold(core, tenant, fields, route);
     return;
   }
@@ -187,6 +195,11 @@ function handleCancel(core: SwitchCore, tenant: Tenant, route: OutRoute, fields:
   const target = route.cancels === undefined ? undefined : outRoute(route.cancels);
   const live =
     localId === undefined || !target ? undefined : core.requests.byLocal(tenant.id, target, localId);
+  if (!live && localId !== undefined && target && withdrawHeld(core, tenant, target, localId)) {
+    // Still held while the line is down: both are dropped, nothing reaches TWS (as in the pacer).
+    core.count(route.name, "withdrawn");
+    return;
+  }
   if (!live || localId === undefined) {
     core.count(route.name, "unknown_id");
     core.errorTo(tenant, localId ?? -1, CANT_FIND_ID, `Can't find EId with tickerId:${localId ?? ""}`);
@@ -196,12 +209,25 @@ function handleCancel(core: SwitchCore, tenant: Tenant, route: OutRoute, fields:
   // A cancel goes out for a request TWS has seen; one still waiting in the pacer is withdrawn
   // there (the pacer drops both), so it never takes a slot or reaches TWS. The cancel is
   // queued before the line is given back, so nothing can take the line ahead of it.
-  if (live.pending || live.generation === core.line.generation)
+  if (live.pending || (core.lineUp && live.generation === core.line.generation))
     core.dispatch(tenant.id, withId(fields, idIndex, v, live.upstreamId), {
       priority: "urgent",
       onFail: (err) => cancelLost(core, route.name, err),
     });
   core.endRequest(live.upstreamId, "cancelled");
+}
+
+/** Remove the tenant's held request `route`/`localId` (not yet sent). Returns whether it was held. */
+function withdrawHeld(core: SwitchCore, tenant: Tenant, route: OutRoute, localId: number): boolean {
+  const list = core.held.get(tenant.id);
+  if (!list) return false;
+  const i = list.findIndex(
+    (h) => Number(h.fields[0]) === route.id && readId(h.fields, route.idIndex ?? 1, core.version) === localId,
+  );
+  if (i === -1) return false;
+  list.splice(i, 1);
+  if (list.length === 0) core.held.delete(tenant.id);
+  return true;
 }
 
 function handleSingleton(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {

@@ -17,8 +17,14 @@ const NOT_CONNECTED = 504;
 
 export function failInFlight(core: SwitchCore): number {
   let failed = 0;
+  const now = core.o.clock.now();
   for (const r of core.requests.all()) {
-    if (r.generation === undefined || r.lifetime !== "oneshot" || r.route.idempotent) continue;
+    if (r.generation === undefined || r.lifetime !== "oneshot") continue;
+    if (r.route.idempotent) {
+      // Sent again once after ready, if the line is back within the queue timeout.
+      r.strandedAt = now;
+      continue;
+    }
     core.endRequest(r.upstreamId, "lost", "lost");
     const tenant = core.tenants.get(r.tenantId);
     if (tenant)
