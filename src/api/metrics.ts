@@ -99,12 +99,23 @@ export function createMetrics(view: DaemonView): DaemonMetrics {
     labelNames: ["type"],
     registers,
   });
-  const off = view.events.subscribe((e) => {
+  const offRing = view.events.subscribe((e) => {
     events.inc({ type: e.type });
-    const d = e.data as unknown as Record<string, unknown>;
-    if (e.type === "pacer.wait") waits.observe({ rule: String(d.rule) }, Number(d.waitedMs) / 1000);
-    else if (e.type === "pacer.violation") violations.inc({ code: String(d.code) });
+    if (e.type === "pacer.violation") {
+      const d = e.data as unknown as Record<string, unknown>;
+      violations.inc({ code: String(d.code) });
+    }
   });
+  // Every single wait (the ring holds only digests of them).
+  const offTap = view.events.tap((e) => {
+    if (e.type !== "pacer.wait") return;
+    const d = e as unknown as Record<string, unknown>;
+    if (d.waits === undefined) waits.observe({ rule: String(d.rule) }, Number(d.waitedMs) / 1000);
+  });
+  const off = () => {
+    offRing();
+    offTap();
+  };
 
   new Gauge({
     name: "switchboard_leases",

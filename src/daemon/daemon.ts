@@ -30,6 +30,7 @@ import { Switch } from "../switch/switch.js";
 import { registryClientIds } from "./client-ids.js";
 import { clientDataService } from "./data.js";
 import { EventLog } from "./event-log.js";
+import { WaitDigest } from "./wait-digest.js";
 import { type HealthReport, healthOf, type LineView } from "./health.js";
 import { startDaemonProxy } from "./proxy.js";
 import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
@@ -81,6 +82,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
   readonly #log: Logger;
   readonly #lines: ManagedLine[] = [];
   readonly #offs: (() => void)[] = [];
+  /** Single pacer waits reach the event ring as one digest per rule per second. */
+  readonly #waits: WaitDigest;
   #state: DaemonState = "idle";
   #mock: MockGateway | undefined;
   #proxy: ProxyServer | undefined;
@@ -106,6 +109,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       clock: deps.clock,
       rules: resolveRules({ profile: config.pacingProfile, override: config.pacingRules }),
     });
+    this.#waits = new WaitDigest(deps.clock, (e) => this.events.push(e));
   }
 
   get state(): DaemonState {
@@ -265,7 +269,11 @@ export class Daemon implements DaemonView, AsyncDisposable {
       r.on("lease.renewed", this.#push),
       r.on("lease.released", this.#push),
       r.on("lease.expired", this.#push),
-      this.pacer.events.on("pacer.wait", this.#push),
+      this.pacer.events.on("pacer.wait", (e) => {
+        this.events.observe(e);
+        this.#waits.add(e);
+      }),
+      () => this.#waits.close(),
       this.pacer.events.on("pacer.violation", this.#push),
     );
   }

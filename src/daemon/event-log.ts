@@ -2,7 +2,8 @@
  * The daemon's event log: every event of every part (line, pacer, registry, switch) gets a
  * sequence number and lands in a ring of the last 1,000, so an SSE client that reconnects
  * with Last-Event-ID gets what it missed. Listeners are called synchronously; the SSE side
- * bounds its own buffers.
+ * bounds its own buffers. High-rate events (single pacer waits) never enter the ring: they
+ * go to taps only (metrics), and reach the ring as digests (wait-digest.ts).
  */
 import type { BaseEvent } from "../events.js";
 
@@ -20,6 +21,7 @@ export type EventLogListener = (e: LoggedEvent) => void;
 export class EventLog {
   readonly #ring: (LoggedEvent | undefined)[];
   readonly #listeners = new Set<EventLogListener>();
+  readonly #taps = new Set<(e: BaseEvent) => void>();
   readonly #counts = new Map<string, number>();
   #seq = 0;
 
@@ -41,7 +43,25 @@ export class EventLog {
     return Object.fromEntries(this.#counts);
   }
 
+  /** A high-rate event: seen by taps (metrics) only; no sequence number, not in the ring. */
+  observe(data: BaseEvent): void {
+    for (const fn of [...this.#taps]) {
+      try {
+        fn(data);
+      } catch {
+        // As for listeners: one failing tap must not stop the others.
+      }
+    }
+  }
+
+  /** Every event, ring ones and high-rate ones alike (metrics). */
+  tap(fn: (e: BaseEvent) => void): () => void {
+    this.#taps.add(fn);
+    return () => this.#taps.delete(fn);
+  }
+
   push(data: BaseEvent): LoggedEvent {
+    this.observe(data);
     const e: LoggedEvent = { id: ++this.#seq, type: data.type, data };
     this.#ring[e.id % this.#ring.length] = e;
     this.#counts.set(e.type, (this.#counts.get(e.type) ?? 0) + 1);

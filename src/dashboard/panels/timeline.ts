@@ -25,7 +25,10 @@ export function describe(e: DaemonEvent): string {
     case "orders.orphaned":
       return `${s(f.line)}: orders of client id ${s(f.clientId)} orphaned (permIds ${s(f.permIds)})`;
     case "pacer.wait":
-      return `${s(f.tenant)} ${s(f.kind)} waited ${Math.round(Number(f.waitedMs))} ms on ${s(f.rule)}`;
+      // A digest of one rule's waits over a second (the longest is named).
+      return f.waits === undefined || Number(f.waits) <= 1
+        ? `${s(f.tenant)} ${s(f.kind)} waited ${Math.round(Number(f.waitedMs))} ms on ${s(f.rule)}`
+        : `${s(f.waits)} requests waited on ${s(f.rule)}, longest ${Math.round(Number(f.waitedMs))} ms (${s(f.tenant)} ${s(f.kind)})`;
     case "pacer.violation":
       return `IB pacing violation ${s(f.code)}: ${s(f.message)}`;
     case "lease.granted":
