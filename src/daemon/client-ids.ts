@@ -1,9 +1,12 @@
 /**
  * The line's ClientIdSource backed by the lease registry: each line leases an id of the
  * `proxy` purpose for its upstream, bound to the daemon's pid (so a crashed daemon's ids are
- * reclaimed) and renewed at a third of its TTL while held. A 326 puts the id in cool-down.
+ * reclaimed) and renewed at a third of its TTL while held; a renewal the store could not
+ * make is retried with capped, jittered backoff until it succeeds or the lease is gone. A
+ * 326 puts the id in cool-down.
  */
 import type { Clock, TimerHandle } from "../clock.js";
+import { SwitchboardError } from "../errors.js";
 import type { ClientIdLease, ClientIdSource } from "../line/client-ids.js";
 import type { Logger } from "../logger.js";
 import type { Registry } from "../registry/registry.js";
@@ -21,11 +24,32 @@ export interface RegistryClientIdsOptions {
   logger: Logger;
   purpose?: string;
   ttlMs?: number;
+  /** Jitter of renewal retries. */
+  random?: () => number;
+}
+
+/** A lease is renewed at a third of its TTL, so two renewals may fail before it expires. */
+export function renewIntervalMs(ttlMs: number): number {
+  return Math.max(1_000, Math.floor(ttlMs / 3));
+}
+
+export const RENEW_RETRY_BASE_MS = 500;
+
+/**
+ * Wait before retry `attempt` (0-based) of a failed renewal: exponential from 500 ms, capped
+ * at a sixth of the TTL (so several retries fit before the lease expires), with jitter
+ * (50–100 % of the step) so daemons sharing a store do not retry in step.
+ */
+export function renewRetryDelayMs(attempt: number, ttlMs: number, random: () => number): number {
+  const cap = Math.max(RENEW_RETRY_BASE_MS, Math.floor(ttlMs / 6));
+  const step = Math.min(cap, RENEW_RETRY_BASE_MS * 2 ** Math.min(attempt, 20));
+  return Math.round(step * (0.5 + random() / 2));
 }
 
 export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource & { held(): number } {
   const purpose = o.purpose ?? DAEMON_LEASE_PURPOSE;
   const ttlMs = o.ttlMs ?? DEFAULT_DAEMON_LEASE_TTL_MS;
+  const random = o.random ?? Math.random;
   let held = 0;
   return {
     held: () => held,
@@ -36,25 +60,37 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
       let token = lease.token;
       let timer: TimerHandle | undefined;
       let released = false;
+      let failures = 0;
+      const schedule = (ms: number) => {
+        timer = o.clock.setTimeout(renew, ms);
+      };
       const renew = () => {
-        timer = o.clock.setTimeout(
-          () => {
-            o.registry.renew(lease.clientId, token, ttlMs, { upstream }).then(
-              (l) => {
-                token = l.token;
-                if (!released) renew();
-              },
-              (err: unknown) => {
-                // The id may have been force-released by an operator; the line keeps its socket
-                // (TWS still knows it by this id) and the next connect leases afresh.
-                o.logger.warn({ err, clientId: lease.clientId }, "client id lease renew failed");
-              },
-            );
+        o.registry.renew(lease.clientId, token, ttlMs, { upstream }).then(
+          (l) => {
+            token = l.token;
+            failures = 0;
+            if (!released) schedule(renewIntervalMs(ttlMs));
           },
-          Math.max(1_000, Math.floor(ttlMs / 3)),
+          (err: unknown) => {
+            if (released) return;
+            // The lease is gone (force-released by an operator, or expired): renewing cannot
+            // bring it back. The line keeps its socket (TWS still knows it by this id) and the
+            // next connect leases afresh.
+            if (err instanceof SwitchboardError && err.code === "lease_invalid") {
+              o.logger.error({ err, clientId: lease.clientId }, "client id lease lost; not renewing");
+              return;
+            }
+            // A store that failed for now (lock contention, Redis away): try again, sooner.
+            const delay = renewRetryDelayMs(failures++, ttlMs, random);
+            o.logger.warn(
+              { err, clientId: lease.clientId, retryInMs: delay },
+              "client id lease renew failed",
+            );
+            schedule(delay);
+          },
         );
       };
-      renew();
+      schedule(renewIntervalMs(ttlMs));
       return {
         clientId: lease.clientId,
         release: async () => {

@@ -327,6 +327,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
         upstream: () => cfg.name,
         owner: `switchboard-daemon/${cfg.name}`,
         pid: this.#d.pid,
+        random,
         clock,
         logger,
       }),
