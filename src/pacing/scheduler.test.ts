@@ -203,3 +203,51 @@ describe("Pacer", () => {
     expect(h.pacer.stats().violations).toEqual({ total: 1, byCode: { "162": 1 } });
   });
 });
+
+describe("a release callback that throws", () => {
+  it("fails its own item only: the next caller is released and its slot is freed", async () => {
+    const clock = new ManualClock(0);
+    const limited = {
+      ...DEFAULT_RULES,
+      rules: DEFAULT_RULES.rules.map((r) => (r.id === "marketDataLines" ? { ...r, limit: 1 } : r)),
+    };
+    const pacer = new Pacer({ clock, rules: limited });
+    const mkt = (tenant: string, id: number) =>
+      pacingRequest({ tenant, kind: "marketData", hold: `mkt:${id}` });
+    const thrower = pacer.acquire(mkt("a", 1), {
+      onRelease: () => {
+        throw new Error("write failed");
+      },
+    });
+    await expect(thrower).rejects.toThrow("write failed");
+    // The thrower's line is free again, so the next request gets it at once.
+    const sent: string[] = [];
+    const next = pacer.acquire(mkt("b", 2), { onRelease: (p) => sent.push(p.request.tenant) });
+    await expect(next).resolves.toMatchObject({ elided: false });
+    expect(sent).toEqual(["b"]);
+    expect(pacer.snapshot()).toMatchObject({ queued: 0, openHolds: 1 });
+    expect(pacer.stats().rejected.callback).toBe(1);
+  });
+
+  it("does not reject a caller queued behind it", async () => {
+    const clock = new ManualClock(0);
+    const pacer = new Pacer({ clock });
+    const order: string[] = [];
+    // Fill the 1 s window so both wait and are released by the same pump.
+    for (let i = 0; i < 45; i++) void pacer.acquire(pacingRequest({ tenant: "fill", kind: "other" }));
+    const first = pacer.acquire(pacingRequest({ tenant: "x", kind: "other" }), {
+      onRelease: () => {
+        order.push("x");
+        throw new Error("boom");
+      },
+    });
+    const second = pacer.acquire(pacingRequest({ tenant: "y", kind: "other" }), {
+      onRelease: () => order.push("y"),
+    });
+    first.catch(() => undefined);
+    clock.advance(1_100);
+    await expect(first).rejects.toThrow("boom");
+    await expect(second).resolves.toMatchObject({ elided: false });
+    expect(order).toEqual(["x", "y"]);
+  });
+});
