@@ -7,6 +7,7 @@ import { IN } from "../protocol/message-ids.js";
 import { type Contract, contract } from "../protocol/messages/contract.js";
 import { REQ_CONTRACT_DATA } from "../protocol/messages/contracts.js";
 import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
+import type { SwitchOptions } from "./options.js";
 import { Switch } from "./switch.js";
 import type { Tenant } from "./tenant.js";
 import { TEST_NOW } from "../mock/test-now.test-util.js";
@@ -20,7 +21,7 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { readOnly?: boolean; tickIntervalMs?: number } = {},
+  options: { readOnly?: boolean; tickIntervalMs?: number; switch?: SwitchOptions } = {},
 ): Promise<Stack> {
   const mock = new MockGateway({
     port: 0,
@@ -40,7 +41,7 @@ export async function startStack(
   line.start();
   await line.ready({ timeoutMs: 10_000 });
   const pacer = new Pacer();
-  const sw = new Switch(line, pacer, { readOnly: options.readOnly ?? false });
+  const sw = new Switch(line, pacer, { readOnly: options.readOnly ?? false, ...options.switch });
   return {
     mock,
     line,
