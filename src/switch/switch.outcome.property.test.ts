@@ -388,3 +388,34 @@ describe("every request has an outcome (property)", () => {
     );
   }, 120_000);
 });
+
+describe("a departing tenant with more streams than the pacer queues", () => {
+  it("has every one of them cancelled upstream", async () => {
+    const clock = new ManualClock();
+    const tws = new Tws();
+    const rules = resolveRules({ override: { rules: { marketDataLines: { limit: 5_000 } } } });
+    const pacer = new Pacer({ clock, rules });
+    const sw = new Switch(tws, pacer, { clock });
+    const tenant = sw.openTenant({ kind: "client", name: "big" });
+    const n = 1_500;
+    // In batches below the tenant's own pacer queue bound.
+    for (let id = 1; id <= n; id++) {
+      tenant.send(mkt(id, `big:${id}`));
+      if (id % 500 !== 0) continue;
+      for (let i = 0; i < 30 && tws.subs.size < id; i++) {
+        clock.advance(1_000);
+        await flush();
+      }
+    }
+    expect(tws.subs.size).toBe(n);
+    await tenant.close();
+    // At 45 messages a second: about 34 s of cancels, more than the pacer's 1,000-item queue.
+    for (let i = 0; i < 80 && tws.subs.size > 0; i++) {
+      clock.advance(1_000);
+      await flush();
+    }
+    expect(tws.subs.size).toBe(0);
+    await sw.close();
+    pacer.destroy();
+  });
+});
