@@ -3,6 +3,7 @@
  * say whose it is. Answers are rewritten to the tenant's own ids; messages for retired ids
  * are counted and dropped; connection notices reach every tenant.
  */
+import { incomingReleases } from "../pacing/request.js";
 import { fromFields } from "../protocol/codec.js";
 import { IN } from "../protocol/message-ids.js";
 import { COMPLETED_ORDER } from "../protocol/messages/open-order.js";
@@ -74,6 +75,9 @@ function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[
     live.lifetime === "oneshot" &&
     (route.ends === true || (ENDS_WHEN_LAST_FIELD_TRUE.has(route.id) && fields[fields.length - 1] === "1"));
   if (ends) core.endRequest(live.upstreamId, "answered", "answered");
+  // A stream whose first answer is complete (keepUpToDate history) no longer holds an open
+  // historical request: its slot goes back now, the stream lives on.
+  else if (incomingReleases(fields, v).length > 0) core.holds.release(live.upstreamId, "answered");
 }
 
 function handleError(core: SwitchCore, fields: readonly string[]): void {
