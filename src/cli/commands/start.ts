@@ -20,7 +20,7 @@ import { isSwitchboardError } from "../../errors.js";
 import { createLogger } from "../../logger.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "../exit-codes.js";
 import type { SetExit } from "../main.js";
-import { onShutdown, printReady } from "../ready.js";
+import { onFatal, onShutdown, printReady } from "../ready.js";
 
 export const DEFAULT_CONFIG_FILE = "switchboard.yaml";
 
@@ -56,6 +56,7 @@ export function registerStart(program: Command, setExit: SetExit, version: () =>
       version: await version(),
       pid: process.pid,
     });
+    onFatal(logger, () => daemon.close());
     let ready: Awaited<ReturnType<Daemon["start"]>>;
     try {
       ready = await daemon.start();
