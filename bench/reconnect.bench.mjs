@@ -149,6 +149,8 @@ async function main() {
   }
   global.gc?.();
   const end = memory();
+  // Requests the gateway refused for the 50 msg/s rule (error 100 under id -1) never start.
+  const { counters: mockCounters } = await control(controlPort, "GET", "/state");
   api.disconnect();
   await proxy.close();
   await sw.close();
@@ -174,6 +176,7 @@ async function main() {
     heldLinesAfterEachCycle: cycles.map((c) => c.heldLines),
     upstreamLinesAfterEachCycle: cycles.map((c) => c.upstreamLines),
     errorsUnderSubscriptionIds: errors.length,
+    mockCounters,
     memory: { start, end },
     perCycle: cycles,
   });
