@@ -98,7 +98,8 @@ async function pacingViolations(controlPort: number | null): Promise<number> {
   return body.data.counters.pacingViolations;
 }
 
-describe("pacer → mock gateway", () => {
+// Hang guards, not timings: a run takes a few seconds on a quiet machine.
+describe("pacer → mock gateway", { timeout: 60_000 }, () => {
   it("200 historical 30-sec requests through the pacer get 0 pacing violations (IB's hard limits hold)", async () => {
     const { pacer, violations } = await pacedRun("current", historicalRequests(200));
     expect(violations).toBe(0);
@@ -164,7 +165,7 @@ async function pacedRun(profile: PacingProfile, requests: string[][]) {
       }),
     ),
   );
-  await waitUntil(() => answeredIn(seen).size === requests.length, 20_000);
+  await waitUntil(() => answeredIn(seen).size === requests.length, 50_000);
   const answers = [...answeredIn(seen).values()];
   expect(answers.filter((f) => f[0] === "4" && /pacing/.test(f[4] ?? ""))).toEqual([]);
   expect(pacer.stats().violations.total).toBe(0);
