@@ -27,6 +27,7 @@ import {
   type KeySpec,
   keyOfEnvSegment,
   LINE_KEYS,
+  type LOG_FORMATS,
   type LOG_LEVELS,
   parseUpstream,
   type UpstreamSpec,
@@ -60,6 +61,8 @@ export interface DaemonConfig {
   readonly stateDir: string | undefined;
   readonly redis: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** undefined: pretty on a TTY, JSON otherwise. */
+  readonly logFormat: (typeof LOG_FORMATS)[number] | undefined;
   /** The file that was read, if any. */
   readonly file: string | undefined;
 }
@@ -262,6 +265,7 @@ function resolve(
     stateDir: c.stateDir,
     redis: c.redis,
     logLevel: c.logLevel ?? DEFAULT_LOG_LEVEL,
+    logFormat: c.logFormat,
     file,
   };
 }

@@ -19,6 +19,8 @@ export const DEFAULT_MOCK_PORT = 0;
 export const DEFAULT_LOG_LEVEL = "info";
 export const DEFAULT_LINE_NAME = "default";
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** The same list as logger.ts (not imported: loading the config must not load pino). */
+export const LOG_FORMATS = ["json", "pretty"] as const;
 /** The ports `auto` probes, paper first (Gateway paper, TWS paper, Gateway live, TWS live). */
 export const AUTO_PORTS: readonly number[] = [4002, 7497, 4001, 7496];
 
@@ -223,6 +225,12 @@ export const CONFIG_KEYS = {
     description: "log level (pino, to stderr)",
     arg: "<level>",
     default: DEFAULT_LOG_LEVEL,
+  },
+  logFormat: {
+    schema: z.enum(LOG_FORMATS).optional(),
+    accepts: LOG_FORMATS.join(", "),
+    description: "log format on stderr (default: pretty on a terminal, JSON otherwise)",
+    arg: "<json|pretty>",
   },
 } as const satisfies Record<string, KeySpec>;
 

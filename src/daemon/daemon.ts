@@ -31,6 +31,7 @@ import { registryClientIds } from "./client-ids.js";
 import { clientDataService } from "./data.js";
 import { EventLog } from "./event-log.js";
 import { type HealthReport, healthOf, type LineView } from "./health.js";
+import { listening } from "./port-in-use.js";
 import { startDaemonProxy } from "./proxy.js";
 import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
 
@@ -133,7 +134,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
     this.#startedAt = new Date(this.#d.clock.now()).toISOString();
     this.#wireEvents();
     try {
-      if (this.#c.lines.some((l) => l.upstream.kind === "mock")) await this.#startMock();
+      if (this.#c.lines.some((l) => l.upstream.kind === "mock")) {
+        await listening("mockPort", "127.0.0.1", this.#c.mockPort, this.#startMock());
+      }
       for (const cfg of this.#c.lines) this.#lines.push(this.#makeLine(cfg));
       this.#api = new ApiServer(this, {
         host: this.#c.host,
@@ -153,15 +156,20 @@ export class Daemon implements DaemonView, AsyncDisposable {
         version: () => primary.line.serverVersion,
       });
       // The TWS-protocol proxy serves the primary line's switch (interfaces.md "Proxy port").
-      this.#proxy = await startDaemonProxy({
-        config: this.#c,
-        sw: this.primarySwitch,
-        pacer: this.pacer,
-        clock: this.#d.clock,
-        logger: this.#d.logger,
-        push: this.#push,
-      });
-      const { url } = await this.#api.listen();
+      this.#proxy = await listening(
+        "proxyPort",
+        this.#c.host,
+        this.#c.proxyPort,
+        startDaemonProxy({
+          config: this.#c,
+          sw: this.primarySwitch,
+          pacer: this.pacer,
+          clock: this.#d.clock,
+          logger: this.#d.logger,
+          push: this.#push,
+        }),
+      );
+      const { url } = await listening("httpPort", this.#c.host, this.#c.httpPort, this.#api.listen());
       this.#transition("running");
       const ready: ReadyInfo = {
         http: url,
@@ -281,8 +289,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
       pacingRules: this.#c.pacingRules,
       logger: this.#d.logger.child({ part: "mock" }),
     });
-    const info = await mock.start();
+    // Set before start: a failed start (port in use) still closes what it opened.
     this.#mock = mock;
+    const info = await mock.start();
     this.#log.warn(
       { mockPort: info.port, mockControlPort: info.controlPort },
       this.#c.implicitMock

@@ -7,16 +7,14 @@
 import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
 import { isSwitchboardError } from "../../errors.js";
-import {
-  DEFAULT_UPSTREAM,
-  defaultStateDir,
-  FileLeaseStore,
-  isProcessAlive,
-  type Lease,
-  type LeaseStore,
-  RedisLeaseStore,
-  Registry,
-} from "../../registry/index.js";
+// Module by module, not the registry's index: that would load ioredis for every `ids` call.
+import { FileLeaseStore } from "../../registry/file-store.js";
+import { isProcessAlive } from "../../registry/liveness.js";
+import { DEFAULT_UPSTREAM } from "../../registry/options.js";
+import { Registry } from "../../registry/registry.js";
+import { defaultStateDir } from "../../registry/state-dir.js";
+import type { LeaseStore } from "../../registry/store.js";
+import type { Lease } from "../../registry/types.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "../exit-codes.js";
 
 interface CommonFlags {
@@ -37,7 +35,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   purposes: "purposes",
 };
 
-export function registerIds(program: Command): void {
+export function register(program: Command): void {
   const ids = program
     .command("ids")
     .description("client-id leases: list | lease <purpose> | release <clientId> | renew <clientId>");
@@ -132,7 +130,7 @@ async function run(flags: CommonFlags, fn: (reg: Registry) => Promise<void>): Pr
   const store: LeaseStore =
     flags.redis === undefined
       ? new FileLeaseStore({ stateDir: flags.stateDir ?? defaultStateDir(process.env) })
-      : new RedisLeaseStore({ url: flags.redis });
+      : new (await import("../../registry/redis-store.js")).RedisLeaseStore({ url: flags.redis });
   const reg = new Registry({ store });
   try {
     await fn(reg);

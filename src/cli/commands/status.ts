@@ -18,7 +18,7 @@ interface Flags {
 
 type Json = Record<string, unknown>;
 
-export function registerStatus(program: Command, setExit: SetExit): void {
+export function register(program: Command, setExit: SetExit): void {
   program
     .command("status")
     .description("show the daemon's lines, tenants, leases and pacing")
@@ -29,7 +29,18 @@ export function registerStatus(program: Command, setExit: SetExit): void {
       const base = (flags.url ?? process.env.SWITCHBOARD_URL ?? DEFAULT_STATUS_URL).replace(/\/+$/, "");
       const token = flags.token ?? process.env.SWITCHBOARD_TOKEN;
       const get = (path: string) => getJson(base + path, token);
-      const health = await get("/health");
+      let health: Awaited<ReturnType<typeof get>>;
+      try {
+        health = await get("/health");
+      } catch (err) {
+        // Scripts that asked for JSON read stdout: they get the failure there too.
+        if (flags.json && err instanceof StatusFailure) {
+          process.stdout.write(
+            `${JSON.stringify({ success: false, error: { code: err.code, message: err.message } })}\n`,
+          );
+        }
+        throw err;
+      }
       const [pool, leases, paceStatus, paceStats] = await Promise.all([
         get("/api/ib/pool/status"),
         get("/api/ids"),
@@ -49,6 +60,15 @@ export function registerStatus(program: Command, setExit: SetExit): void {
     });
 }
 
+/** Exit 1 with a stable code, which `--json` prints on stdout. */
+class StatusFailure extends CliExit {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(EXIT_FAILURE, message);
+    this.code = code;
+  }
+}
+
 async function getJson(url: string, token: string | undefined): Promise<{ status: number; data: Json }> {
   let res: Response;
   try {
@@ -58,18 +78,21 @@ async function getJson(url: string, token: string | undefined): Promise<{ status
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new CliExit(
-      EXIT_FAILURE,
+    throw new StatusFailure(
+      "unreachable",
       `status: no daemon answering at ${url} (${cause}); start one with \`switchboard start\``,
     );
   }
   const body = (await res.json().catch(() => ({}))) as Json;
   if (res.status === 401)
-    throw new CliExit(EXIT_FAILURE, "status: the daemon wants a token: give --token or SWITCHBOARD_TOKEN");
+    throw new StatusFailure(
+      "unauthorized",
+      "status: the daemon wants a token: give --token or SWITCHBOARD_TOKEN",
+    );
   if (body.success !== true && res.status !== 503) {
     const e = (body.error ?? {}) as Json;
-    throw new CliExit(
-      EXIT_FAILURE,
+    throw new StatusFailure(
+      String(e.code ?? "http_error"),
       `status: ${url}: HTTP ${res.status} ${String(e.code ?? "")} ${String(e.message ?? "")}`,
     );
   }
