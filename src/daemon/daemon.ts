@@ -100,6 +100,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
         : new RedisLeaseStore({ url: config.redis });
     this.registry = new Registry({
       store,
+      purposes: config.purposes,
       clock: deps.clock,
       sweepIntervalMs: DEFAULT_LEASE_SWEEP_INTERVAL_MS,
     });
