@@ -155,6 +155,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
         pacer: this.pacer,
         clock: this.#d.clock,
         version: () => primary.line.serverVersion,
+        line: primary.line,
       });
       // The TWS-protocol proxy serves the primary line's switch (interfaces.md "Proxy port").
       this.#proxy = await listening(

@@ -52,6 +52,8 @@ export class SwitchCore {
   readonly orders = new OrderMap();
   readonly broadcasts = new BroadcastHub();
   readonly tenants = new Map<string, Tenant>();
+  /** Tenants whose pacing wait is not the switch's queueTimeoutMs (OpenTenantOptions). */
+  readonly pacingDeadlines = new Map<string, number>();
   /** Order owner → the open tenant that speaks for it now. */
   readonly owners = new Map<string, string>();
   readonly waiters = new Map<WaiterKey, Set<string>>();
@@ -155,7 +157,7 @@ export class SwitchCore {
     if (entry) entry.pending = true;
     this.pacer
       .acquire(req, {
-        deadlineMs: this.o.queueTimeoutMs,
+        deadlineMs: this.pacingDeadlines.get(tenantId) ?? this.o.queueTimeoutMs,
         onRelease: (permit) => {
           const current = entry ? this.requests.byUpstream(entry.upstreamId) : undefined;
           if (current) current.pending = false;
