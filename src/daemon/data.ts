@@ -7,8 +7,8 @@
  * Fail fast (interfaces.md, "Fail fast over HTTP"): a call made while the line is down is
  * answered at once with 503 upstream_unavailable, the line's reason and Retry-After — unless
  * the line went down less than FAIL_FAST_GRACE_MS ago (a blip, or the daemon just started):
- * then the call waits for the line within its timeoutMs and still answers 503 if it is not
- * back. Waiting for pacing room is bounded by the caller's timeoutMs alone (429 past it).
+ * then the call waits for the line within its timeoutMs, and at most FAIL_FAST_WAIT_MS from
+ * the moment the line went down, and still answers 503 if it is not back. Waiting for pacing room is bounded by the caller's timeoutMs alone (429 past it).
  */
 import type {
   Bar,
@@ -39,6 +39,8 @@ import { SeatPool } from "./seats.js";
 export const QUOTE_CACHE_SIZE = 1_000;
 /** A line down for less than this is waited for (within timeoutMs) instead of failing at once. */
 export const FAIL_FAST_GRACE_MS = 2_000;
+/** Longest wait for a line that went down within the grace window, counted from going down. */
+export const FAIL_FAST_WAIT_MS = 5_000;
 /** Retry-After of a 503 for a down line: the line probes every 500 ms, a retry soon is cheap. */
 export const LINE_RETRY_AFTER_MS = 2_000;
 /** States in which the socket to TWS is up and requests are written. */
@@ -86,12 +88,22 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
   /** Let the call through when the line serves; else 503 at once, or after a short wait. */
   async function lineGate(c: CallOptions): Promise<void> {
     if (SERVING.has(o.line.state)) return;
-    if (o.clock.now() - downSince >= FAIL_FAST_GRACE_MS) throw unavailable();
+    const downFor = o.clock.now() - downSince;
+    if (downFor >= FAIL_FAST_GRACE_MS) throw unavailable();
+    // A blip: wait for the line, within the call's deadline and at most FAIL_FAST_WAIT_MS
+    // from the moment it went down (a line that stays down is not worth a longer wait).
+    const wait = new AbortController();
+    const onCall = () => wait.abort();
+    c.signal.addEventListener("abort", onCall, { once: true });
+    const timer = o.clock.setTimeout(() => wait.abort(), FAIL_FAST_WAIT_MS - downFor);
     try {
-      await o.line.ready({ signal: c.signal });
+      await o.line.ready({ signal: wait.signal });
     } catch {
-      // The deadline (or a closing line) ended the wait: the answer is still the line's state.
+      // The wait ended (or the line closed): the answer is still the line's state.
       throw unavailable();
+    } finally {
+      o.clock.clearTimeout(timer);
+      c.signal.removeEventListener("abort", onCall);
     }
   }
   /**
