@@ -30,7 +30,6 @@ import { PacingTimeoutError } from "../pacing/errors.js";
 import type { Pacer } from "../pacing/scheduler.js";
 import type { Contract } from "../protocol/messages/contract.js";
 import type { ContractDetails } from "../protocol/messages/contracts.js";
-import type { Bar as IbBar } from "../protocol/messages/history.js";
 import { DEFAULT_SERVER_VERSION } from "../protocol/versions.js";
 import type { Switch } from "../switch/switch.js";
 import { MAX_DATA_TIMEOUT_MS } from "../api/routes/data-params.js";
@@ -193,7 +192,7 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
         if (classOf(err) === "no_data") return [];
         throw err;
       });
-    return { contract: contractJson(first!), bars: bars.map(barJson) };
+    return { contract: contractJson(first!), bars };
   }
 
   async function quote(client: IbClient, q: QuoteQuery, c: CallOptions): Promise<Quote> {
@@ -284,30 +283,4 @@ function contractJson(d: ContractDetails): QualifiedContract {
 export function ibUtc(d: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
-
-/** formatDate=2 gives epoch seconds for intraday bars and yyyyMMdd for daily ones. */
-export function barTime(date: string): string {
-  const t = date.trim();
-  if (/^\d{9,}$/.test(t)) return new Date(Number(t) * 1000).toISOString();
-  const d = /^(\d{4})(\d{2})(\d{2})(?:[ -](\d{2}):(\d{2}):(\d{2}))?/.exec(t);
-  if (d) {
-    const [, y, mo, da, h = "00", mi = "00", s = "00"] = d;
-    return `${y}-${mo}-${da}T${h}:${mi}:${s}.000Z`;
-  }
-  return t;
-}
-
-function barJson(b: IbBar): Bar {
-  const num = (v: string | undefined) => (v === undefined || v === "" ? 0 : Number(v));
-  return {
-    time: barTime(b.date),
-    open: b.open,
-    high: b.high,
-    low: b.low,
-    close: b.close,
-    volume: num(b.volume),
-    wap: num(b.wap),
-    count: b.barCount,
-  };
 }
