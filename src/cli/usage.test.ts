@@ -99,3 +99,29 @@ describe("status --json with no daemon", () => {
     expect(body.error.message).toContain("no daemon answering");
   });
 });
+
+describe("start --upstream at a standalone mock gateway", () => {
+  it("warns that the upstream is a mock", async () => {
+    const mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0"]);
+    try {
+      const daemon = await startProcess([
+        "start",
+        "--upstream",
+        `127.0.0.1:${String(mock.ready.port)}`,
+        "--http-port",
+        "0",
+        "--proxy-port",
+        "0",
+        "--state-dir",
+        dir,
+        "--log-format",
+        "json",
+      ]);
+      const err = daemon.stderr();
+      expect(await daemon.stop()).toBe(0);
+      expect(err).toContain("is a Switchboard MOCK gateway");
+    } finally {
+      await mock.stop();
+    }
+  });
+});

@@ -149,6 +149,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
         version: this.#d.version,
       });
       for (const l of this.#lines) l.line.start();
+      await this.#warnOfStandaloneMocks();
       const primary = this.#lines[0]!;
       this.#attachment ??= clientDataService({
         sw: primary.sw,
@@ -303,6 +304,38 @@ export class Daemon implements DaemonView, AsyncDisposable {
     );
   }
 
+  /**
+   * `--upstream host:port` pointing at a Switchboard mock gateway (a separate process) says
+   * so as loudly as the built-in mock does: synthetic data must never pass for IB's.
+   */
+  async #warnOfStandaloneMocks(): Promise<void> {
+    const { detectMock } = await import("../doctor/checks.js");
+    const { systemInspector } = await import("../doctor/owner.js");
+    await Promise.all(
+      this.#c.lines.map(async (cfg) => {
+        const u = cfg.upstream;
+        if (u.kind !== "tcp") return;
+        const owner = await systemInspector()
+          .inspect([u.port], new Set())
+          .then((i) => i.owners.get(u.port) ?? null)
+          .catch(() => null);
+        const evidence = await detectMock(
+          u.host,
+          owner,
+          [u.port + MOCK_CONTROL_OFFSET],
+          MOCK_CHECK_TIMEOUT_MS,
+          this.#d.clock,
+        ).catch(() => null);
+        if (evidence === null) return;
+        this.#log.warn(
+          { line: cfg.name, upstream: upstreamText(u), evidence },
+          `upstream ${upstreamText(u)} of line ${cfg.name} is a Switchboard MOCK gateway ` +
+            "(synthetic data, no real orders), not TWS / IB Gateway",
+        );
+      }),
+    );
+  }
+
   #makeLine(cfg: LineConfig): ManagedLine {
     const { clock, random } = this.#d;
     const logger = this.#d.logger;
@@ -386,6 +419,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 }
 
+/** The mock's control API sits 100 above its API port by convention (4002 → 4102). */
+const MOCK_CONTROL_OFFSET = 100;
+const MOCK_CHECK_TIMEOUT_MS = 1_000;
 const NOT_STARTED = "the daemon has not started its data service";
 
 export type { LineView };
