@@ -23,7 +23,7 @@ import { resolveRules } from "../pacing/rules.js";
 import { Pacer } from "../pacing/scheduler.js";
 import type { ProxyServer } from "../proxy/proxy-server.js";
 import { FileLeaseStore } from "../registry/file-store.js";
-import { RedisLeaseStore } from "../registry/redis-store.js";
+import { lazyRedisLeaseStore } from "../registry/lazy-redis-store.js";
 import { Registry } from "../registry/registry.js";
 import { defaultStateDir } from "../registry/state-dir.js";
 import { Switch } from "../switch/switch.js";
@@ -97,7 +97,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
     const store =
       config.redis === undefined
         ? new FileLeaseStore({ stateDir: config.stateDir ?? defaultStateDir(deps.env) })
-        : new RedisLeaseStore({ url: config.redis });
+        : lazyRedisLeaseStore({ url: config.redis });
     this.registry = new Registry({
       store,
       purposes: config.purposes,
