@@ -18,6 +18,9 @@ import type { LeaseStore } from "../../registry/store.js";
 import type { Lease } from "../../registry/types.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "../exit-codes.js";
 
+/** How long one `ids` call waits for the file store's lock (the library default is 10 s). */
+const CLI_LOCK_TIMEOUT_MS = 60_000;
+
 interface CommonFlags {
   stateDir?: string;
   purposesFile?: string;
@@ -155,7 +158,11 @@ async function run(flags: CommonFlags, fn: (reg: Registry) => Promise<void>): Pr
   }
   const store: LeaseStore =
     flags.redis === undefined
-      ? new FileLeaseStore({ stateDir: flags.stateDir ?? defaultStateDir(process.env) })
+      ? new FileLeaseStore({
+          stateDir: flags.stateDir ?? defaultStateDir(process.env),
+          // Many scripts may lease at once on a busy machine: waiting beats failing here.
+          lockTimeoutMs: CLI_LOCK_TIMEOUT_MS,
+        })
       : new (await import("../../registry/redis-store.js")).RedisLeaseStore({ url: flags.redis });
   const purposes = await loadPurposes(flags.purposesFile, process.env.SWITCHBOARD_PURPOSES);
   const reg = new Registry({ store, ...(purposes === undefined ? {} : { purposes }) });
