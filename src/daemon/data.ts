@@ -8,10 +8,10 @@
  * answered at once with 503 upstream_unavailable, the line's reason and Retry-After — unless
  * the line went down less than FAIL_FAST_GRACE_MS ago (a blip, or the daemon just started):
  * then the call waits for the line within its timeoutMs, and at most FAIL_FAST_WAIT_MS from
- * the moment the line went down, and still answers 503 if it is not back. Waiting for pacing room is bounded by the caller's timeoutMs alone (429 past it).
+ * the moment the line went down, and still answers 503 if it is not back. Waiting for pacing
+ * room is bounded by the caller's timeoutMs alone (429 past it).
  */
 import type {
-  Bar,
   CallOptions,
   ContractQuery,
   DataService,
