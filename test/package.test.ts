@@ -108,7 +108,7 @@ describe("the packed package in a fresh ESM project", () => {
     expect(out.port).toBeGreaterThan(0);
     expect(out.controlPort).toBeGreaterThan(0);
     expect(out.codes).toContain("mock-gateway");
-  });
+  }, 120_000);
 
   it("runs the README's plain-JavaScript snippet on this Node", async () => {
     writeFileSync(join(project, "readme.mjs"), withMock(snippet("library-js")));
@@ -118,7 +118,7 @@ describe("the packed package in a fresh ESM project", () => {
     // The last bar, printed by the snippet: numbers and an ISO time.
     expect(r.stdout).toMatch(/time: '\d{4}-\d{2}-\d{2}T[\d:.]+Z'/);
     expect(r.stdout).toMatch(/volume: \d/);
-  });
+  }, 120_000);
 
   it("compiles the README's TypeScript snippet against the shipped types and runs it", async () => {
     writeFileSync(join(project, "readme.ts"), withMock(snippet("library-ts")));
@@ -147,5 +147,5 @@ describe("the packed package in a fresh ESM project", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("DONE");
     expect(r.stdout).toMatch(/volume: \d/);
-  });
+  }, 180_000);
 });

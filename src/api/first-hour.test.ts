@@ -156,8 +156,9 @@ describe("request bodies, purposes and parameters", () => {
 });
 
 /**
- * POST a body the server refuses before reading it all: it answers and closes while the body
- * is still being written, so the write may fail (EPIPE) after the answer arrived.
+ * POST a 5 MB body the way a client streams it: the headers announce its size, the first
+ * 64 KiB follow, and the answer is read as soon as it comes — the server answers 413 and
+ * closes without reading the rest (writing all of it would race that close).
  */
 function bigPost(url: string, body: string): Promise<{ status: number; body: Answer["body"] }> {
   return new Promise((resolve, reject) => {
@@ -172,15 +173,16 @@ function bigPost(url: string, body: string): Promise<{ status: number; body: Ans
         res.on("data", (b: Buffer) => {
           text += b.toString();
         });
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Answer["body"] }),
-        );
+        res.on("end", () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Answer["body"] });
+        });
       },
     );
     req.on("error", (err) => {
-      if ((err as { code?: string }).code !== "EPIPE" && (err as { code?: string }).code !== "ECONNRESET")
-        reject(err);
+      const code = (err as { code?: string }).code;
+      if (code !== "EPIPE" && code !== "ECONNRESET") reject(err);
     });
-    req.end(body);
+    req.write(body.slice(0, 65_536));
   });
 }

@@ -100,5 +100,5 @@ describe("/openapi.json", () => {
       .getPreEmitDiagnostics(program)
       .map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
     expect(diagnostics).toEqual([]);
-  });
+  }, 180_000);
 });
