@@ -121,8 +121,9 @@ describe("pacing waits end at the caller's timeoutMs", () => {
     const { data } = await stack({ queueTimeoutMs: 200 });
     const q = {
       ...AAPL,
-      bar: "1 min",
-      duration: "1 D",
+      // Bars of 30 secs or less: IB (and the current pacing profile) still apply the 15 s rule.
+      bar: "30 secs",
+      duration: "1800 S",
       end: new Date("2026-03-04T21:00:00Z"),
       what: "TRADES",
       rth: true,
