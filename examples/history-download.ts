@@ -24,7 +24,4 @@ const bars = await client.historicalBars({
   useRTH: false,
 });
 console.log("time,open,high,low,close,volume");
-for (const b of bars) {
-  const time = /^\d+$/.test(b.date) ? new Date(Number(b.date) * 1000).toISOString() : b.date;
-  console.log([time, b.open, b.high, b.low, b.close, b.volume ?? ""].join(","));
-}
+for (const b of bars) console.log([b.time, b.open, b.high, b.low, b.close, b.volume].join(","));

@@ -30,6 +30,8 @@ export type ErrorCode =
 export interface SwitchboardErrorOptions {
   ibCode?: number;
   field?: string;
+  /** A stable word for why (the line's last failure, `identity_changed`, `client_id_held`…). */
+  reason?: string;
   cause?: unknown;
 }
 
@@ -37,6 +39,7 @@ export class SwitchboardError extends Error {
   readonly code: ErrorCode;
   readonly ibCode: number | undefined;
   readonly field: string | undefined;
+  readonly reason: string | undefined;
   readonly [BRAND] = true;
 
   constructor(code: ErrorCode, message: string, options: SwitchboardErrorOptions = {}) {
@@ -45,15 +48,17 @@ export class SwitchboardError extends Error {
     this.code = code;
     this.ibCode = options.ibCode;
     this.field = options.field;
+    this.reason = options.reason;
   }
 
   /** The wire shape used by every HTTP answer: `{code, message, ibCode?, field?}`. */
-  toJSON(): { code: ErrorCode; message: string; ibCode?: number; field?: string } {
+  toJSON(): { code: ErrorCode; message: string; ibCode?: number; field?: string; reason?: string } {
     return {
       code: this.code,
       message: this.message,
       ...(this.ibCode === undefined ? {} : { ibCode: this.ibCode }),
       ...(this.field === undefined ? {} : { field: this.field }),
+      ...(this.reason === undefined ? {} : { reason: this.reason }),
     };
   }
 }

@@ -4,7 +4,7 @@
  */
 
 export * as client from "./client/index.js";
-export { type CallOptions, type HistoryRequest, IbClient, type Quote } from "./client/index.js";
+export { type Bar, type CallOptions, type HistoryRequest, IbClient, type Quote } from "./client/index.js";
 export * from "./clock.js";
 export * as doctor from "./doctor/index.js";
 export * from "./errors.js";

@@ -9,6 +9,7 @@ export interface ApiError {
   message: string;
   ibCode?: number;
   field?: string;
+  reason?: string;
 }
 
 export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
@@ -18,6 +19,8 @@ export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   forbidden: 403,
   lease_invalid: 403,
   not_found: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   range_exhausted: 409,
   pacing_timeout: 429,
   queue_full: 429,
@@ -51,7 +54,8 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     if (code === "lease_invalid") code = err.field === "token" ? "forbidden" : "not_found";
     const status = STATUS_OF_CODE[code] ?? 500;
     const headers: Record<string, string> = {};
-    if (code === "pacing_timeout") {
+    if (code === "pacing_timeout" || code === "upstream_unavailable" || code === "queue_full") {
+      // Retry-After in whole seconds, at least 1: when room or the line is expected back.
       const after = (err as { retryAfterMs?: number }).retryAfterMs;
       headers["retry-after"] = String(Math.max(1, Math.ceil((after ?? 1_000) / 1_000)));
     }
@@ -62,6 +66,7 @@ export function errorAnswer(err: unknown): ErrorAnswer {
         message: err.message,
         ...(err.ibCode === undefined ? {} : { ibCode: err.ibCode }),
         ...(err.field === undefined ? {} : { field: err.field }),
+        ...(err.reason === undefined ? {} : { reason: err.reason }),
       },
       headers,
     );

@@ -1,6 +1,12 @@
 /**
  * /openapi.json, generated from the route table: the same zod schemas that validate each
  * request describe it (zod 4's z.toJSONSchema). Every JSON answer is wrapped in the envelope.
+ *
+ * One document: every named schema (zod `.meta({id})`) lives once under
+ * `components.schemas` and is referenced from there — z.toJSONSchema puts named schemas in a
+ * `$defs` beside each use, which no generator can resolve from an operation, so they are
+ * hoisted and every `#/$defs/X` becomes `#/components/schemas/X`. openapi.test.ts validates
+ * the document with a real OpenAPI 3.1 validator and compiles a client generated from it.
  */
 import { z } from "zod";
 import type { Route } from "./routes/spec.js";
@@ -15,6 +21,10 @@ const errorSchema = z
       message: z.string(),
       ibCode: z.number().int().optional().describe("IB's error number, where there is one"),
       field: z.string().optional().describe("the offending parameter (400)"),
+      reason: z
+        .string()
+        .optional()
+        .describe("why, as a stable string: the line's last failure, identity_changed, client_id_held…"),
     }),
   })
   .meta({ id: "Error" });
@@ -24,6 +34,8 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   401: "unauthorized",
   403: "forbidden",
   404: "not_found",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
   409: "range_exhausted",
   429: "pacing_timeout (with Retry-After)",
   501: "not_implemented",
@@ -31,16 +43,55 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   504: "timeout",
 };
 
-function schema(s: z.ZodType, io: "input" | "output"): Json {
-  const { $schema: _s, ...rest } = z.toJSONSchema(s, {
-    io,
-    unrepresentable: "any",
-    target: "draft-2020-12",
-  }) as Json;
-  return rest;
+const COMPONENT_REF = "#/components/schemas/";
+
+/** Named schemas met while building one document, hoisted into components.schemas. */
+class Components {
+  readonly schemas: Record<string, Json> = {};
+
+  /** The JSON Schema of `s` with its named parts moved to the components. */
+  schema(s: z.ZodType, io: "input" | "output"): Json {
+    const {
+      $schema: _s,
+      $defs,
+      ...rest
+    } = z.toJSONSchema(s, {
+      io,
+      unrepresentable: "any",
+      target: "draft-2020-12",
+    }) as Json & { $defs?: Record<string, Json> };
+    for (const [name, def] of Object.entries($defs ?? {})) this.#add(name, relink(def) as Json);
+    return relink(rest) as Json;
+  }
+
+  #add(name: string, def: Json): void {
+    const seen = this.schemas[name];
+    if (seen === undefined) {
+      this.schemas[name] = def;
+      return;
+    }
+    // Input and output forms of one schema may differ (defaults make fields optional on input):
+    // keep both under distinct names rather than let one overwrite the other.
+    if (JSON.stringify(seen) !== JSON.stringify(def))
+      throw new Error(`openapi: two different schemas named ${name}`);
+  }
 }
 
-function parameters(r: Route): Json[] {
+/** `#/$defs/X` → `#/components/schemas/X`, everywhere in a schema. */
+function relink(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(relink);
+  if (typeof v !== "object" || v === null) return v;
+  const out: Json = {};
+  for (const [k, x] of Object.entries(v as Json)) {
+    out[k] =
+      k === "$ref" && typeof x === "string" && x.startsWith("#/$defs/")
+        ? COMPONENT_REF + x.slice(8)
+        : relink(x);
+  }
+  return out;
+}
+
+function parameters(r: Route, schema: Components["schema"]): Json[] {
   const out: Json[] = [];
   for (const [where, s] of [
     ["path", r.params],
@@ -62,6 +113,10 @@ function parameters(r: Route): Json[] {
 }
 
 export function buildOpenApi(routes: readonly Route[], version: string): Json {
+  const components = new Components();
+  const schema = components.schema.bind(components);
+  const errorRef = { $ref: `${COMPONENT_REF}Error` };
+  schema(errorSchema, "output");
   const paths: Record<string, Record<string, Json>> = {};
   for (const r of routes) {
     const path = r.url.replace(/:([A-Za-z]+)/g, "{$1}");
@@ -101,7 +156,7 @@ export function buildOpenApi(routes: readonly Route[], version: string): Json {
     for (const st of [...statuses].sort()) {
       responses[String(st)] = {
         description: STATUS_TEXT[st] ?? "error",
-        content: { "application/json": { schema: schema(errorSchema, "output") } },
+        content: { "application/json": { schema: errorRef } },
       };
     }
     paths[path] ??= {};
@@ -111,7 +166,7 @@ export function buildOpenApi(routes: readonly Route[], version: string): Json {
       tags: [r.tag],
       operationId: `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c?: string) => (c ? c.toUpperCase() : ""))}`,
       ...(r.auth === "none" ? { security: [] } : {}),
-      parameters: parameters(r),
+      parameters: parameters(r, schema),
       ...(r.body
         ? {
             requestBody: {
@@ -131,7 +186,10 @@ export function buildOpenApi(routes: readonly Route[], version: string): Json {
       description:
         "Every JSON answer is {success:true, data} or {success:false, error:{code, message, ibCode?, field?}}.",
     },
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    components: {
+      schemas: components.schemas,
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    },
     security: [{ bearer: [] }],
     paths,
   };

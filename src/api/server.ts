@@ -175,9 +175,19 @@ export class ApiServer implements AsyncDisposable {
       // Fastify's own validation of the request (bad JSON, too large, wrong content type).
       const fst = (err as { code?: string; statusCode?: number }).code;
       const answer =
-        typeof fst === "string" && fst.startsWith("FST_")
-          ? errorAnswer(new InvalidArgumentError("body", `body: ${(err as Error).message}`))
-          : errorAnswer(err);
+        fst === "FST_ERR_CTP_BODY_TOO_LARGE"
+          ? failure(413, {
+              code: "payload_too_large",
+              message: `body larger than ${MAX_BODY_BYTES} bytes; bodies are small JSON objects`,
+            })
+          : fst === "FST_ERR_CTP_INVALID_MEDIA_TYPE"
+            ? failure(415, {
+                code: "unsupported_media_type",
+                message: `content-type ${request.headers["content-type"] ?? "(none)"} is not accepted; send application/json`,
+              })
+            : typeof fst === "string" && fst.startsWith("FST_")
+              ? errorAnswer(new InvalidArgumentError("body", `body: ${(err as Error).message}`))
+              : errorAnswer(err);
       if (answer.status >= 500) this.#o.logger.error({ err, url: request.url }, "request failed");
       if (reply.sent || reply.raw.headersSent) return;
       await reply.code(answer.status).headers(answer.headers).send(answer.body);

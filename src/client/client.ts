@@ -28,7 +28,6 @@ import {
   type SymbolSample,
 } from "../protocol/messages/contracts.js";
 import {
-  type Bar,
   HEAD_TIMESTAMP,
   HISTORICAL_DATA,
   REQ_HEAD_TIMESTAMP,
@@ -36,6 +35,7 @@ import {
 } from "../protocol/messages/history.js";
 import { REQ_MKT_DATA, TICK_PRICE, TICK_SIZE } from "../protocol/messages/market-data.js";
 import type { Tenant } from "../switch/tenant.js";
+import { type Bar, toBar } from "./bars.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./options.js";
 import { applyTickPrice, applyTickSize, emptyQuote, type Quote } from "./quote.js";
 import { answerKey, done, idKey, more, Requester, type RequestSpec } from "./requester.js";
@@ -170,7 +170,9 @@ export class IbClient implements AsyncDisposable {
           ),
           cancel: [String(OUT.CANCEL_HISTORICAL_DATA), "1", String(reqId)],
           collect: (f) =>
-            Number(f[0]) === IN.HISTORICAL_DATA ? done(fromFields(HISTORICAL_DATA, f, this.#v).bars) : more,
+            Number(f[0]) === IN.HISTORICAL_DATA
+              ? done(fromFields(HISTORICAL_DATA, f, this.#v).bars.map(toBar))
+              : more,
         },
         options,
       );

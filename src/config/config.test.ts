@@ -113,4 +113,26 @@ describe("loadConfig", () => {
       ).field,
     ).toBe("upstream");
   });
+
+  it("reports a bad value in the file even while a flag overrides that key", () => {
+    const e = fail(() =>
+      loadConfig({ file: { name: "s.yaml", text: "httpPort: http\n" }, flags: { httpPort: "4400" } }),
+    );
+    expect(e.field).toBe("httpPort");
+    expect(e.message).toContain("s.yaml");
+  });
+
+  it("merges purposes over the defaults from file, env or flag, and refuses overlaps", () => {
+    const c = loadConfig({ file: { name: "s.yaml", text: "purposes:\n  api: 1000-1999\n  one: 7000\n" } });
+    expect(c.purposes.api).toEqual({ min: 1000, max: 1999 });
+    expect(c.purposes.one).toEqual({ min: 7000, max: 7000 });
+    expect(c.purposes.proxy).toEqual({ min: 900, max: 999 });
+    const env = loadConfig({ env: { SWITCHBOARD_PURPOSES: "backfill=2000-2999" } });
+    expect(env.purposes.backfill).toEqual({ min: 2000, max: 2999 });
+    const overlap = fail(() => loadConfig({ flags: { purposes: "api=950-1050" } }));
+    expect(overlap.field).toBe("purposes.api");
+    expect(overlap.message).toContain('overlaps purpose "proxy"');
+    const bad = fail(() => loadConfig({ file: { name: "s.yaml", text: "purposes:\n  api: lots\n" } }));
+    expect(bad.field).toBe("purposes.api");
+  });
 });

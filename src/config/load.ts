@@ -8,8 +8,9 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { isLoopbackHost } from "../access/allow-list.js";
-import { SwitchboardError } from "../errors.js";
+import { isSwitchboardError, SwitchboardError } from "../errors.js";
 import { DEFAULT_PACING_PROFILE, type PacingProfile, resolveRules } from "../pacing/rules.js";
+import { DEFAULT_PURPOSES, type PurposeRanges, resolvePurposes } from "../registry/purposes.js";
 import {
   CONFIG_KEY_NAMES,
   CONFIG_KEYS,
@@ -27,6 +28,7 @@ import {
   type KeySpec,
   keyOfEnvSegment,
   LINE_KEYS,
+  type LOG_FORMATS,
   type LOG_LEVELS,
   parseUpstream,
   type UpstreamSpec,
@@ -60,6 +62,10 @@ export interface DaemonConfig {
   readonly stateDir: string | undefined;
   readonly redis: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** Client-id purposes: the defaults with the config's `purposes` merged over them. */
+  readonly purposes: PurposeRanges;
+  /** undefined: pretty on a TTY, JSON otherwise. */
+  readonly logFormat: (typeof LOG_FORMATS)[number] | undefined;
   /** The file that was read, if any. */
   readonly file: string | undefined;
 }
@@ -92,6 +98,10 @@ export function loadConfig(sources: ConfigSources): DaemonConfig {
       raw[k] = v;
       origins.set(k, { kind: "file", name: sources.file.name });
     }
+    // The file is checked on its own too: a bad value in it is a mistake even while a flag
+    // happens to override that key today (it would surface the day the flag is dropped).
+    const alone = configSchema.safeParse(doc);
+    if (!alone.success) throw issueError(alone.error.issues[0]!, raw, origins);
   }
   for (const [name, value] of Object.entries(sources.env ?? {})) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined || FOREIGN_ENV.has(name)) continue;
@@ -262,6 +272,8 @@ function resolve(
     stateDir: c.stateDir,
     redis: c.redis,
     logLevel: c.logLevel ?? DEFAULT_LOG_LEVEL,
+    logFormat: c.logFormat,
+    purposes: purposesOf(c.purposes, origins),
     file,
   };
 }
@@ -291,4 +303,25 @@ function readPacingRules(
     );
   }
   return json;
+}
+
+/** The defaults with the configured ranges over them, checked for overlaps (key named). */
+export function purposesOf(
+  configured: PurposeRanges | undefined,
+  origins: ReadonlyMap<string, Origin> = new Map(),
+): PurposeRanges {
+  const table: PurposeRanges = { ...DEFAULT_PURPOSES, ...configured };
+  try {
+    resolvePurposes(table);
+  } catch (err) {
+    if (!isSwitchboardError(err)) throw err;
+    throw new ConfigError(
+      err.field ?? "purposes",
+      `config key "${err.field ?? "purposes"}" (${originText(["purposes"], origins)}): ${err.message}; ` +
+        `configured purposes are merged over the defaults ${Object.entries(DEFAULT_PURPOSES)
+          .map(([n, r]) => `${n}=${r.min}-${r.max}`)
+          .join(",")}`,
+    );
+  }
+  return table;
 }

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { parseCidr } from "../access/allow-list.js";
 import { parseInstant } from "../calendar/instant.js";
 import { DEFAULT_PACING_PROFILE, PACING_PROFILES } from "../pacing/rules.js";
+import { type IdRange, parsePurposes } from "../registry/purposes.js";
 
 export const DEFAULT_HTTP_PORT = 4300;
 export const DEFAULT_PROXY_PORT = 4010;
@@ -19,6 +20,8 @@ export const DEFAULT_MOCK_PORT = 0;
 export const DEFAULT_LOG_LEVEL = "info";
 export const DEFAULT_LINE_NAME = "default";
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** The same list as logger.ts (not imported: loading the config must not load pino). */
+export const LOG_FORMATS = ["json", "pretty"] as const;
 /** The ports `auto` probes, paper first (Gateway paper, TWS paper, Gateway live, TWS live). */
 export const AUTO_PORTS: readonly number[] = [4002, 7497, 4001, 7496];
 
@@ -61,6 +64,31 @@ export function upstreamText(u: UpstreamSpec): string {
   if (u.kind !== "tcp") return u.kind;
   return u.host.includes(":") ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`;
 }
+
+/** `1000-1999`, `7` or `{min, max}` → a range. */
+const rangeSchema = z.preprocess(
+  (v) => {
+    if (typeof v === "number") return { min: v, max: v };
+    if (typeof v !== "string") return v;
+    const m = /^\s*(\d+)\s*(?:(?:-|\.\.)\s*(\d+))?\s*$/.exec(v);
+    return m ? { min: Number(m[1]), max: Number(m[2] ?? m[1]) } : v;
+  },
+  z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(0) }),
+);
+
+/** A mapping `{api: 1000-1999}` (YAML) or the flag / env form `api=1000-1999,backfill=2000-2999`. */
+const purposesSchema = z.preprocess(
+  (v) => {
+    if (typeof v !== "string") return v;
+    try {
+      return parsePurposes(v);
+    } catch {
+      return v;
+    }
+  },
+  z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/), rangeSchema),
+);
+export type PurposesInput = Readonly<Record<string, IdRange>>;
 
 const upstreamSchema = z.string().refine((s) => parseUpstream(s) !== undefined);
 const portSchema = z.preprocess(toInt, z.number().int().min(0).max(65_535));
@@ -223,6 +251,21 @@ export const CONFIG_KEYS = {
     description: "log level (pino, to stderr)",
     arg: "<level>",
     default: DEFAULT_LOG_LEVEL,
+  },
+  purposes: {
+    schema: purposesSchema.optional(),
+    accepts:
+      "a mapping of purpose name to client-id range, e.g. {api: 1000-1999, backfill: 2000-2999} " +
+      "(flag / env: api=1000-1999,backfill=2000-2999); ranges must not overlap",
+    description:
+      "client-id purposes and ranges, merged over the defaults (ui, workers, manual, checks, agents, proxy)",
+    arg: "<name=min-max,…>",
+  },
+  logFormat: {
+    schema: z.enum(LOG_FORMATS).optional(),
+    accepts: LOG_FORMATS.join(", "),
+    description: "log format on stderr (default: pretty on a terminal, JSON otherwise)",
+    arg: "<json|pretty>",
   },
 } as const satisfies Record<string, KeySpec>;
 

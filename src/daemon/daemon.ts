@@ -23,7 +23,7 @@ import { resolveRules } from "../pacing/rules.js";
 import { Pacer } from "../pacing/scheduler.js";
 import type { ProxyServer } from "../proxy/proxy-server.js";
 import { FileLeaseStore } from "../registry/file-store.js";
-import { RedisLeaseStore } from "../registry/redis-store.js";
+import { lazyRedisLeaseStore } from "../registry/lazy-redis-store.js";
 import { Registry } from "../registry/registry.js";
 import { defaultStateDir } from "../registry/state-dir.js";
 import { Switch } from "../switch/switch.js";
@@ -32,6 +32,7 @@ import { clientDataService } from "./data.js";
 import { EventLog } from "./event-log.js";
 import { WaitDigest } from "./wait-digest.js";
 import { type HealthReport, healthOf, type LineView } from "./health.js";
+import { listening } from "./port-in-use.js";
 import { startDaemonProxy } from "./proxy.js";
 import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
 
@@ -99,9 +100,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
     const store =
       config.redis === undefined
         ? new FileLeaseStore({ stateDir: config.stateDir ?? defaultStateDir(deps.env) })
-        : new RedisLeaseStore({ url: config.redis });
+        : lazyRedisLeaseStore({ url: config.redis });
     this.registry = new Registry({
       store,
+      purposes: config.purposes,
       clock: deps.clock,
       sweepIntervalMs: DEFAULT_LEASE_SWEEP_INTERVAL_MS,
     });
@@ -137,7 +139,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
     this.#startedAt = new Date(this.#d.clock.now()).toISOString();
     this.#wireEvents();
     try {
-      if (this.#c.lines.some((l) => l.upstream.kind === "mock")) await this.#startMock();
+      if (this.#c.lines.some((l) => l.upstream.kind === "mock")) {
+        await listening("mockPort", "127.0.0.1", this.#c.mockPort, this.#startMock());
+      }
       for (const cfg of this.#c.lines) this.#lines.push(this.#makeLine(cfg));
       this.#api = new ApiServer(this, {
         host: this.#c.host,
@@ -149,23 +153,30 @@ export class Daemon implements DaemonView, AsyncDisposable {
         version: this.#d.version,
       });
       for (const l of this.#lines) l.line.start();
+      await this.#warnOfStandaloneMocks();
       const primary = this.#lines[0]!;
       this.#attachment ??= clientDataService({
         sw: primary.sw,
         pacer: this.pacer,
         clock: this.#d.clock,
         version: () => primary.line.serverVersion,
+        line: primary.line,
       });
       // The TWS-protocol proxy serves the primary line's switch (interfaces.md "Proxy port").
-      this.#proxy = await startDaemonProxy({
-        config: this.#c,
-        sw: this.primarySwitch,
-        pacer: this.pacer,
-        clock: this.#d.clock,
-        logger: this.#d.logger,
-        push: this.#push,
-      });
-      const { url } = await this.#api.listen();
+      this.#proxy = await listening(
+        "proxyPort",
+        this.#c.host,
+        this.#c.proxyPort,
+        startDaemonProxy({
+          config: this.#c,
+          sw: this.primarySwitch,
+          pacer: this.pacer,
+          clock: this.#d.clock,
+          logger: this.#d.logger,
+          push: this.#push,
+        }),
+      );
+      const { url } = await listening("httpPort", this.#c.host, this.#c.httpPort, this.#api.listen());
       this.#transition("running");
       const ready: ReadyInfo = {
         http: url,
@@ -289,14 +300,47 @@ export class Daemon implements DaemonView, AsyncDisposable {
       pacingRules: this.#c.pacingRules,
       logger: this.#d.logger.child({ part: "mock" }),
     });
-    const info = await mock.start();
+    // Set before start: a failed start (port in use) still closes what it opened.
     this.#mock = mock;
+    const info = await mock.start();
     this.#log.warn(
       { mockPort: info.port, mockControlPort: info.controlPort },
       this.#c.implicitMock
         ? "NO UPSTREAM CONFIGURED: running the BUILT-IN MOCK gateway (synthetic data, no real orders). " +
             "Give --upstream host:port or --upstream auto for a real TWS / IB Gateway."
         : "upstream is the BUILT-IN MOCK gateway (synthetic data, no real orders)",
+    );
+  }
+
+  /**
+   * `--upstream host:port` pointing at a Switchboard mock gateway (a separate process) says
+   * so as loudly as the built-in mock does: synthetic data must never pass for IB's.
+   */
+  async #warnOfStandaloneMocks(): Promise<void> {
+    const { detectMock } = await import("../doctor/checks.js");
+    const { systemInspector } = await import("../doctor/owner.js");
+    await Promise.all(
+      this.#c.lines.map(async (cfg) => {
+        const u = cfg.upstream;
+        if (u.kind !== "tcp") return;
+        const owner = await systemInspector()
+          .inspect([u.port], new Set())
+          .then((i) => i.owners.get(u.port) ?? null)
+          .catch(() => null);
+        const evidence = await detectMock(
+          u.host,
+          owner,
+          [u.port + MOCK_CONTROL_OFFSET],
+          MOCK_CHECK_TIMEOUT_MS,
+          this.#d.clock,
+        ).catch(() => null);
+        if (evidence === null) return;
+        this.#log.warn(
+          { line: cfg.name, upstream: upstreamText(u), evidence },
+          `upstream ${upstreamText(u)} of line ${cfg.name} is a Switchboard MOCK gateway ` +
+            "(synthetic data, no real orders), not TWS / IB Gateway",
+        );
+      }),
     );
   }
 
@@ -384,6 +428,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 }
 
+/** The mock's control API sits 100 above its API port by convention (4002 → 4102). */
+const MOCK_CONTROL_OFFSET = 100;
+const MOCK_CHECK_TIMEOUT_MS = 1_000;
 const NOT_STARTED = "the daemon has not started its data service";
 
 export type { LineView };

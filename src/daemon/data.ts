@@ -3,9 +3,15 @@
  * one IbClient on it (so qualified contracts are cached across requests), and a small,
  * bounded cache of recent quotes for `maxAgeMs`. Shapes are the contract's: Bar with an ISO
  * time, Quote with nulls for ticks that never came.
+ *
+ * Fail fast (interfaces.md, "Fail fast over HTTP"): a call made while the line is down is
+ * answered at once with 503 upstream_unavailable, the line's reason and Retry-After — unless
+ * the line went down less than FAIL_FAST_GRACE_MS ago (a blip, or the daemon just started):
+ * then the call waits for the line within its timeoutMs, and at most FAIL_FAST_WAIT_MS from
+ * the moment the line went down, and still answers 503 if it is not back. Waiting for pacing
+ * room is bounded by the caller's timeoutMs alone (429 past it).
  */
 import type {
-  Bar,
   CallOptions,
   ContractQuery,
   DataService,
@@ -18,23 +24,43 @@ import type { IbClient } from "../client/client.js";
 import type { Clock } from "../clock.js";
 import { isSwitchboardError, SwitchboardError } from "../errors.js";
 import { classifyIbError } from "../pacing/classify.js";
+import type { Line } from "../line/line.js";
+import type { LineState } from "../line/line-events.js";
 import { PacingTimeoutError } from "../pacing/errors.js";
 import type { Pacer } from "../pacing/scheduler.js";
 import type { Contract } from "../protocol/messages/contract.js";
 import type { ContractDetails } from "../protocol/messages/contracts.js";
-import type { Bar as IbBar } from "../protocol/messages/history.js";
 import { DEFAULT_SERVER_VERSION } from "../protocol/versions.js";
 import type { Switch } from "../switch/switch.js";
+import { MAX_DATA_TIMEOUT_MS } from "../api/routes/data-params.js";
 import { SeatPool } from "./seats.js";
 
 export const QUOTE_CACHE_SIZE = 1_000;
+/** A line down for less than this is waited for (within timeoutMs) instead of failing at once. */
+export const FAIL_FAST_GRACE_MS = 2_000;
+/** Longest wait for a line that went down within the grace window, counted from going down. */
+export const FAIL_FAST_WAIT_MS = 5_000;
+/** Retry-After of a 503 for a down line: the line probes every 500 ms, a retry soon is cheap. */
+export const LINE_RETRY_AFTER_MS = 2_000;
+/** States in which the socket to TWS is up and requests are written. */
+const SERVING: ReadonlySet<LineState> = new Set(["ready", "degraded"]);
 
 export interface ClientDataServiceOptions {
   sw: Switch;
   pacer: Pacer;
   clock: Clock;
   version: () => number | undefined;
+  /** The line the switch rides on: its state decides fail-fast answers. */
+  line: Pick<Line, "name" | "state" | "reason" | "ready" | "on">;
   maxSeats?: number;
+}
+
+/** 503 upstream_unavailable for a down line, with its reason; no ibCode (IB never saw it). */
+export class LineUnavailableError extends SwitchboardError {
+  readonly retryAfterMs = LINE_RETRY_AFTER_MS;
+  constructor(line: string, state: LineState, reason: string) {
+    super("upstream_unavailable", `line ${line} is ${state}: ${reason}`, { reason });
+  }
 }
 
 export interface ClientDataService extends DataService {
@@ -47,7 +73,38 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
     clock: o.clock,
     version: () => o.version() ?? DEFAULT_SERVER_VERSION,
     ...(o.maxSeats === undefined ? {} : { maxSeats: o.maxSeats }),
+    // Past the longest timeoutMs a route accepts: the call's deadline always comes first.
+    pacingDeadlineMs: MAX_DATA_TIMEOUT_MS + 60_000,
   });
+  // Down since the service began (the line is still connecting then), or since it last left
+  // a serving state.
+  let downSince = o.clock.now();
+  const offState = o.line.on("line.state", (e) => {
+    if (SERVING.has(e.from) && !SERVING.has(e.to)) downSince = o.clock.now();
+  });
+  const unavailable = () => new LineUnavailableError(o.line.name, o.line.state, o.line.reason);
+
+  /** Let the call through when the line serves; else 503 at once, or after a short wait. */
+  async function lineGate(c: CallOptions): Promise<void> {
+    if (SERVING.has(o.line.state)) return;
+    const downFor = o.clock.now() - downSince;
+    if (downFor >= FAIL_FAST_GRACE_MS) throw unavailable();
+    // A blip: wait for the line, within the call's deadline and at most FAIL_FAST_WAIT_MS
+    // from the moment it went down (a line that stays down is not worth a longer wait).
+    const wait = new AbortController();
+    const onCall = () => wait.abort();
+    c.signal.addEventListener("abort", onCall, { once: true });
+    const timer = o.clock.setTimeout(() => wait.abort(), FAIL_FAST_WAIT_MS - downFor);
+    try {
+      await o.line.ready({ signal: wait.signal });
+    } catch {
+      // The wait ended (or the line closed): the answer is still the line's state.
+      throw unavailable();
+    } finally {
+      o.clock.clearTimeout(timer);
+      c.signal.removeEventListener("abort", onCall);
+    }
+  }
   /**
    * Run one call on a seat of its own. When the route's deadline aborts it, the seat's
    * pacer queue at that moment tells why: still queued → 429 pacing_timeout, else 504
@@ -55,6 +112,7 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
    * queue is read first: this listener is registered before the call's.)
    */
   async function seated<T>(c: CallOptions, fn: (client: IbClient) => Promise<T>): Promise<T> {
+    await lineGate(c);
     const seat = await seats.acquire(c.signal);
     let queuedAtAbort = false;
     const onAbort = () => {
@@ -109,6 +167,7 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
     history: (q: HistoryQuery, c) => seated(c, (client) => history(client, q, c)),
     quote: (q: QuoteQuery, c) => seated(c, (client) => quote(client, q, c)),
     async close() {
+      offState();
       await seats.close();
     },
   };
@@ -133,7 +192,7 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
         if (classOf(err) === "no_data") return [];
         throw err;
       });
-    return { contract: contractJson(first!), bars: bars.map(barJson) };
+    return { contract: contractJson(first!), bars };
   }
 
   async function quote(client: IbClient, q: QuoteQuery, c: CallOptions): Promise<Quote> {
@@ -170,6 +229,11 @@ function classOf(err: unknown): string | undefined {
 function rethrow(err: unknown): never {
   const cls = classOf(err);
   if (isSwitchboardError(err) && err.code === "ib_error") {
+    if (cls === "pacing") {
+      // IB refused for pacing (162 "pacing violation" and kin): come back later, which is
+      // what 429 with Retry-After says.
+      throw new IbPacingError(err, classifyIbError(err.ibCode ?? 0, err.message).backoffMs);
+    }
     if (cls === "invalid_request") {
       throw new SwitchboardError("invalid_argument", err.message, {
         ibCode: err.ibCode,
@@ -182,6 +246,15 @@ function rethrow(err: unknown): never {
     }
   }
   throw err;
+}
+
+/** 429 pacing_timeout for IB's own pacing refusal; keeps IB's number. */
+class IbPacingError extends SwitchboardError {
+  readonly retryAfterMs: number | undefined;
+  constructor(err: SwitchboardError, retryAfterMs: number | undefined) {
+    super("pacing_timeout", `refused by IB for pacing: ${err.message}`, { ibCode: err.ibCode, cause: err });
+    this.retryAfterMs = retryAfterMs;
+  }
 }
 
 function contractJson(d: ContractDetails): QualifiedContract {
@@ -210,30 +283,4 @@ function contractJson(d: ContractDetails): QualifiedContract {
 export function ibUtc(d: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
-
-/** formatDate=2 gives epoch seconds for intraday bars and yyyyMMdd for daily ones. */
-export function barTime(date: string): string {
-  const t = date.trim();
-  if (/^\d{9,}$/.test(t)) return new Date(Number(t) * 1000).toISOString();
-  const d = /^(\d{4})(\d{2})(\d{2})(?:[ -](\d{2}):(\d{2}):(\d{2}))?/.exec(t);
-  if (d) {
-    const [, y, mo, da, h = "00", mi = "00", s = "00"] = d;
-    return `${y}-${mo}-${da}T${h}:${mi}:${s}.000Z`;
-  }
-  return t;
-}
-
-function barJson(b: IbBar): Bar {
-  const num = (v: string | undefined) => (v === undefined || v === "" ? 0 : Number(v));
-  return {
-    time: barTime(b.date),
-    open: b.open,
-    high: b.high,
-    low: b.low,
-    close: b.close,
-    volume: num(b.volume),
-    wap: num(b.wap),
-    count: b.barCount,
-  };
 }

@@ -23,6 +23,8 @@ export interface SeatPoolOptions {
   clock: Clock;
   version: () => number;
   maxSeats?: number;
+  /** Longest pacing wait of a seat's requests; the call's own deadline ends it sooner. */
+  pacingDeadlineMs?: number;
 }
 
 export class SeatPool {
@@ -89,7 +91,12 @@ export class SeatPool {
 
   #open(): Seat {
     this.#count++;
-    const tenant = this.#o.sw.openTenant({ kind: "http", name: `http-api-${this.#next++}` });
+    const tenant = this.#o.sw.openTenant({
+      kind: "http",
+      name: `http-api-${this.#next++}`,
+      // The route's timeoutMs bounds the wait (429 past it), not the switch's 30 s default.
+      ...(this.#o.pacingDeadlineMs === undefined ? {} : { pacingDeadlineMs: this.#o.pacingDeadlineMs }),
+    });
     return { tenant, client: new IbClient(tenant, { clock: this.#o.clock, version: this.#o.version }) };
   }
 }

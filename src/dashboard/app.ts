@@ -89,17 +89,18 @@ export class Dashboard {
     if (this.#refreshing) return;
     this.#refreshing = true;
     try {
-      const [metrics, pool, health, leases, pace, stats] = await Promise.all([
+      const [metrics, pool, health, leases, purposes, pace, stats] = await Promise.all([
         // Its lastEventId tells replayed events from new ones; an event that falls between
         // these reads is shown by the refresh it schedules, a moment later.
         this.#api.get<{ lastEventId: number }>("/api/ib/pool/metrics"),
         this.#api.get<Snapshot["pool"]>("/api/ib/pool/status"),
         this.#api.get<Snapshot["health"]>("/api/ib/pool/health"),
         this.#api.get<Snapshot["leases"]>("/api/ids"),
+        this.#api.get<Snapshot["purposes"]>("/api/ids/purposes"),
         this.#api.get<Snapshot["pace"]>("/api/ib/pace/status"),
         this.#api.get<Snapshot["stats"]>("/api/ib/pace/stats"),
       ]);
-      this.#snap = { pool, health, leases, pace, stats, lastEventId: metrics.lastEventId };
+      this.#snap = { pool, health, leases, purposes, pace, stats, lastEventId: metrics.lastEventId };
       this.#checkEpoch();
       this.#setConn("up");
       this.#render();
@@ -147,7 +148,7 @@ export class Dashboard {
     const info = s.health.info;
     renderLines(byId("lines"), s.pool.lines, now);
     renderTenants(byId("tenants"), s.pool.tenants);
-    renderLeases(byId("leases"), s.leases, now);
+    renderLeases(byId("leases"), s.leases, s.purposes, now);
     renderPacing(byId("pacing"), s.pace, s.stats);
     byId("version").textContent = info.version;
     const parts = [

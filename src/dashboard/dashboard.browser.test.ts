@@ -147,6 +147,10 @@ describe("dashboard", () => {
       );
     }
     await w.page.waitForSelector("#leases li");
+    // Each purpose is shown with its id range, also the ones holding no lease.
+    const leasesText = await w.page.$eval("#leases", (el) => el.textContent ?? "");
+    expect(leasesText).toContain("ids 900–999");
+    expect(leasesText).toContain("ids 300–399");
     // Some traffic for the request-rate chart and the pacing gauges, then a few chart samples
     // (one every 5 s) so the screenshot shows lines rather than dots.
     for (const symbol of ["AAPL", "MSFT", "IBM", "SPY", "QQQ"]) {

@@ -41,11 +41,21 @@ export interface History {
   samples: PoolSample[];
 }
 
+export interface Purpose {
+  name: string;
+  min: number;
+  max: number;
+  size: number;
+  leased: number;
+}
+
 /** Everything the panels draw, fetched together. */
 export interface Snapshot {
   pool: PoolStatus;
   health: PoolHealth;
   leases: Lease[];
+  /** The configured purposes and their id ranges (GET /api/ids/purposes). */
+  purposes: Purpose[];
   pace: PacerStatus;
   stats: PacerStatsSnapshot;
   /** The daemon's newest event id when the snapshot was taken. */

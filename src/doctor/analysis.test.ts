@@ -145,8 +145,8 @@ describe("analyze", () => {
   it("daemon: healthy is ok, healthy on the mock warns, degraded warns, down and silent are errors", () => {
     const d = (daemon: DoctorFacts["daemon"]) =>
       summary(facts([endpoint(4002, connected, [attempt()])], { daemon }));
-    expect(d({ kind: "healthy", url: "u", upstream: "127.0.0.1:4002" })).toEqual(["ok:daemon-unhealthy"]);
-    expect(d({ kind: "healthy", url: "u", upstream: "mock" })).toEqual(["warn:daemon-unhealthy"]);
+    expect(d({ kind: "healthy", url: "u", upstream: "127.0.0.1:4002" })).toEqual(["ok:daemon-healthy"]);
+    expect(d({ kind: "healthy", url: "u", upstream: "mock" })).toEqual(["warn:mock-gateway"]);
     expect(d({ kind: "unhealthy", url: "u", status: 503, detail: "status degraded" })).toEqual([
       "warn:daemon-unhealthy",
     ]);

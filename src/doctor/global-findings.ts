@@ -51,8 +51,10 @@ export function daemonFindings(facts: DoctorFacts): Finding[] {
   if (d.kind === "healthy") {
     return [
       {
+        // A healthy daemon is not "unhealthy" at any level: on its built-in mock it is a mock
+        // finding (a warning: no IB behind it), else a plain ok.
         level: d.upstream === "mock" ? "warn" : "ok",
-        code: "daemon-unhealthy",
+        code: d.upstream === "mock" ? "mock-gateway" : "daemon-healthy",
         message: `The Switchboard daemon at ${d.url} is healthy${d.upstream ? ` (upstream ${d.upstream})` : ""}.${d.upstream === "mock" ? " It runs its built-in mock gateway, not IB." : ""}`,
         ...(d.upstream === "mock"
           ? { fix: "Start it with --upstream <host:port> or --upstream auto for real data." }

@@ -19,6 +19,7 @@ export type FindingCode =
   | "farm-broken"
   | "clock-skew"
   | "daemon-unhealthy"
+  | "daemon-healthy"
   | "mock-gateway";
 
 export interface Finding {

@@ -10,6 +10,7 @@ export {
   type MockStartInfo,
 } from "./gateway.js";
 export * from "./options.js";
+export { type StartedMockGateway, startMockGateway } from "./start.js";
 export type { MockClientView, MockCounters, MockOrderView, MockState } from "./state.js";
 export type { SubscriptionKind, SubscriptionView } from "./subscriptions.js";
 export { frozenClock, parseInstant, runningClockFrom, type WallClock } from "./wall-clock.js";

@@ -55,7 +55,13 @@ describe("Switchboard pool and typed client against the mock gateway", () => {
       useRTH: false,
     });
     expect(bars.length).toBeGreaterThan(0);
-    for (const b of bars) expect(b.high).toBeGreaterThanOrEqual(b.low);
+    for (const b of bars) {
+      expect(b.high).toBeGreaterThanOrEqual(b.low);
+      // The API's shape: numbers and an ISO time, not IB's strings.
+      expect(typeof b.volume).toBe("number");
+      expect(typeof b.wap).toBe("number");
+      expect(new Date(b.time).toISOString()).toBe(b.time);
+    }
     expect(Number(await c.headTimestamp({ contract }))).toBeGreaterThan(0);
     const q = await c.quote(contract);
     expect(q.symbol).toBe("SPY");

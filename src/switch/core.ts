@@ -79,6 +79,8 @@ export class SwitchCore {
   readonly orders = new OrderMap();
   readonly broadcasts = new BroadcastHub();
   readonly tenants = new Map<string, Tenant>();
+  /** Tenants whose pacing wait is not the switch's queueTimeoutMs (OpenTenantOptions). */
+  readonly pacingDeadlines = new Map<string, number>();
   /** Order owner → the open tenant that speaks for it now. */
   readonly owners = new Map<string, string>();
   /** Singleton answer → tenant id → since when it waits (bounded by queueTimeoutMs). */
@@ -246,7 +248,7 @@ export class SwitchCore {
     if (entry) entry.pending = true;
     this.pacer
       .acquire(paced, {
-        deadlineMs: options.deadlineMs ?? this.o.queueTimeoutMs,
+        deadlineMs: options.deadlineMs ?? this.pacingDeadlines.get(tenantId) ?? this.o.queueTimeoutMs,
         queueLimit: options.queueLimit,
         onRelease: (permit) => {
           const hold = permit.elided ? undefined : permit.request.hold;

@@ -22,6 +22,11 @@ export interface OpenTenantOptions {
   name?: string;
   /** The client id the tenant believes it has (the proxy's downstream id). */
   clientId?: number;
+  /**
+   * How long this tenant's requests may wait for pacing room (default: the switch's
+   * queueTimeoutMs). HTTP data calls set it past their own deadline, which then decides.
+   */
+  pacingDeadlineMs?: number;
 }
 
 export interface SwitchSnapshot {
@@ -107,6 +112,7 @@ export class Switch implements AsyncDisposable {
       openedAt: this.#core.o.clock.now(),
     });
     this.#core.tenants.set(id, tenant);
+    if (options.pacingDeadlineMs !== undefined) this.#core.pacingDeadlines.set(id, options.pacingDeadlineMs);
     this.#core.owners.set(orderOwner, id);
     this.events.emit({
       type: "tenant.open",
@@ -328,6 +334,7 @@ export class Switch implements AsyncDisposable {
       });
     const cancelled = cancels.length;
     c.tenants.delete(tenant.id);
+    c.pacingDeadlines.delete(tenant.id);
     if (c.owners.get(tenant.orderOwner) === tenant.id) c.owners.delete(tenant.orderOwner);
     this.events.emit({
       type: "tenant.close",

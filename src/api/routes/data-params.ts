@@ -78,6 +78,9 @@ export function normalizeDuration(text: string): string | undefined {
   return `${Number(m[1])} ${m[2]!.toUpperCase()}`;
 }
 
+/** ISO 8601 date, or date and time with an optional zone (no zone = UTC). */
+const ISO_END = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
 const timeoutMs = z.coerce
   .number()
   .int()
@@ -128,9 +131,14 @@ export const historyQuery = z.object({
         c.addIssue({ code: "custom", message: 'expected an IB duration like "1 D" (units S, D, W, M, Y)' });
       return ib ?? "";
     }),
-  end: z.iso
-    .datetime({ offset: true, local: true })
-    .or(z.iso.date())
+  end: z
+    .string()
+    .refine((v) => ISO_END.test(v) && !Number.isNaN(Date.parse(v)), {
+      message:
+        "expected an ISO 8601 date or time, e.g. 2026-05-01, 2026-05-01T16:00:00Z or 2026-05-01T12:00:00-04:00",
+    })
+    // A time without a zone is UTC, whatever the daemon's own time zone is.
+    .transform((v) => (v.includes("T") && !/(?:Z|[+-]\d{2}:?\d{2})$/.test(v) ? `${v}Z` : v))
     .optional()
     .describe("ISO 8601 end of the range (default now)"),
   what: z.enum(WHAT_TO_SHOW).default("TRADES"),

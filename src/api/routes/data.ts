@@ -1,8 +1,8 @@
 /**
  * Data routes: qualify, history, quote. Each call gets an AbortSignal that fires at
  * `timeoutMs`, when the client goes away, or when the daemon stops, so no request hangs:
- * the answer is the data, 429 `pacing_timeout` (the pacer could not make room in time) or
- * 504 `timeout`.
+ * the answer is the data, 429 `pacing_timeout` (the pacer could not make room in time),
+ * 503 `upstream_unavailable` (the line is down; see daemon/data.ts) or 504 `timeout`.
  */
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
@@ -105,8 +105,9 @@ async function bounded<T>(
       settled &&
       !settled.ok &&
       isSwitchboardError(settled.error) &&
-      settled.error.code === "pacing_timeout"
+      (settled.error.code === "pacing_timeout" || settled.error.code === "upstream_unavailable")
     ) {
+      // Still waiting for pacing room (429), or for a line that did not come back (503).
       throw settled.error;
     }
     throw late;

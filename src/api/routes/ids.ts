@@ -4,6 +4,8 @@
  * or events.
  */
 import { z } from "zod";
+import { DAEMON_LEASE_PURPOSE } from "../../daemon/client-ids.js";
+import { SwitchboardError } from "../../errors.js";
 import { publicLease } from "../../registry/policy.js";
 import type { RouteContext } from "./context.js";
 import { queryBool, type Route, route } from "./spec.js";
@@ -26,6 +28,15 @@ const publicLeaseSchema = leaseSchema
   .omit({ token: true })
   .extend({ ageMs: z.number() })
   .meta({ id: "PublicLease" });
+const purposeSchema = z
+  .object({
+    name: z.string(),
+    min: z.number().int(),
+    max: z.number().int(),
+    size: z.number().int(),
+    leased: z.number().int().describe("leases of this purpose, over every upstream"),
+  })
+  .meta({ id: "Purpose" });
 const clientIdParam = z.object({ clientId: z.coerce.number().int().min(0).max(2_147_483_647) });
 const upstream = z.string().min(1).max(200).optional();
 
@@ -48,6 +59,24 @@ export function idsRoutes(ctx: RouteContext): Route[] {
       },
     }),
     route({
+      method: "GET",
+      url: "/api/ids/purposes",
+      tag: "ids",
+      summary: "Client-id purposes: each one's range and how many of its ids are leased",
+      auth: "token",
+      response: z.array(purposeSchema),
+      async handler() {
+        const leases = await reg().list();
+        return reg().purposes.map((p) => ({
+          name: p.name,
+          min: p.min,
+          max: p.max,
+          size: p.size,
+          leased: leases.filter((l) => l.purpose === p.name).length,
+        }));
+      },
+    }),
+    route({
       method: "POST",
       url: "/api/ids/lease",
       tag: "ids",
@@ -61,8 +90,17 @@ export function idsRoutes(ctx: RouteContext): Route[] {
         upstream,
       }),
       response: leaseSchema,
-      errors: [400, 409],
+      errors: [400, 403, 409],
       async handler({ body }) {
+        if (body.purpose === DAEMON_LEASE_PURPOSE) {
+          // The daemon's lines take their client ids from this range: an HTTP lease there could
+          // take the id a line needs after a restart (and its live orders).
+          throw new SwitchboardError(
+            "forbidden",
+            `purpose "${DAEMON_LEASE_PURPOSE}" is the daemon's own range (its lines' client ids); lease another purpose`,
+            { field: "purpose" },
+          );
+        }
         return reg().lease(body.purpose, body.owner, body.ttlMs, {
           ...(body.pid === undefined ? {} : { pid: body.pid }),
           ...(body.upstream === undefined ? {} : { upstream: body.upstream }),

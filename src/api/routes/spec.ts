@@ -61,6 +61,7 @@ export function route<
   P extends z.ZodType = z.ZodObject,
   B extends z.ZodType = z.ZodObject,
 >(def: RouteDef<Q, P, B>): Route {
+  const strict = def.body === undefined ? undefined : strictBody(def.body);
   return {
     method: def.method,
     url: def.url,
@@ -71,14 +72,14 @@ export function route<
     produces: def.produces ?? "json",
     query: def.query,
     params: def.params,
-    body: def.body,
+    body: strict,
     response: def.response,
     errors: def.errors ?? [],
     run: (request, reply) =>
       def.handler({
         query: parse(def.query, request.query ?? {}, "query") as z.output<Q>,
         params: parse(def.params, request.params ?? {}, "params") as z.output<P>,
-        body: parse(def.body, request.body ?? {}, "body") as z.output<B>,
+        body: parse(strict, request.body ?? {}, "body") as z.output<B>,
         request,
         reply,
       }),
@@ -90,6 +91,15 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string): un
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
+  if (issue.code === "unrecognized_keys") {
+    const obj = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
+    const accepted = obj instanceof z.ZodObject ? Object.keys(obj.shape as object) : [];
+    const field = [where, ...issue.path.map(String), issue.keys[0]!].join(".");
+    throw new InvalidArgumentError(
+      field,
+      `${where}: unknown key "${issue.keys[0]!}"; accepted: ${accepted.join(", ") || "none"}`,
+    );
+  }
   const field = issue.path.length > 0 ? issue.path.map(String).join(".") : where;
   let given: unknown = value;
   for (const p of issue.path) given = (given as Record<PropertyKey, unknown> | undefined)?.[p];
@@ -101,3 +111,15 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string): un
 export const queryBool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/**
+ * A JSON body with a key the route does not know is refused (400 naming the key): a typo
+ * such as `ttl` for `ttlMs` must not be dropped silently.
+ */
+function strictBody(schema: z.ZodType): z.ZodType {
+  if (schema instanceof z.ZodObject) return schema.strict();
+  if (schema instanceof z.ZodOptional && schema.unwrap() instanceof z.ZodObject) {
+    return (schema.unwrap() as z.ZodObject).strict().optional();
+  }
+  return schema;
+}

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { CliExit, EXIT_USAGE } from "../exit-codes.js";
 import type { SetExit } from "../main.js";
 
-export function registerBench(program: Command, setExit: SetExit): void {
+export function register(program: Command, setExit: SetExit): void {
   program
     .command("bench")
     .description("run the benchmarks (JSON on stdout, saved under bench/results/)")

@@ -7,9 +7,8 @@
  */
 import type { Command } from "commander";
 import { systemClock } from "../../clock.js";
-import { formatHuman, readFileLeases, runDoctor, toJson } from "../../doctor/index.js";
 import { isSwitchboardError } from "../../errors.js";
-import { defaultStateDir } from "../../registry/index.js";
+import { defaultStateDir } from "../../registry/state-dir.js";
 import { CliExit, EXIT_USAGE } from "../exit-codes.js";
 import type { SetExit } from "../main.js";
 
@@ -27,7 +26,7 @@ interface DoctorFlags {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function registerDoctor(program: Command, setExit: SetExit): void {
+export function register(program: Command, setExit: SetExit): void {
   program
     .command("doctor")
     .description("find TWS / IB Gateway listeners, probe them and explain what is wrong (reads only)")
@@ -55,6 +54,8 @@ export function registerDoctor(program: Command, setExit: SetExit): void {
         throw new CliExit(EXIT_USAGE, `--url ${flags.url}: expected http://host:port`);
       }
       const stateDir = flags.stateDir ?? defaultStateDir(process.env);
+      // Loaded here, not at start: other commands never pay for the doctor.
+      const { formatHuman, readFileLeases, runDoctor, toJson } = await import("../../doctor/index.js");
       try {
         const report = await runDoctor({
           host: flags.host,

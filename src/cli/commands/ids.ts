@@ -7,20 +7,23 @@
 import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
 import { isSwitchboardError } from "../../errors.js";
-import {
-  DEFAULT_UPSTREAM,
-  defaultStateDir,
-  FileLeaseStore,
-  isProcessAlive,
-  type Lease,
-  type LeaseStore,
-  RedisLeaseStore,
-  Registry,
-} from "../../registry/index.js";
+// Module by module, not the registry's index: that would load ioredis for every `ids` call.
+import { FileLeaseStore } from "../../registry/file-store.js";
+import { isProcessAlive } from "../../registry/liveness.js";
+import { DEFAULT_UPSTREAM } from "../../registry/options.js";
+import { Registry } from "../../registry/registry.js";
+import { defaultStateDir } from "../../registry/state-dir.js";
+import type { PurposeRanges } from "../../registry/purposes.js";
+import type { LeaseStore } from "../../registry/store.js";
+import type { Lease } from "../../registry/types.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "../exit-codes.js";
+
+/** How long one `ids` call waits for the file store's lock (the library default is 10 s). */
+const CLI_LOCK_TIMEOUT_MS = 60_000;
 
 interface CommonFlags {
   stateDir?: string;
+  purposesFile?: string;
   redis?: string;
   upstream?: string;
   json?: boolean;
@@ -37,7 +40,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   purposes: "purposes",
 };
 
-export function registerIds(program: Command): void {
+export function register(program: Command): void {
   const ids = program
     .command("ids")
     .description("client-id leases: list | lease <purpose> | release <clientId> | renew <clientId>");
@@ -50,7 +53,27 @@ export function registerIds(program: Command): void {
         return;
       }
       out(formatTable(leases));
+      out(`\n${formatPurposes(reg, leases)}`);
     }),
+  );
+
+  common(ids.command("purposes").description("show each purpose's client-id range and its leases")).action(
+    (flags: CommonFlags) =>
+      run(flags, async (reg) => {
+        const leases = await reg.list(flags.upstream === undefined ? {} : { upstream: flags.upstream });
+        if (flags.json) {
+          const rows = reg.purposes.map((p) => ({
+            name: p.name,
+            min: p.min,
+            max: p.max,
+            size: p.size,
+            leased: leases.filter((l) => l.purpose === p.name).length,
+          }));
+          out(`${JSON.stringify(rows)}\n`);
+          return;
+        }
+        out(formatPurposes(reg, leases));
+      }),
   );
 
   common(ids.command("lease").argument("<purpose>", "ui, workers, manual, checks, agents, proxy…"))
@@ -119,6 +142,10 @@ function common(cmd: Command): Command {
     )
     .option("--redis <url>", "use the Redis store at redis://host:port instead of the file store")
     .option("--upstream <name>", `leases are scoped by upstream (default "${DEFAULT_UPSTREAM}")`)
+    .option(
+      "--purposes-file <file>",
+      "YAML with the purposes and their id ranges (a `purposes:` mapping, as in switchboard.yaml); env SWITCHBOARD_PURPOSES=name=min-max,…",
+    )
     .option("--json", "print JSON");
 }
 
@@ -131,9 +158,14 @@ async function run(flags: CommonFlags, fn: (reg: Registry) => Promise<void>): Pr
   }
   const store: LeaseStore =
     flags.redis === undefined
-      ? new FileLeaseStore({ stateDir: flags.stateDir ?? defaultStateDir(process.env) })
-      : new RedisLeaseStore({ url: flags.redis });
-  const reg = new Registry({ store });
+      ? new FileLeaseStore({
+          stateDir: flags.stateDir ?? defaultStateDir(process.env),
+          // Many scripts may lease at once on a busy machine: waiting beats failing here.
+          lockTimeoutMs: CLI_LOCK_TIMEOUT_MS,
+        })
+      : new (await import("../../registry/redis-store.js")).RedisLeaseStore({ url: flags.redis });
+  const purposes = await loadPurposes(flags.purposesFile, process.env.SWITCHBOARD_PURPOSES);
+  const reg = new Registry({ store, ...(purposes === undefined ? {} : { purposes }) });
   try {
     await fn(reg);
   } catch (err) {
@@ -146,6 +178,66 @@ async function run(flags: CommonFlags, fn: (reg: Registry) => Promise<void>): Pr
   } finally {
     await reg.close();
   }
+}
+
+/**
+ * The purpose table from `--purposes-file` (or SWITCHBOARD_PURPOSES), merged over the
+ * defaults exactly as the daemon does, so both hand out the same ranges. The config parser
+ * loads only when a table is given: plain `ids` calls stay light.
+ */
+async function loadPurposes(
+  file: string | undefined,
+  envText: string | undefined,
+): Promise<PurposeRanges | undefined> {
+  if (file === undefined && (envText === undefined || envText === "")) return undefined;
+  const [{ readFile }, { parse }, { CONFIG_KEYS }, { purposesOf, ConfigError }] = await Promise.all([
+    import("node:fs/promises"),
+    import("yaml"),
+    import("../../config/schema.js"),
+    import("../../config/load.js"),
+  ]);
+  let raw: unknown = envText;
+  let where = "env SWITCHBOARD_PURPOSES";
+  if (file !== undefined) {
+    where = `--purposes-file ${file}`;
+    let doc: unknown;
+    try {
+      doc = parse(await readFile(file, "utf8"));
+    } catch (err) {
+      throw new CliExit(EXIT_USAGE, `${where}: cannot read: ${(err as Error).message}`);
+    }
+    raw =
+      typeof doc === "object" && doc !== null && "purposes" in doc
+        ? (doc as { purposes: unknown }).purposes
+        : doc;
+  }
+  const parsed = CONFIG_KEYS.purposes.schema.safeParse(raw);
+  if (!parsed.success || parsed.data === undefined) {
+    throw new CliExit(EXIT_USAGE, `${where}: expected ${CONFIG_KEYS.purposes.accepts}`);
+  }
+  try {
+    return purposesOf(parsed.data);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliExit(EXIT_USAGE, `${where}: ${err.message}`);
+    throw err;
+  }
+}
+
+function formatPurposes(reg: Registry, leases: readonly Lease[]): string {
+  const rows = [["PURPOSE", "IDS", "LEASED"]];
+  for (const p of reg.purposes) {
+    const n = leases.filter((l) => l.purpose === p.name).length;
+    rows.push([p.name, `${p.min}-${p.max}`, `${n}/${p.size}`]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
 }
 
 /** The lease JSON of interfaces.md, in its documented field order. */

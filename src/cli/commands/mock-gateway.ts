@@ -3,8 +3,7 @@ import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError as CommanderArgError, Option } from "commander";
 import { parseInstant } from "../../calendar/instant.js";
 import { isSwitchboardError } from "../../errors.js";
-import { createLogger } from "../../logger.js";
-import { MockGateway } from "../../mock/gateway.js";
+import type { MockGateway } from "../../mock/gateway.js";
 import {
   DEFAULT_ID_HOLD_MS,
   DEFAULT_HISTORY_LATENCY_MS,
@@ -59,7 +58,7 @@ interface Flags {
   now?: string;
 }
 
-export function registerMockGateway(program: Command, setExit: (code: number) => void): void {
+export function register(program: Command, setExit: (code: number) => void): void {
   program
     .command("mock-gateway")
     .description("run the mock IB Gateway (real TWS wire protocol, IB's rules, faults on command)")
@@ -159,6 +158,10 @@ export function registerMockGateway(program: Command, setExit: (code: number) =>
           );
         }
       }
+      const [{ createLogger }, { MockGateway }] = await Promise.all([
+        import("../../logger.js"),
+        import("../../mock/gateway.js"),
+      ]);
       const logger = createLogger({ name: "mock-gateway" });
       let gw: MockGateway;
       try {
@@ -203,7 +206,9 @@ export function registerMockGateway(program: Command, setExit: (code: number) =>
       );
       if (flags.now !== undefined)
         logger.warn({ now: new Date(gw.wall.now()).toISOString() }, "mock calendar pinned by --now");
+      // Signal handlers first: a script may send SIGTERM the moment it reads READY.
+      const stopped = onShutdown(() => gw.close());
       printReady({ port: info.port, controlPort: info.controlPort, serverVersion: info.serverVersion });
-      setExit(await onShutdown(() => gw.close()));
+      setExit(await stopped);
     });
 }

@@ -11,20 +11,21 @@ import {
   CONFIG_KEY_NAMES,
   CONFIG_KEYS,
   ConfigError,
+  ENV_PREFIX,
+  envSegment,
   type DaemonConfig,
   flagOf,
   loadConfig,
 } from "../../config/index.js";
-import { Daemon } from "../../daemon/daemon.js";
+import type { PortInUseError } from "../../daemon/port-in-use.js";
 import { isSwitchboardError } from "../../errors.js";
-import { createLogger } from "../../logger.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "../exit-codes.js";
 import type { SetExit } from "../main.js";
 import { onFatal, onShutdown, printReady } from "../ready.js";
 
 export const DEFAULT_CONFIG_FILE = "switchboard.yaml";
 
-export function registerStart(program: Command, setExit: SetExit, version: () => Promise<string>): void {
+export function register(program: Command, setExit: SetExit, version: () => Promise<string>): void {
   const cmd = new Command("start").description(
     "run the daemon: lines, HTTP API, built-in mock when no upstream is set",
   );
@@ -46,7 +47,17 @@ export function registerStart(program: Command, setExit: SetExit, version: () =>
       if (self.getOptionValueSource(key) === "cli") flags[key] = self.getOptionValue(key);
     }
     const config = await resolveConfig(self.getOptionValue("config") as string | undefined, flags);
-    const logger = createLogger({ level: config.logLevel, name: "switchboard" });
+    // The daemon's parts load only now: `--help` and a config error never pay for them.
+    const [{ Daemon }, { createLogger }, { PortInUseError }] = await Promise.all([
+      import("../../daemon/daemon.js"),
+      import("../../logger.js"),
+      import("../../daemon/port-in-use.js"),
+    ]);
+    const logger = createLogger({
+      level: config.logLevel,
+      name: "switchboard",
+      ...(config.logFormat === undefined ? {} : { format: config.logFormat }),
+    });
     const daemon = new Daemon(config, {
       clock: systemClock,
       logger,
@@ -57,12 +68,15 @@ export function registerStart(program: Command, setExit: SetExit, version: () =>
       pid: process.pid,
     });
     onFatal(logger, () => daemon.close());
-    let ready: Awaited<ReturnType<Daemon["start"]>>;
+    let ready: Awaited<ReturnType<typeof daemon.start>>;
     try {
       ready = await daemon.start();
     } catch (err) {
+      if (err instanceof PortInUseError) throw new CliExit(EXIT_FAILURE, await portInUseText(err));
       throw new CliExit(EXIT_FAILURE, `switchboard start: ${(err as Error).message}`);
     }
+    // Signal handlers first: a script may send SIGTERM the moment it reads READY.
+    const stopped = onShutdown(() => daemon.close());
     printReady({ ...ready });
     process.stderr.write(
       `Switchboard API ${ready.http}  ·  dashboard ${ready.http}/  ·  health ${ready.http}/health` +
@@ -70,7 +84,7 @@ export function registerStart(program: Command, setExit: SetExit, version: () =>
           ? `  ·  upstream: BUILT-IN MOCK (port ${ready.mockPort})\n`
           : `  ·  upstream ${ready.upstream}\n`),
     );
-    const code = await onShutdown(() => daemon.close());
+    const code = await stopped;
     setExit(code);
     // Everything is closed; if a stray handle still holds the loop, do not hang past the deadline.
     setTimeout(() => process.exit(code), 500).unref();
@@ -103,4 +117,21 @@ async function resolveConfig(
     }
     throw err;
   }
+}
+
+/**
+ * "port 4300 on 127.0.0.1 is already in use by pid 812 (node …): stop that process or choose
+ * another port with --http-port <n> (config key httpPort, env SWITCHBOARD_HTTP_PORT)".
+ */
+async function portInUseText(err: PortInUseError): Promise<string> {
+  const { portHolder } = await import("../../daemon/port-in-use.js");
+  const holder = await portHolder(err.port);
+  const who = holder
+    ? ` by pid ${holder.pid}${holder.command ? ` (${holder.command})` : ""}`
+    : " (by a process this user cannot see; try `ss -ltnp` or `lsof -i`)";
+  return (
+    `switchboard start: port ${err.port} on ${err.host} is already in use${who}: ` +
+    `stop that process or choose another port with ${flagOf(err.key)} <n> ` +
+    `(config key ${err.key}, env ${ENV_PREFIX}${envSegment(err.key)}; 0 = any free port)`
+  );
 }

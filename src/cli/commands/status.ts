@@ -3,6 +3,7 @@
  * its HTTP API. Exit 0 when the daemon answers healthy, 1 when it is degraded, down or not
  * reachable (so scripts can use it as a check). `--json` prints everything as one object.
  */
+import type { IncomingMessage } from "node:http";
 import type { Command } from "commander";
 import { CliExit, EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import type { SetExit } from "../main.js";
@@ -18,7 +19,7 @@ interface Flags {
 
 type Json = Record<string, unknown>;
 
-export function registerStatus(program: Command, setExit: SetExit): void {
+export function register(program: Command, setExit: SetExit): void {
   program
     .command("status")
     .description("show the daemon's lines, tenants, leases and pacing")
@@ -29,7 +30,18 @@ export function registerStatus(program: Command, setExit: SetExit): void {
       const base = (flags.url ?? process.env.SWITCHBOARD_URL ?? DEFAULT_STATUS_URL).replace(/\/+$/, "");
       const token = flags.token ?? process.env.SWITCHBOARD_TOKEN;
       const get = (path: string) => getJson(base + path, token);
-      const health = await get("/health");
+      let health: Awaited<ReturnType<typeof get>>;
+      try {
+        health = await get("/health");
+      } catch (err) {
+        // Scripts that asked for JSON read stdout: they get the failure there too.
+        if (flags.json && err instanceof StatusFailure) {
+          process.stdout.write(
+            `${JSON.stringify({ success: false, error: { code: err.code, message: err.message } })}\n`,
+          );
+        }
+        throw err;
+      }
       const [pool, leases, paceStatus, paceStats] = await Promise.all([
         get("/api/ib/pool/status"),
         get("/api/ids"),
@@ -49,27 +61,44 @@ export function registerStatus(program: Command, setExit: SetExit): void {
     });
 }
 
+/** Exit 1 with a stable code, which `--json` prints on stdout. */
+class StatusFailure extends CliExit {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(EXIT_FAILURE, message);
+    this.code = code;
+  }
+}
+
 async function getJson(url: string, token: string | undefined): Promise<{ status: number; data: Json }> {
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(url, {
-      headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+    res = await httpGet(url, {
+      accept: "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new CliExit(
-      EXIT_FAILURE,
+    const cause = (err as { code?: string }).code ?? (err as Error).message;
+    throw new StatusFailure(
+      "unreachable",
       `status: no daemon answering at ${url} (${cause}); start one with \`switchboard start\``,
     );
   }
-  const body = (await res.json().catch(() => ({}))) as Json;
+  let body: Json = {};
+  try {
+    body = JSON.parse(res.text) as Json;
+  } catch {
+    // not JSON: reported below as an HTTP error
+  }
   if (res.status === 401)
-    throw new CliExit(EXIT_FAILURE, "status: the daemon wants a token: give --token or SWITCHBOARD_TOKEN");
+    throw new StatusFailure(
+      "unauthorized",
+      "status: the daemon wants a token: give --token or SWITCHBOARD_TOKEN",
+    );
   if (body.success !== true && res.status !== 503) {
     const e = (body.error ?? {}) as Json;
-    throw new CliExit(
-      EXIT_FAILURE,
+    throw new StatusFailure(
+      String(e.code ?? "http_error"),
       `status: ${url}: HTTP ${res.status} ${String(e.code ?? "")} ${String(e.message ?? "")}`,
     );
   }
@@ -162,4 +191,29 @@ function render(d: {
     ),
     `  queued ${cell(d.pace.status.queued)} · released ${cell(d.pace.stats.released)} · wait p99 ${cell(waits.p99Ms)} ms · violations ${cell(violations.total)}\n`,
   ].join("");
+}
+
+/**
+ * A GET over node:http: `status` runs in scripts and loops, and the global fetch costs more
+ * to load than the whole rest of the command.
+ */
+async function httpGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
+  const { request } = url.startsWith("https:") ? await import("node:https") : await import("node:http");
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, timeout: TIMEOUT_MS }, (res: IncomingMessage) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        text += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -1,15 +1,26 @@
-/** Client-id leases grouped by purpose: which ids each purpose holds, by whom, until when. */
+/**
+ * Client-id leases grouped by purpose: each configured purpose with its id range, and which
+ * ids it holds, by whom, until when.
+ */
 import { dash, duration, h, num, swap } from "../dom.js";
-import type { Lease } from "../types.js";
+import type { Lease, Purpose } from "../types.js";
 
-export function renderLeases(el: HTMLElement, leases: readonly Lease[], now: number): void {
-  if (leases.length === 0) {
+export function renderLeases(
+  el: HTMLElement,
+  leases: readonly Lease[],
+  purposes: readonly Purpose[],
+  now: number,
+): void {
+  if (leases.length === 0 && purposes.length === 0) {
     swap(el, h("p", { class: "none" }, "No leases."));
     return;
   }
-  const byPurpose = new Map<string, Lease[]>();
+  const byPurpose = new Map<string, Lease[]>(purposes.map((p) => [p.name, []]));
   for (const l of leases) byPurpose.set(l.purpose, [...(byPurpose.get(l.purpose) ?? []), l]);
-  const groups = [...byPurpose.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const range = new Map(purposes.map((p) => [p.name, p]));
+  const groups = [...byPurpose.entries()].sort(
+    ([a], [b]) => (range.get(a)?.min ?? Infinity) - (range.get(b)?.min ?? Infinity) || a.localeCompare(b),
+  );
   swap(
     el,
     h(
@@ -19,7 +30,19 @@ export function renderLeases(el: HTMLElement, leases: readonly Lease[], now: num
         h(
           "section",
           { class: "purpose", "aria-label": `purpose ${purpose}` },
-          h("h3", {}, purpose, " ", h("span", { class: "count" }, `(${list.length})`)),
+          h(
+            "h3",
+            {},
+            purpose,
+            " ",
+            h(
+              "span",
+              { class: "count" },
+              range.has(purpose)
+                ? `ids ${range.get(purpose)!.min}–${range.get(purpose)!.max} (${list.length}/${range.get(purpose)!.size})`
+                : `(${list.length})`,
+            ),
+          ),
           h(
             "ul",
             {},
