@@ -6,7 +6,6 @@
  * registry). One #transition writes the state.
  */
 
-import { orderFileStore } from "./order-file.js";
 import type { DataService } from "../api/data-service.js";
 import { unavailableDataService } from "../api/data-service.js";
 import { ApiServer } from "../api/server.js";
@@ -26,6 +25,8 @@ import { FileLeaseStore } from "../registry/file-store.js";
 import { RedisLeaseStore } from "../registry/redis-store.js";
 import { Registry } from "../registry/registry.js";
 import { defaultStateDir } from "../registry/state-dir.js";
+import { FileOrderAudit } from "../orders/audit.js";
+import { FileOrderJournal } from "../orders/journal.js";
 import { Switch } from "../switch/switch.js";
 import { registryClientIds } from "./client-ids.js";
 import { clientDataService } from "./data.js";
@@ -70,6 +71,8 @@ interface ManagedLine {
   readonly connector: Connector;
   /** Tenants share the line through its switch. */
   readonly sw: Switch;
+  readonly journal: FileOrderJournal;
+  readonly audit: FileOrderAudit;
 }
 
 export class Daemon implements DaemonView, AsyncDisposable {
@@ -310,9 +313,27 @@ export class Daemon implements DaemonView, AsyncDisposable {
     } else {
       connector = hostPortConnector(cfg.upstream.host, cfg.upstream.port);
     }
-    const line = new Line({
+    const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
+    // Opened before the line: a journal in use by another process, or unreadable, is a start
+    // error, and the line must know at once which client id holds live orders.
+    const journal = FileOrderJournal.open({ stateDir, line: cfg.name, now: () => clock.now() });
+    const audit = new FileOrderAudit({ stateDir, line: cfg.name });
+    if (journal.orphaned.length > 0) {
+      this.#log.error(
+        { line: cfg.name, orders: journal.orphaned.map((o) => ({ owner: o.owner, upstreamId: o.upstreamId })) },
+        "imported orders of per-run owners: they are reported as orphaned and never matched to a client",
+      );
+    }
+    const built: { sw?: Switch } = {};
+    const line: Line = new Line({
       name: cfg.name,
       connector,
+      // Live orders under the line's id keep it: on 326 the line waits, it never switches.
+      placedOrders: (): number[] => {
+        const clientId = line.clientId;
+        const live = built.sw?.liveOrders() ?? [];
+        return live.filter((o) => clientId === undefined || o.upstreamClientId === clientId).map((o) => o.permId);
+      },
       // Leases are scoped by line name: the line called "default" shares the CLI's default scope.
       clientIds: registryClientIds({
         registry: this.registry,
@@ -336,8 +357,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
       clock,
       logger: logger.child({ part: "switch", lineId: cfg.name }),
       readOnly: this.#c.readOnly,
-      orderStore: orderFileStore(this.#c.stateDir ?? defaultStateDir(this.#d.env), cfg.name),
+      journal,
+      audit,
     });
+    built.sw = sw;
     this.#offs.push(
       sw.events.on("tenant.open", this.#push),
       sw.events.on("tenant.close", this.#push),
@@ -347,7 +370,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       { line: cfg.name, upstream: upstreamText(cfg.upstream), required: cfg.required },
       "line configured",
     );
-    return { config: cfg, line, connector, sw };
+    return { config: cfg, line, connector, sw, journal, audit };
   }
 
   async #shutdown(): Promise<void> {
@@ -366,6 +389,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
     await step("data", () => this.#attachment?.close());
     await Promise.all(this.#lines.map((l) => step(`switch ${l.config.name}`, () => l.sw.close())));
     await Promise.all(this.#lines.map((l) => step(`line ${l.config.name}`, () => l.line.close())));
+    for (const l of this.#lines) {
+      await step(`order audit ${l.config.name}`, () => l.audit.close());
+      await step(`order journal ${l.config.name}`, () => l.journal.close());
+    }
     await step("pacer", () => this.pacer.destroy());
     await step("mock", () => this.#mock?.close());
     for (const off of this.#offs.splice(0)) off();

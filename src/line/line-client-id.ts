@@ -1,14 +1,14 @@
 /**
  * The client id a line holds: acquired from a ClientIdSource once, kept across reconnects,
  * given up after 326 — unless orders were placed under it. TWS ties an order to the id that
- * placed it, so such a line waits up to orderClientIdWaitMs for its own id before it moves
- * on and reports the orders as orphaned (interfaces.md, "Orders").
+ * placed it, so such a line waits for its own id and never moves while those orders are live
+ * (interfaces.md, "Client ids and live orders"); only an explicit forced switch orphans them.
  */
 import type { Clock } from "../clock.js";
 import type { ClientIdLease, ClientIdSource } from "./client-ids.js";
 
 export type IdInUseDecision =
-  | { kind: "wait"; clientId: number }
+  | { kind: "wait"; clientId: number; longWait: boolean }
   | { kind: "switch"; clientId: number; orphanedPermIds: number[] | undefined };
 
 export interface LineClientIdOptions {
@@ -57,7 +57,11 @@ export class LineClientId {
     this.#waitSince = undefined;
   }
 
-  /** TWS answered 326. Decide whether to wait for the id or move to another one. */
+  /**
+   * TWS answered 326. A line whose id holds live orders never moves: it waits (with the line's
+   * backoff) for as long as it takes, since orders placed under another id would be orphaned.
+   * `orderClientIdWaitMs` only marks when the wait is reported as long.
+   */
   inUse(): IdInUseDecision | undefined {
     const lease = this.#lease;
     if (!lease) return undefined;
@@ -67,14 +71,14 @@ export class LineClientId {
     if (hasOrders) {
       const now = this.#o.clock.now();
       this.#waitSince ??= now;
-      if (now - this.#waitSince < this.#o.orderClientIdWaitMs) return { kind: "wait", clientId };
+      return { kind: "wait", clientId, longWait: now - this.#waitSince >= this.#o.orderClientIdWaitMs };
     }
     this.#waitSince = undefined;
     this.#placedOrder = false;
     this.#lease = undefined;
     this.#o.clientIds.rejected(clientId);
     lease.release().catch(this.#onReleaseError);
-    return { kind: "switch", clientId, orphanedPermIds: hasOrders ? permIds : undefined };
+    return { kind: "switch", clientId, orphanedPermIds: undefined };
   }
 
   /** Give the id back (close). */

@@ -408,7 +408,8 @@ export class Line implements AsyncDisposable {
     if (!decision) return;
     const { clientId } = decision;
     if (decision.kind === "wait") {
-      this.#lose(gen, `326: client id ${clientId} in use; waiting for it (orders placed under it)`, {
+      const how = decision.longWait ? "still waiting" : "waiting";
+      this.#lose(gen, `client_id_held: 326: client id ${clientId} in use; ${how} for it (live orders under it)`, {
         fastPath: false,
       });
       return;

@@ -77,7 +77,6 @@ export function replay(core: SwitchCore, cause: "1101" | "reconnect"): void {
     for (const [request, answer] of Object.entries(SINGLETON_ANSWER)) {
       if ((core.waiters.get(answer)?.size ?? 0) > 0) core.dispatch(SWITCH_TENANT, [request, "1"]);
     }
-    if (core.orders.size > 0) core.dispatch(SWITCH_TENANT, [String(OUT.REQ_OPEN_ORDERS), "1"]);
   }
   core.events.emit({
     type: "switch.replayed",
