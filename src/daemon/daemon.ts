@@ -320,7 +320,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
     const audit = new FileOrderAudit({ stateDir, line: cfg.name });
     if (journal.orphaned.length > 0) {
       this.#log.error(
-        { line: cfg.name, orders: journal.orphaned.map((o) => ({ owner: o.owner, upstreamId: o.upstreamId })) },
+        {
+          line: cfg.name,
+          orders: journal.orphaned.map((o) => ({ owner: o.owner, upstreamId: o.upstreamId })),
+        },
         "imported orders of per-run owners: they are reported as orphaned and never matched to a client",
       );
     }
@@ -332,7 +335,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
       placedOrders: (): number[] => {
         const clientId = line.clientId;
         const live = built.sw?.liveOrders() ?? [];
-        return live.filter((o) => clientId === undefined || o.upstreamClientId === clientId).map((o) => o.permId);
+        return live
+          .filter((o) => clientId === undefined || o.upstreamClientId === clientId)
+          .map((o) => o.permId);
       },
       // Leases are scoped by line name: the line called "default" shares the CLI's default scope.
       clientIds: registryClientIds({

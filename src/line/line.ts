@@ -409,9 +409,13 @@ export class Line implements AsyncDisposable {
     const { clientId } = decision;
     if (decision.kind === "wait") {
       const how = decision.longWait ? "still waiting" : "waiting";
-      this.#lose(gen, `client_id_held: 326: client id ${clientId} in use; ${how} for it (live orders under it)`, {
-        fastPath: false,
-      });
+      this.#lose(
+        gen,
+        `client_id_held: 326: client id ${clientId} in use; ${how} for it (live orders under it)`,
+        {
+          fastPath: false,
+        },
+      );
       return;
     }
     const permIds = decision.orphanedPermIds;

@@ -109,7 +109,10 @@ export class FileOrderJournal implements OrderJournal {
         const { written, ...order } = r;
         // Never confirmed written: it may or may not have reached TWS. Unknown, never resent.
         if (order.state === "pending" || (!written && order.state === "written")) order.state = "unknown";
-        if ((order.state === "finished" || order.state === "refused") && now - (order.finishedAt ?? now) > retain)
+        if (
+          (order.state === "finished" || order.state === "refused") &&
+          now - (order.finishedAt ?? now) > retain
+        )
           continue;
         orders.push(order);
       }
@@ -148,7 +151,10 @@ export class FileOrderJournal implements OrderJournal {
   }
 
   update(e: OrderEntry): void {
-    this.#append({ k: "state", upstreamId: e.upstreamId, state: e.state, permId: e.permId, at: e.finishedAt }, false);
+    this.#append(
+      { k: "state", upstreamId: e.upstreamId, state: e.state, permId: e.permId, at: e.finishedAt },
+      false,
+    );
   }
 
   close(): void {
@@ -187,7 +193,9 @@ function readJournal(path: string, rows: Map<number, Row>, marks: Map<string, nu
       // A torn last line is a write the crash interrupted: its order was never sent (the send
       // comes after the sync). Anything earlier is damage we must not guess around.
       if (i >= lines.length - 2) break;
-      throw new SwitchboardError("store", `the order journal ${path} is damaged at line ${i + 1}`, { cause: err });
+      throw new SwitchboardError("store", `the order journal ${path} is damaged at line ${i + 1}`, {
+        cause: err,
+      });
     }
     apply(r, rows, marks);
   }
@@ -254,7 +262,13 @@ function writeCompacted(path: string, orders: NewOrder[], highWater: Record<stri
     const state = o.state ?? "unknown";
     if (state !== "unknown") out.push(JSON.stringify({ k: "written", upstreamId: o.upstreamId }));
     out.push(
-      JSON.stringify({ k: "state", upstreamId: o.upstreamId, state, permId: o.permId ?? 0, at: o.finishedAt }),
+      JSON.stringify({
+        k: "state",
+        upstreamId: o.upstreamId,
+        state,
+        permId: o.permId ?? 0,
+        at: o.finishedAt,
+      }),
     );
   }
   const tmp = `${path}.${process.pid}.tmp`;

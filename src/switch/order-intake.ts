@@ -28,11 +28,19 @@ const ORDER_NOT_FOUND = 135;
 const ORDER_REF_INDEX = 26;
 const PARENT_ID_INDEX = 28;
 
-export function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
+export function handleOrder(
+  core: SwitchCore,
+  tenant: Tenant,
+  route: OutRoute,
+  fields: readonly string[],
+): void {
   const v = core.version;
   const localId = route.idIndex === undefined ? -1 : (readId(fields, route.idIndex, v) ?? -1);
   const owner = tenant.orderOwner;
-  const known = route.id === OUT.PLACE_ORDER || route.id === OUT.CANCEL_ORDER ? core.orders.byLocal(owner, localId) : undefined;
+  const known =
+    route.id === OUT.PLACE_ORDER || route.id === OUT.CANCEL_ORDER
+      ? core.orders.byLocal(owner, localId)
+      : undefined;
   const action = actionOf(route.id, known);
   const base = {
     action,
@@ -77,7 +85,12 @@ export function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, f
       for (const e of core.orders.forTenant(owner)) {
         if (e.state === "refused" || e.state === "finished" || e.upstreamClientId !== base.upstreamClientId)
           continue;
-        core.lane.accept({ ...base, localId: e.localId, entry: e, fields: GLOBAL_CANCEL_FIELDS(e.upstreamId) });
+        core.lane.accept({
+          ...base,
+          localId: e.localId,
+          entry: e,
+          fields: GLOBAL_CANCEL_FIELDS(e.upstreamId),
+        });
       }
       return;
     case OUT.EXERCISE_OPTIONS: {
@@ -142,14 +155,24 @@ function place(
   if (!modify && known === undefined && localId <= core.orders.highWater(owner)) {
     core.counters.ordersRefused++;
     core.audit({ ...base, action: "place", entry: undefined }, `refused(${DUPLICATE_ORDER_ID})`);
-    core.errorTo(tenant, localId, DUPLICATE_ORDER_ID, `Duplicate order id: ${localId} is not above the last one used`);
+    core.errorTo(
+      tenant,
+      localId,
+      DUPLICATE_ORDER_ID,
+      `Duplicate order id: ${localId} is not above the last one used`,
+    );
     return;
   }
   const parentLocal = Number(fields[PARENT_ID_INDEX] ?? "0");
   const parent = parentLocal > 0 ? core.orders.byLocal(owner, parentLocal) : undefined;
   if (parentLocal > 0 && !parent) {
     core.counters.ordersRefused++;
-    core.errorTo(tenant, localId, ORDER_REJECTED, `Order rejected - reason:unknown parent order ${parentLocal}`);
+    core.errorTo(
+      tenant,
+      localId,
+      ORDER_REJECTED,
+      `Order rejected - reason:unknown parent order ${parentLocal}`,
+    );
     return;
   }
   const entry = modify
@@ -171,7 +194,12 @@ function place(
   core.lane.accept(item);
 }
 
-function emitOrder(core: SwitchCore, tenant: Tenant, action: "place" | "modify" | "cancel", e: OrderEntry): void {
+function emitOrder(
+  core: SwitchCore,
+  tenant: Tenant,
+  action: "place" | "modify" | "cancel",
+  e: OrderEntry,
+): void {
   core.events.emit({
     type: "switch.order",
     ts: core.o.clock.now(),
@@ -181,4 +209,3 @@ function emitOrder(core: SwitchCore, tenant: Tenant, action: "place" | "modify" 
     upstreamId: e.upstreamId,
   });
 }
-

@@ -46,7 +46,10 @@ export interface OrderEntry {
 /** Orders that no longer hold anything: their client id is free as far as they are concerned. */
 export const isDone = (s: OrderState): boolean => s === "finished" || s === "refused";
 
-export type NewOrder = Pick<OrderEntry, "owner" | "localId" | "upstreamId" | "upstreamClientId" | "orderRef"> &
+export type NewOrder = Pick<
+  OrderEntry,
+  "owner" | "localId" | "upstreamId" | "upstreamClientId" | "orderRef"
+> &
   Partial<Pick<OrderEntry, "permId" | "state" | "finishedAt" | "writtenGeneration">>;
 
 export class OrderMap {

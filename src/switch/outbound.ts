@@ -310,4 +310,3 @@ export function applyMarketDataType(core: SwitchCore, tenant: Tenant): void {
   core.upstreamMarketDataType = tenant.marketDataType;
   core.dispatch(tenant.id, [String(OUT.REQ_MARKET_DATA_TYPE), "1", String(tenant.marketDataType)]);
 }
-

@@ -76,7 +76,8 @@ export class Switch implements AsyncDisposable {
     const saved = this.#core.o.journal?.load();
     if (saved) {
       for (const o of saved.orders) this.#core.orders.add(o);
-      for (const [owner, mark] of Object.entries(saved.highWater)) this.#core.orders.raiseHighWater(owner, mark);
+      for (const [owner, mark] of Object.entries(saved.highWater))
+        this.#core.orders.raiseHighWater(owner, mark);
       this.#core.ids.seedOrders(this.#core.orders.maxUpstreamId() + 1);
     }
     if (isUp(line.state)) {
@@ -109,7 +110,11 @@ export class Switch implements AsyncDisposable {
     // lose them for good. In-process tenants bring a stable owner name, or get one that
     // lives as long as this switch.
     const orderOwner =
-      options.kind === "proxy" ? `proxy:${clientId}` : options.owner !== undefined ? `client:${options.owner}` : id;
+      options.kind === "proxy"
+        ? `proxy:${clientId}`
+        : options.owner !== undefined
+          ? `client:${options.owner}`
+          : id;
     const tenant = new Tenant(this.#port, {
       id,
       kind: options.kind,
