@@ -2,6 +2,10 @@
  * The line's ClientIdSource backed by the lease registry: each line leases an id of the
  * `proxy` purpose for its upstream, bound to the daemon's pid (so a crashed daemon's ids are
  * reclaimed) and renewed at a third of its TTL while held. A 326 puts the id in cool-down.
+ *
+ * A line whose journal holds live orders asks for their id by number (`heldId`), never for
+ * "any free id": TWS ties those orders to it. A failed renewal of such an id re-leases the
+ * same id; the registry never hands that id to anyone else while the line holds it.
  */
 import type { Clock, TimerHandle } from "../clock.js";
 import type { ClientIdLease, ClientIdSource } from "../line/client-ids.js";
@@ -21,6 +25,8 @@ export interface RegistryClientIdsOptions {
   logger: Logger;
   purpose?: string;
   ttlMs?: number;
+  /** The client id live orders sit under, if any: leased by id, never swapped for another. */
+  heldId?: () => number | undefined;
 }
 
 export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource & { held(): number } {
@@ -31,7 +37,12 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
     held: () => held,
     async acquire(): Promise<ClientIdLease> {
       const upstream = o.upstream();
-      const lease = await o.registry.lease(purpose, o.owner, ttlMs, { pid: o.pid, upstream });
+      const wanted = o.heldId?.();
+      const lease = await o.registry.lease(purpose, o.owner, ttlMs, {
+        pid: o.pid,
+        upstream,
+        ...(wanted === undefined ? {} : { clientId: wanted }),
+      });
       held++;
       let token = lease.token;
       let timer: TimerHandle | undefined;
@@ -46,8 +57,27 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
               },
               (err: unknown) => {
                 // The id may have been force-released by an operator; the line keeps its socket
-                // (TWS still knows it by this id) and the next connect leases afresh.
+                // (TWS still knows it by this id). If orders live under it, take that same id
+                // again at once, so nobody else can lease it meanwhile.
                 o.logger.warn({ err, clientId: lease.clientId }, "client id lease renew failed");
+                if (released || o.heldId?.() !== lease.clientId) return;
+                o.registry
+                  .lease(purpose, o.owner, ttlMs, { pid: o.pid, upstream, clientId: lease.clientId })
+                  .then(
+                    (again) => {
+                      token = again.token;
+                      o.logger.warn(
+                        { clientId: lease.clientId },
+                        "lease.conflict: re-leased the id that holds orders",
+                      );
+                      if (!released) renew();
+                    },
+                    (e: unknown) =>
+                      o.logger.error(
+                        { err: e, clientId: lease.clientId },
+                        "lease.conflict: cannot re-lease the id that holds orders",
+                      ),
+                  );
               },
             );
           },

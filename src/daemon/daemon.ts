@@ -347,6 +347,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
         pid: this.#d.pid,
         clock,
         logger,
+        // Live orders from the journal: the line comes back on their client id.
+        heldId: () => heldClientId(built.sw?.liveOrders() ?? journal.load().orders),
       }),
       clock,
       random,
@@ -410,3 +412,18 @@ export class Daemon implements DaemonView, AsyncDisposable {
 const NOT_STARTED = "the daemon has not started its data service";
 
 export type { LineView };
+
+/**
+ * The client id a line must hold: the one of its newest live orders (an old forced switch may
+ * have left orders under two ids; the others are reported as orphaned).
+ */
+function heldClientId(
+  orders: readonly { upstreamClientId: number; upstreamId: number; state?: string }[],
+): number | undefined {
+  let newest: { upstreamClientId: number; upstreamId: number } | undefined;
+  for (const o of orders) {
+    if (o.state === "finished" || o.state === "refused") continue;
+    if (!newest || o.upstreamId > newest.upstreamId) newest = o;
+  }
+  return newest?.upstreamClientId;
+}

@@ -146,9 +146,16 @@ export class Switch implements AsyncDisposable {
   }
 
   /** Orders not known to be finished: they hold their upstream client id. */
-  liveOrders(): { upstreamClientId: number; permId: number; owner: string; localId: number }[] {
+  liveOrders(): {
+    upstreamClientId: number;
+    upstreamId: number;
+    permId: number;
+    owner: string;
+    localId: number;
+  }[] {
     return this.#core.orders.live().map((e) => ({
       upstreamClientId: e.upstreamClientId,
+      upstreamId: e.upstreamId,
       permId: e.permId,
       owner: e.owner,
       localId: e.localId,

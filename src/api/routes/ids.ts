@@ -4,9 +4,13 @@
  * or events.
  */
 import { z } from "zod";
+import { InvalidArgumentError } from "../../errors.js";
 import { publicLease } from "../../registry/policy.js";
 import type { RouteContext } from "./context.js";
 import { queryBool, type Route, route } from "./spec.js";
+
+/** The purpose the daemon's lines lease from (daemon/client-ids.ts). */
+const LINE_PURPOSE = "proxy";
 
 export const leaseSchema = z
   .object({
@@ -58,13 +62,23 @@ export function idsRoutes(ctx: RouteContext): Route[] {
         owner: z.string().min(1).max(200),
         ttlMs: z.number().int().min(1).optional(),
         pid: z.number().int().min(1).optional(),
+        clientId: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe("lease this id of the purpose's range, no other"),
         upstream,
       }),
       response: leaseSchema,
       errors: [400, 409],
       async handler({ body }) {
+        // The lines' own ids: an HTTP caller must never take the id that holds a line's orders.
+        if (body.purpose === LINE_PURPOSE)
+          throw new InvalidArgumentError("purpose", `the "${LINE_PURPOSE}" purpose is the daemon's own`);
         return reg().lease(body.purpose, body.owner, body.ttlMs, {
           ...(body.pid === undefined ? {} : { pid: body.pid }),
+          ...(body.clientId === undefined ? {} : { clientId: body.clientId }),
           ...(body.upstream === undefined ? {} : { upstream: body.upstream }),
         });
       },
