@@ -14,7 +14,7 @@ import { BroadcastHub } from "./broadcasts.js";
 import { IdSpace } from "./id-space.js";
 import type { ResolvedSwitchOptions } from "./options.js";
 import type { RefusedMessage } from "./order-answers.js";
-import type { AuditOutcome } from "./order-journal.js";
+import type { AuditOutcome, AuditRecord } from "./order-journal.js";
 import { OrderLane } from "./order-lane.js";
 import { OrderMap } from "./order-map.js";
 import { OrderReconciler } from "./order-reconcile.js";
@@ -103,7 +103,12 @@ export class SwitchCore {
   }
 
   /** One audit line per order message and outcome; never filtered by log level. */
-  audit(m: Omit<RefusedMessage, "sender">, outcome: AuditOutcome, status?: string): void {
+  audit(
+    m: Omit<RefusedMessage, "sender">,
+    outcome: AuditOutcome,
+    status?: string,
+    kind: AuditRecord["kind"] = m.action,
+  ): void {
     const audit = this.o.audit;
     if (!audit) return;
     audit.append({
@@ -113,7 +118,7 @@ export class SwitchCore {
       upstreamId: m.entry?.upstreamId ?? null,
       upstreamClientId: m.upstreamClientId,
       generation: m.generation,
-      kind: m.action,
+      kind,
       outcome,
       ...(status === undefined ? {} : { status }),
     });

@@ -184,6 +184,8 @@ export class OrderReconciler {
           upstreamClientId: e.upstreamClientId,
         },
         `refused(${ORDER_REJECTED})`,
+        undefined,
+        "reconcile",
       );
       for (const t of answerTargets(core, undefined, e.owner)) {
         core.errorTo(
@@ -219,6 +221,7 @@ export class OrderReconciler {
         },
         "status",
         status ?? to,
+        this.#running ? "reconcile" : "place",
       );
     }
   }
