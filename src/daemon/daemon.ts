@@ -372,6 +372,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       sw.events.on("tenant.open", this.#push),
       sw.events.on("tenant.close", this.#push),
       sw.events.on("switch.replayed", this.#push),
+      sw.events.on("order.shared_owner", this.#push),
     );
     this.#log.info(
       { line: cfg.name, upstream: upstreamText(cfg.upstream), required: cfg.required },

@@ -15,7 +15,7 @@ export interface LineClientIdOptions {
   clock: Clock;
   clientIds: ClientIdSource;
   orderClientIdWaitMs: number;
-  placedOrders: () => readonly number[];
+  placedOrders: (() => readonly number[]) | undefined;
 }
 
 export class LineClientId {
@@ -66,8 +66,9 @@ export class LineClientId {
     const lease = this.#lease;
     if (!lease) return undefined;
     const clientId = lease.clientId;
-    const permIds = [...this.#o.placedOrders()];
-    const hasOrders = this.#placedOrder || permIds.length > 0;
+    // The switch knows which orders are still live; without it, any order written counts.
+    const live = this.#o.placedOrders;
+    const hasOrders = live ? live().length > 0 : this.#placedOrder;
     if (hasOrders) {
       const now = this.#o.clock.now();
       this.#waitSince ??= now;
