@@ -12,6 +12,7 @@ import { ApiServer } from "../api/server.js";
 import type { DaemonInfo, DaemonView, TenantView } from "../api/view.js";
 import type { Clock } from "../clock.js";
 import { AUTO_PORTS, type DaemonConfig, type LineConfig, upstreamText } from "../config/index.js";
+import { ConfigError } from "../config/load.js";
 import { ClosedError } from "../errors.js";
 import type { BaseEvent } from "../events.js";
 import type { Connector } from "../line/connector.js";
@@ -137,6 +138,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
     this.#wireEvents();
     try {
       if (this.#c.lines.some((l) => l.upstream.kind === "mock")) await this.#startMock();
+      this.#checkStrayJournals();
       for (const cfg of this.#c.lines) this.#lines.push(this.#makeLine(cfg));
       this.#api = new ApiServer(this, {
         host: this.#c.host,
@@ -293,6 +295,28 @@ export class Daemon implements DaemonView, AsyncDisposable {
             "Give --upstream host:port or --upstream auto for a real TWS / IB Gateway."
         : "upstream is the BUILT-IN MOCK gateway (synthetic data, no real orders)",
     );
+  }
+
+  /**
+   * A journal of a line that is no longer configured: a start error if it still holds live
+   * orders (they would be forgotten while TWS works them), else a warning.
+   */
+  #checkStrayJournals(): void {
+    const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
+    const names = this.#c.lines.map((l) => l.name);
+    for (const stray of FileOrderJournal.strays(stateDir, names)) {
+      if (stray.live > 0) {
+        throw new ConfigError(
+          "lines",
+          `${stray.path} holds ${stray.live} live order(s) of line "${stray.line}", which is not in the config: ` +
+            `configure that line again (or rename it back) so its orders are reconciled; move the journal away only once they are settled`,
+        );
+      }
+      this.#log.warn(
+        { line: stray.line, path: stray.path },
+        "order journal of a line not in the config (no live orders)",
+      );
+    }
   }
 
   #makeLine(cfg: LineConfig): ManagedLine {

@@ -5,7 +5,7 @@
  * connection meets 326. The line waits for its id, never switches, and a modify afterwards is
  * a modify of the one gateway order. Orders go through the proxy with our codec over TCP.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,7 +15,7 @@ import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { toFields } from "../protocol/codec.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { AAPL, V } from "../switch/test-harness.test-util.js";
-import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
+import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
 
 const procs: Proc[] = [];
 const clients: RawClient[] = [];
@@ -56,7 +56,7 @@ describe("a daemon killed with a live order", () => {
       "--now",
       TEST_NOW,
       "--id-hold-ms",
-      "3000",
+      "10000",
     ]);
     procs.push(mock);
     const control = `http://127.0.0.1:${String(mock.ready.controlPort)}`;
@@ -93,13 +93,19 @@ describe("a daemon killed with a live order", () => {
     c1.sendFields(resting("1"));
     await c1.waitFor((f) => f[0] === "3" && f[1] === "1" && f[2] === "Submitted", 10_000);
 
+    // The audit is group-committed within 10 ms: let that commit happen before the kill.
+    const auditPath = join(stateDir, "orders-default.audit.jsonl");
+    await until(
+      async () => (readFileSync(auditPath, "utf8").includes('"outcome":"written"') ? true : undefined),
+      "the audit line of the order",
+    );
     await first.stop("SIGKILL");
     const second = await start();
     // The mock still holds the old socket's id: the line waits for it instead of switching.
     await until(
       async () => ((await line(second))?.state === "ready" ? true : undefined),
       "the line back",
-      400,
+      800,
     );
     expect((await line(second))?.clientId).toBe(clientId);
     // It met 326 on the way (the gateway refused the held id at least once) and orphaned nothing.
@@ -126,8 +132,40 @@ describe("a daemon killed with a live order", () => {
     expect(orders).toHaveLength(1);
     expect(orders[0]).toMatchObject({ placeCount: 1, status: "Submitted" });
     expect(c2.errors(201)).toEqual([]);
-    const audit = readFileSync(join(stateDir, "orders-default.audit.jsonl"), "utf8");
+    const audit = readFileSync(auditPath, "utf8");
     expect(audit).toMatch(/"kind":"place".*"outcome":"written"/);
     expect(audit).toMatch(/"kind":"modify".*"outcome":"written"/);
+  }, 90_000);
+});
+
+describe("a journal of a line that is not in the config", () => {
+  it("is a start error while it holds live orders, naming the journal", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "sb-orders-stray-"));
+    dirs.push(stateDir);
+    const record = (r: object) => `${JSON.stringify(r)}\n`;
+    writeFileSync(
+      join(stateDir, "orders-paper.journal"),
+      record({
+        k: "order",
+        owner: "proxy:1",
+        localId: 1,
+        upstreamId: 7,
+        upstreamClientId: 900,
+        orderRef: "x",
+      }) + record({ k: "written", upstreamId: 7 }),
+    );
+    const r = await run([
+      "start",
+      "--http-port",
+      "0",
+      "--proxy-port",
+      "0",
+      "--upstream",
+      "mock",
+      "--state-dir",
+      stateDir,
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/orders-paper\.journal holds 1 live order/);
   });
 });

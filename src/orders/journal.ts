@@ -21,6 +21,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   writeSync,
@@ -125,6 +126,29 @@ export class FileOrderJournal implements OrderJournal {
       unlock();
       throw err;
     }
+  }
+
+  /**
+   * The journals in a state dir that belong to none of `lines`, with how many orders each
+   * still holds live (read only: no lock, no compaction).
+   */
+  static strays(stateDir: string, lines: readonly string[]): { line: string; path: string; live: number }[] {
+    let names: string[];
+    try {
+      names = readdirSync(stateDir);
+    } catch {
+      return [];
+    }
+    const out: { line: string; path: string; live: number }[] = [];
+    for (const name of names) {
+      const m = /^orders-(.+)\.journal$/.exec(name);
+      if (!m || lines.includes(m[1] as string)) continue;
+      const rows = new Map<number, Row>();
+      readJournal(join(stateDir, name), rows, new Map());
+      const live = [...rows.values()].filter((r) => r.state !== "finished" && r.state !== "refused").length;
+      out.push({ line: m[1] as string, path: join(stateDir, name), live });
+    }
+    return out;
   }
 
   load(): JournalContents {
