@@ -27,6 +27,8 @@ import {
 import { isDone, type OrderEntry } from "./order-map.js";
 
 const FINISHED = new Set(["Filled", "Cancelled", "ApiCancelled"]);
+/** As the journal's compaction: orders finished more than 7 days ago leave memory. */
+const FORGET_FINISHED_MS = 7 * 24 * 3_600_000;
 
 export class OrderReconciler {
   readonly #core: SwitchCore;
@@ -132,6 +134,7 @@ export class OrderReconciler {
   /** The line is ready on a new connection: settle every order not known to be finished. */
   onReady(): void {
     const core = this.#core;
+    this.#forgetOld();
     const clientId = core.line.clientId ?? 0;
     this.#candidates = core.orders.live().filter((e) => e.upstreamClientId === clientId);
     if (this.#candidates.length === 0) return;
@@ -143,6 +146,15 @@ export class OrderReconciler {
     core.log.info({ orders: this.#candidates.length }, "reconciling orders with TWS");
     core.dispatch(SWITCH_TENANT, [String(OUT.REQ_OPEN_ORDERS), "1"], { priority: "urgent" });
     core.dispatch(SWITCH_TENANT, [String(OUT.REQ_COMPLETED_ORDERS), "0"], { priority: "urgent" });
+  }
+
+  /** Orders finished long ago leave memory (their owner's mark stays, so 103 still holds). */
+  #forgetOld(): void {
+    const core = this.#core;
+    const cutoff = core.o.clock.now() - FORGET_FINISHED_MS;
+    for (const e of [...core.orders.all()]) {
+      if (isDone(e.state) && e.finishedAt !== undefined && e.finishedAt < cutoff) core.orders.forget(e);
+    }
   }
 
   #readCompleted(fields: readonly string[]): void {
