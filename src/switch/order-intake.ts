@@ -146,6 +146,15 @@ function place(
     generation: core.line.generation,
     upstreamClientId: lineClientId,
   };
+  if (modify && known.state === "unknown") {
+    // TWS may or may not have it: a PLACE_ORDER now could create it a second time.
+    refuseOrderMessage(
+      core,
+      { ...base, action: "modify", entry: known },
+      "outcome unknown until reconciled with TWS",
+    );
+    return;
+  }
   if (modify && known.upstreamClientId !== lineClientId) {
     // Placed under another upstream client id (before a restart or a forced switch): TWS
     // would take this as a new order. Refuse rather than risk a second one.

@@ -126,6 +126,16 @@ export class OrderLane {
       return;
     }
     const entry = item.entry;
+    if (
+      (item.action === "modify" || item.action === "cancel") &&
+      entry &&
+      (entry.state === "refused" || entry.state === "pending")
+    ) {
+      // Its order was never written (refused ahead of it in this lane): a PLACE_ORDER for that
+      // id would reach TWS as a new order that the journal never saw.
+      refuseOrderMessage(core, item, `order ${entry.localId} was never placed`);
+      return;
+    }
     if (item.action === "place" && entry) {
       // Durable before it reaches TWS: after a crash this order is known (as `unknown` if the
       // write is not confirmed) and never placed again.

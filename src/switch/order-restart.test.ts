@@ -14,7 +14,7 @@ import { IN } from "../protocol/message-ids.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { OrderMap } from "./order-map.js";
 import { Switch } from "./switch.js";
-import { AAPL, Inbox, is, type Stack, startStack, V } from "./test-harness.test-util.js";
+import { AAPL, contractReq, Inbox, is, type Stack, startStack, V } from "./test-harness.test-util.js";
 
 let stack: Stack | undefined;
 const dirs: string[] = [];
@@ -123,5 +123,38 @@ describe("the order journal across a restart of the switch", () => {
     const reread = FileOrderJournal.open({ stateDir: dir, line: "default" });
     expect(reread.load().orders[0]?.state).toBe("refused");
     reread.close();
+  });
+});
+
+describe("a journal that cannot be written", () => {
+  it("refuses the order with 201 and the modify queued behind it, so neither reaches TWS", async () => {
+    stack = await startStack();
+    const journal = {
+      load: () => ({ orders: [], highWater: {} }),
+      intent: () => {
+        throw new Error("disk full");
+      },
+      written: () => {},
+      update: () => {},
+    };
+    const sw = new Switch(stack.line, stack.pacer, { journal });
+    try {
+      const t = sw.openTenant({ kind: "proxy", clientId: 8 });
+      const inbox = new Inbox(t);
+      // A full message window: both wait in the lane, the modify behind its order.
+      const data = sw.openTenant({ kind: "client" });
+      for (let reqId = 1; reqId <= 60; reqId++) data.send(contractReq(reqId));
+      expect(stack.pacer.snapshot().queued).toBeGreaterThan(0);
+      t.send(resting(1, "no-journal"));
+      t.send(resting(1, "no-journal", "5"));
+      const refused = await inbox.next(is(IN.ERR_MSG, 1));
+      expect(refused[3]).toBe("201");
+      expect(refused[4]).toMatch(/journal could not be written/);
+      await until(() => sw.orderLane().pending === 0, "the lane idle");
+      expect(inbox.messages.filter(is(IN.ERR_MSG, 1)).map((f) => f[3])).toEqual(["201", "399"]);
+      expect(stack.mock.snapshot().orders.filter((o) => o.orderRef === "no-journal")).toEqual([]);
+    } finally {
+      await sw.close();
+    }
   });
 });
