@@ -9,6 +9,7 @@ import { registerIds } from "./commands/ids.js";
 import { registerMockGateway } from "./commands/mock-gateway.js";
 import { registerNotAvailable } from "./commands/not-available.js";
 import { registerStart } from "./commands/start.js";
+import { registerLines } from "./commands/lines.js";
 import { registerStatus } from "./commands/status.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 
@@ -51,6 +52,7 @@ async function registerCommands(program: Command, setExit: SetExit): Promise<voi
   registerMockGateway(program, setExit);
   registerDoctor(program, setExit);
   registerStatus(program, setExit);
+  registerLines(program);
   registerIds(program);
   registerNotAvailable(program, "history", "download historical bars");
   registerBench(program, setExit);

@@ -74,6 +74,8 @@ interface ManagedLine {
   readonly sw: Switch;
   readonly journal: FileOrderJournal;
   readonly audit: FileOrderAudit;
+  /** Client ids the user forced the line off: their orders are orphaned, never held again. */
+  readonly forsaken: Set<number>;
 }
 
 export class Daemon implements DaemonView, AsyncDisposable {
@@ -248,6 +250,14 @@ export class Daemon implements DaemonView, AsyncDisposable {
     return [...sum.values()];
   }
 
+  switchClientId(name: string): { line: string; clientId: number; permIds: number[] } | undefined {
+    const l = this.#lines.find((x) => x.config.name === name);
+    const done = l?.line.switchClientId();
+    if (!l || !done) return undefined;
+    l.forsaken.add(done.clientId);
+    return { line: name, ...done };
+  }
+
   pace(): ReturnType<DaemonView["pace"]> {
     return { status: this.pacer.snapshot(), stats: this.pacer.stats() };
   }
@@ -352,6 +362,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       );
     }
     const built: { sw?: Switch } = {};
+    const forsaken = new Set<number>();
     const line: Line = new Line({
       name: cfg.name,
       connector,
@@ -372,7 +383,12 @@ export class Daemon implements DaemonView, AsyncDisposable {
         clock,
         logger,
         // Live orders from the journal: the line comes back on their client id.
-        heldId: () => heldClientId(built.sw?.liveOrders() ?? journal.load().orders),
+        heldId: () =>
+          heldClientId(
+            (built.sw?.liveOrders() ?? journal.load().orders).filter(
+              (o) => !forsaken.has(o.upstreamClientId),
+            ),
+          ),
       }),
       clock,
       random,
@@ -402,7 +418,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       { line: cfg.name, upstream: upstreamText(cfg.upstream), required: cfg.required },
       "line configured",
     );
-    return { config: cfg, line, connector, sw, journal, audit };
+    return { config: cfg, line, connector, sw, journal, audit, forsaken };
   }
 
   async #shutdown(): Promise<void> {

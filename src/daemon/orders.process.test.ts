@@ -169,3 +169,47 @@ describe("a journal of a line that is not in the config", () => {
     expect(r.stderr).toMatch(/orders-paper\.journal holds 1 live order/);
   });
 });
+
+describe("a forced client-id switch", () => {
+  it("moves the line to another id and reports its live orders as orphaned", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "sb-orders-switch-"));
+    dirs.push(stateDir);
+    const daemon = await startProcess([
+      "start",
+      "--http-port",
+      "0",
+      "--proxy-port",
+      "0",
+      "--upstream",
+      "mock",
+      "--state-dir",
+      stateDir,
+    ]);
+    procs.push(daemon);
+    const http = String(daemon.ready.http);
+    const line = async () => ((await (await fetch(`${http}/health`)).json()) as Health).data.lines[0];
+    await until(async () => ((await line())?.state === "ready" ? true : undefined), "the line ready");
+    const before = (await line())?.clientId;
+    const c = await RawClient.connect(Number(daemon.ready.proxyPort), { clientId: 3 });
+    clients.push(c);
+    c.sendFields(resting("1"));
+    const status = await c.waitFor((f) => f[0] === "3" && f[1] === "1" && f[2] === "Submitted", 10_000);
+
+    const r = await run(["lines", "switch-client-id", "default", "--url", http, "--json"]);
+    expect(r.code).toBe(0);
+    const body = JSON.parse(r.stdout) as { data: { clientId: number; permIds: number[] } };
+    expect(body.data.clientId).toBe(before);
+    expect(body.data.permIds).toEqual([Number(status[6])]);
+    await until(
+      async () => {
+        const l = await line();
+        return l?.state === "ready" && l.clientId !== before ? true : undefined;
+      },
+      "the line on another id",
+      400,
+    );
+    // The order stays under the old id at TWS: a modify from this line is refused, never a new order.
+    c.sendFields(resting("2"));
+    await c.waitFor((f) => f[0] === "4" && f[2] === "1" && f[3] === "399", 10_000);
+  }, 90_000);
+});

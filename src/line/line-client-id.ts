@@ -82,6 +82,22 @@ export class LineClientId {
     return { kind: "switch", clientId, orphanedPermIds: undefined };
   }
 
+  /**
+   * The user forces the line off its id: the lease goes (cooled down, so the next lease is
+   * another id) and the live orders under it are reported orphaned.
+   */
+  forceSwitch(): { clientId: number; permIds: number[] } | undefined {
+    const lease = this.#lease;
+    if (!lease) return undefined;
+    const permIds = [...(this.#o.placedOrders?.() ?? [])];
+    this.#waitSince = undefined;
+    this.#placedOrder = false;
+    this.#lease = undefined;
+    this.#o.clientIds.rejected(lease.clientId);
+    lease.release().catch(this.#onReleaseError);
+    return { clientId: lease.clientId, permIds };
+  }
+
   /** Give the id back (close). */
   async release(): Promise<void> {
     const lease = this.#lease;
