@@ -40,6 +40,11 @@ export interface DaemonView {
   /** Requests through the switches, by kind and outcome, since start. */
   requests(): { kind: string; outcome: string; count: number }[];
   pace(): { status: PacerStatus; stats: PacerStatsSnapshot };
+  /**
+   * Force a line off its client id (its live orders are reported orphaned); undefined when no
+   * such line holds an id.
+   */
+  switchClientId?(line: string): { line: string; clientId: number; permIds: number[] } | undefined;
   readonly registry: Registry;
   readonly events: EventLog;
   readonly data: DataService;

@@ -51,6 +51,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./commands/ids.js"),
   },
   {
+    name: "lines",
+    summary: "a line's order state: switch-client-id <line> (reports its live orders as orphaned)",
+    load: () => import("./commands/lines.js"),
+  },
+  {
     name: "history",
     summary: "download historical bars (not available yet)",
     load: () =>

@@ -4,6 +4,11 @@
  * reclaimed) and renewed at a third of its TTL while held; a renewal the store could not
  * make is retried with capped, jittered backoff until it succeeds or the lease is gone. A
  * 326 puts the id in cool-down.
+ *
+ * A line whose journal holds live orders asks for their id by number (`heldId`), never for
+ * "any free id": TWS ties those orders to it. A lease of such an id that is lost is taken
+ * again by number (retried with the same backoff); the registry never hands that id to
+ * anyone else while the line holds it.
  */
 import type { Clock, TimerHandle } from "../clock.js";
 import { SwitchboardError } from "../errors.js";
@@ -26,6 +31,8 @@ export interface RegistryClientIdsOptions {
   ttlMs?: number;
   /** Jitter of renewal retries. */
   random?: () => number;
+  /** The client id live orders sit under, if any: leased by id, never swapped for another. */
+  heldId?: () => number | undefined;
 }
 
 /** A lease is renewed at a third of its TTL, so two renewals may fail before it expires. */
@@ -55,7 +62,12 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
     held: () => held,
     async acquire(): Promise<ClientIdLease> {
       const upstream = o.upstream();
-      const lease = await o.registry.lease(purpose, o.owner, ttlMs, { pid: o.pid, upstream });
+      const wanted = o.heldId?.();
+      const lease = await o.registry.lease(purpose, o.owner, ttlMs, {
+        pid: o.pid,
+        upstream,
+        ...(wanted === undefined ? {} : { clientId: wanted }),
+      });
       held++;
       let token = lease.token;
       let timer: TimerHandle | undefined;
@@ -73,10 +85,16 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
           },
           (err: unknown) => {
             if (released) return;
-            // The lease is gone (force-released by an operator, or expired): renewing cannot
-            // bring it back. The line keeps its socket (TWS still knows it by this id) and the
-            // next connect leases afresh.
-            if (err instanceof SwitchboardError && err.code === "lease_invalid") {
+            const gone = err instanceof SwitchboardError && err.code === "lease_invalid";
+            if (gone && o.heldId?.() === lease.clientId) {
+              // Orders live under this id: take that same id again at once, so nobody else
+              // can lease it meanwhile (the line keeps its socket; TWS still knows it by it).
+              reLease();
+              return;
+            }
+            // The lease is gone (force-released by an operator, or expired) and holds no
+            // orders: renewing cannot bring it back; the next connect leases afresh.
+            if (gone) {
               o.logger.error({ err, clientId: lease.clientId }, "client id lease lost; not renewing");
               return;
             }
@@ -87,6 +105,26 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
               "client id lease renew failed",
             );
             schedule(delay);
+          },
+        );
+      };
+      const reLease = () => {
+        o.registry.lease(purpose, o.owner, ttlMs, { pid: o.pid, upstream, clientId: lease.clientId }).then(
+          (again) => {
+            token = again.token;
+            failures = 0;
+            o.logger.warn({ clientId: lease.clientId }, "lease.conflict: re-leased the id that holds orders");
+            if (!released) schedule(renewIntervalMs(ttlMs));
+          },
+          (e: unknown) => {
+            if (released) return;
+            const delay = renewRetryDelayMs(failures++, ttlMs, random);
+            o.logger.error(
+              { err: e, clientId: lease.clientId, retryInMs: delay },
+              "lease.conflict: cannot re-lease the id that holds orders; retrying",
+            );
+            o.clock.clearTimeout(timer);
+            timer = o.clock.setTimeout(reLease, delay);
           },
         );
       };

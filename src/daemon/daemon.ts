@@ -6,13 +6,13 @@
  * registry). One #transition writes the state.
  */
 
-import { orderFileStore } from "./order-file.js";
 import type { DataService } from "../api/data-service.js";
 import { unavailableDataService } from "../api/data-service.js";
 import { ApiServer } from "../api/server.js";
 import type { DaemonInfo, DaemonView, TenantView } from "../api/view.js";
 import type { Clock } from "../clock.js";
 import { AUTO_PORTS, type DaemonConfig, type LineConfig, upstreamText } from "../config/index.js";
+import { ConfigError } from "../config/load.js";
 import { ClosedError } from "../errors.js";
 import type { BaseEvent } from "../events.js";
 import type { Connector } from "../line/connector.js";
@@ -26,6 +26,8 @@ import { FileLeaseStore } from "../registry/file-store.js";
 import { lazyRedisLeaseStore } from "../registry/lazy-redis-store.js";
 import { Registry } from "../registry/registry.js";
 import { defaultStateDir } from "../registry/state-dir.js";
+import { FileOrderAudit } from "../orders/audit.js";
+import { FileOrderJournal } from "../orders/journal.js";
 import { Switch } from "../switch/switch.js";
 import { registryClientIds } from "./client-ids.js";
 import { clientDataService } from "./data.js";
@@ -72,6 +74,10 @@ interface ManagedLine {
   readonly connector: Connector;
   /** Tenants share the line through its switch. */
   readonly sw: Switch;
+  readonly journal: FileOrderJournal;
+  readonly audit: FileOrderAudit;
+  /** Client ids the user forced the line off: their orders are orphaned, never held again. */
+  readonly forsaken: Set<number>;
 }
 
 export class Daemon implements DaemonView, AsyncDisposable {
@@ -142,6 +148,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       if (this.#c.lines.some((l) => l.upstream.kind === "mock")) {
         await listening("mockPort", "127.0.0.1", this.#c.mockPort, this.#startMock());
       }
+      this.#checkStrayJournals();
       for (const cfg of this.#c.lines) this.#lines.push(this.#makeLine(cfg));
       this.#api = new ApiServer(this, {
         host: this.#c.host,
@@ -258,6 +265,14 @@ export class Daemon implements DaemonView, AsyncDisposable {
     return [...sum.values()];
   }
 
+  switchClientId(name: string): { line: string; clientId: number; permIds: number[] } | undefined {
+    const l = this.#lines.find((x) => x.config.name === name);
+    const done = l?.line.switchClientId();
+    if (!l || !done) return undefined;
+    l.forsaken.add(done.clientId);
+    return { line: name, ...done };
+  }
+
   pace(): ReturnType<DaemonView["pace"]> {
     return { status: this.pacer.snapshot(), stats: this.pacer.stats() };
   }
@@ -344,6 +359,28 @@ export class Daemon implements DaemonView, AsyncDisposable {
     );
   }
 
+  /**
+   * A journal of a line that is no longer configured: a start error if it still holds live
+   * orders (they would be forgotten while TWS works them), else a warning.
+   */
+  #checkStrayJournals(): void {
+    const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
+    const names = this.#c.lines.map((l) => l.name);
+    for (const stray of FileOrderJournal.strays(stateDir, names)) {
+      if (stray.live > 0) {
+        throw new ConfigError(
+          "lines",
+          `${stray.path} holds ${stray.live} live order(s) of line "${stray.line}", which is not in the config: ` +
+            `configure that line again (or rename it back) so its orders are reconciled; move the journal away only once they are settled`,
+        );
+      }
+      this.#log.warn(
+        { line: stray.line, path: stray.path },
+        "order journal of a line not in the config (no live orders)",
+      );
+    }
+  }
+
   #makeLine(cfg: LineConfig): ManagedLine {
     const { clock, random } = this.#d;
     const logger = this.#d.logger;
@@ -362,9 +399,33 @@ export class Daemon implements DaemonView, AsyncDisposable {
     } else {
       connector = hostPortConnector(cfg.upstream.host, cfg.upstream.port);
     }
-    const line = new Line({
+    const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
+    // Opened before the line: a journal in use by another process, or unreadable, is a start
+    // error, and the line must know at once which client id holds live orders.
+    const journal = FileOrderJournal.open({ stateDir, line: cfg.name, now: () => clock.now() });
+    const audit = new FileOrderAudit({ stateDir, line: cfg.name });
+    if (journal.orphaned.length > 0) {
+      this.#log.error(
+        {
+          line: cfg.name,
+          orders: journal.orphaned.map((o) => ({ owner: o.owner, upstreamId: o.upstreamId })),
+        },
+        "imported orders of per-run owners: they are reported as orphaned and never matched to a client",
+      );
+    }
+    const built: { sw?: Switch } = {};
+    const forsaken = new Set<number>();
+    const line: Line = new Line({
       name: cfg.name,
       connector,
+      // Live orders under the line's id keep it: on 326 the line waits, it never switches.
+      placedOrders: (): number[] => {
+        const clientId = line.clientId;
+        const live = built.sw?.liveOrders() ?? [];
+        return live
+          .filter((o) => clientId === undefined || o.upstreamClientId === clientId)
+          .map((o) => o.permId);
+      },
       // Leases are scoped by line name: the line called "default" shares the CLI's default scope.
       clientIds: registryClientIds({
         registry: this.registry,
@@ -374,6 +435,13 @@ export class Daemon implements DaemonView, AsyncDisposable {
         random,
         clock,
         logger,
+        // Live orders from the journal: the line comes back on their client id.
+        heldId: () =>
+          heldClientId(
+            (built.sw?.liveOrders() ?? journal.load().orders).filter(
+              (o) => !forsaken.has(o.upstreamClientId),
+            ),
+          ),
       }),
       clock,
       random,
@@ -389,18 +457,21 @@ export class Daemon implements DaemonView, AsyncDisposable {
       clock,
       logger: logger.child({ part: "switch", lineId: cfg.name }),
       readOnly: this.#c.readOnly,
-      orderStore: orderFileStore(this.#c.stateDir ?? defaultStateDir(this.#d.env), cfg.name),
+      journal,
+      audit,
     });
+    built.sw = sw;
     this.#offs.push(
       sw.events.on("tenant.open", this.#push),
       sw.events.on("tenant.close", this.#push),
       sw.events.on("switch.replayed", this.#push),
+      sw.events.on("order.shared_owner", this.#push),
     );
     this.#log.info(
       { line: cfg.name, upstream: upstreamText(cfg.upstream), required: cfg.required },
       "line configured",
     );
-    return { config: cfg, line, connector, sw };
+    return { config: cfg, line, connector, sw, journal, audit, forsaken };
   }
 
   async #shutdown(): Promise<void> {
@@ -419,6 +490,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
     await step("data", () => this.#attachment?.close());
     await Promise.all(this.#lines.map((l) => step(`switch ${l.config.name}`, () => l.sw.close())));
     await Promise.all(this.#lines.map((l) => step(`line ${l.config.name}`, () => l.line.close())));
+    for (const l of this.#lines) {
+      await step(`order audit ${l.config.name}`, () => l.audit.close());
+      await step(`order journal ${l.config.name}`, () => l.journal.close());
+    }
     await step("pacer", () => this.pacer.destroy());
     await step("mock", () => this.#mock?.close());
     for (const off of this.#offs.splice(0)) off();
@@ -434,3 +509,18 @@ const MOCK_CHECK_TIMEOUT_MS = 1_000;
 const NOT_STARTED = "the daemon has not started its data service";
 
 export type { LineView };
+
+/**
+ * The client id a line must hold: the one of its newest live orders (an old forced switch may
+ * have left orders under two ids; the others are reported as orphaned).
+ */
+function heldClientId(
+  orders: readonly { upstreamClientId: number; upstreamId: number; state?: string }[],
+): number | undefined {
+  let newest: { upstreamClientId: number; upstreamId: number } | undefined;
+  for (const o of orders) {
+    if (o.state === "finished" || o.state === "refused") continue;
+    if (!newest || o.upstreamId > newest.upstreamId) newest = o;
+  }
+  return newest?.upstreamClientId;
+}

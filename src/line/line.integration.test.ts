@@ -264,7 +264,7 @@ describe("Line against the mock gateway", () => {
     expect(rejected).toEqual([5]);
   });
 
-  it("326 with placed orders: waits for its own id, then moves on and reports orphans", async () => {
+  it("326 with live orders: waits for its own id past the order wait, never switches, never orphans", async () => {
     const { port } = await mock();
     const holder = line(port, { clientId: 5 });
     await holder.ready({ timeoutMs: BOUND_MS });
@@ -273,15 +273,31 @@ describe("Line against the mock gateway", () => {
       port,
       clientIds: rangeClientIds(5, 9),
       placedOrders: () => [777],
-      orderClientIdWaitMs: 1_000,
+      orderClientIdWaitMs: 200,
       ...FAST,
     });
     toClose.push(l);
-    const orphaned = next(l, "orders.orphaned");
+    const orphaned: unknown[] = [];
+    l.on("orders.orphaned", (e) => orphaned.push(e));
+    const startedAt = Date.now();
+    let refusals = 0;
+    l.on("line.notice", (e) => {
+      if (e.code === 326) refusals++;
+    });
+    const held = next(
+      l,
+      "line.state",
+      (e) => /client_id_held/.test(e.reason) && /still waiting/.test(e.reason),
+    );
     l.start();
-    expect(await orphaned).toMatchObject({ clientId: 5, permIds: [777] });
+    await held;
+    // Past the order wait and refused more than once: still on id 5, nothing orphaned.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(200);
+    expect(refusals).toBeGreaterThanOrEqual(2);
+    await holder.close();
     await l.ready({ timeoutMs: BOUND_MS });
-    expect(l.clientId).toBe(6);
+    expect(l.clientId).toBe(5);
+    expect(orphaned).toEqual([]);
   });
 
   it("latency below the deadline keeps the line ready and shows in the RTT", async () => {

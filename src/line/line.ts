@@ -403,14 +403,38 @@ export class Line implements AsyncDisposable {
     }
   }
 
+  /**
+   * Move the line to another client id at once (`switchboard lines switch-client-id`): the
+   * orders under the old id are reported as `orders.orphaned` — TWS keeps them under that id.
+   * Undefined when the line holds no id.
+   */
+  switchClientId(): { clientId: number; permIds: number[] } | undefined {
+    const forced = this.#id.forceSwitch();
+    if (!forced) return undefined;
+    const { clientId, permIds } = forced;
+    this.#hub.emit({ type: "orders.orphaned", ts: this.#o.clock.now(), line: this.name, clientId, permIds });
+    this.#log.error({ clientId, permIds }, "client id switched by the user; its orders are orphaned");
+    if (this.#state !== "closed")
+      this.#lose(this.#generation, `client id ${clientId} switched by the user`, {
+        fastPath: true,
+        delayMs: 0,
+      });
+    return forced;
+  }
+
   #onClientIdInUse(gen: number): void {
     const decision = this.#id.inUse();
     if (!decision) return;
     const { clientId } = decision;
     if (decision.kind === "wait") {
-      this.#lose(gen, `326: client id ${clientId} in use; waiting for it (orders placed under it)`, {
-        fastPath: false,
-      });
+      const how = decision.longWait ? "still waiting" : "waiting";
+      this.#lose(
+        gen,
+        `client_id_held: 326: client id ${clientId} in use; ${how} for it (live orders under it)`,
+        {
+          fastPath: false,
+        },
+      );
       return;
     }
     const permIds = decision.orphanedPermIds;

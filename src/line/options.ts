@@ -66,7 +66,10 @@ export interface LineOptions {
   orderClientIdWaitMs?: number;
   closeTimeoutMs?: number;
   maxFrameBytes?: number;
-  /** permIds of orders placed through this line (supplied by the switch). */
+  /**
+   * permIds (0 when not known yet) of the live orders under the line's client id, supplied by
+   * the switch. Without it the line assumes orders are live once it wrote a PLACE_ORDER.
+   */
   placedOrders?: () => readonly number[];
   clock?: Clock;
   /** A draw in [0, 1) for backoff jitter. */
@@ -94,7 +97,7 @@ export interface ResolvedLineOptions {
   orderClientIdWaitMs: number;
   closeTimeoutMs: number;
   maxFrameBytes: number;
-  placedOrders: () => readonly number[];
+  placedOrders: (() => readonly number[]) | undefined;
   clock: Clock;
   random: () => number;
   logger: Logger;
@@ -189,7 +192,7 @@ export function resolveLineOptions(options: LineOptions = {}): ResolvedLineOptio
     ),
     closeTimeoutMs: ms("closeTimeoutMs", options.closeTimeoutMs, DEFAULT_CLOSE_TIMEOUT_MS),
     maxFrameBytes: int("maxFrameBytes", options.maxFrameBytes, MAX_FRAME_BYTES, 1, MAX_FRAME_BYTES),
-    placedOrders: options.placedOrders ?? (() => []),
+    placedOrders: options.placedOrders,
     clock: options.clock ?? systemClock,
     // The one place a real random source is named: the default for an injected dependency.
     random: options.random ?? Math.random,

@@ -476,6 +476,7 @@ export class MockGateway implements SessionHost, MockContext {
       orderRef: o.orderRef,
       permId: o.permId,
       placeCount: o.placeCount,
+      modifyCount: o.modifyCount,
       status: o.status,
     }));
     const clients = [...this.#sessions.values()]

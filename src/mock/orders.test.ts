@@ -85,6 +85,7 @@ describe("orders", () => {
         orderRef: "r1",
         permId: expect.any(Number),
         placeCount: 1,
+        modifyCount: 0,
         status: "Filled",
       },
     ]);
@@ -126,7 +127,7 @@ describe("orders", () => {
       }),
     );
     await c.waitFor((f) => f[0] === "3" && f[1] === "5" && f[2] === "Filled");
-    expect(gw.snapshot().orders[0]?.placeCount).toBe(2);
+    expect(gw.snapshot().orders[0]).toMatchObject({ placeCount: 1, modifyCount: 1 });
 
     c.send(
       PLACE_ORDER,

@@ -1,8 +1,9 @@
 /**
  * The order book and fill model: MKT fills at once at the touch, LMT fills when marketable
  * (checked on every tick interval), everything else rests. Orders belong to the client id
- * that placed them, as in TWS; `placeCount` counts PLACE_ORDER per order so tests can prove
- * an order was never sent twice.
+ * that placed them, as in TWS. `placeCount` counts creations only (a PLACE_ORDER for an order
+ * id the gateway did not have) and `modifyCount` the PLACE_ORDERs that changed a known order,
+ * so tests can tell a modify from a second order.
  */
 import type { Contract } from "../protocol/messages/contract.js";
 import type { CommissionReport, Execution } from "../protocol/messages/orders.js";
@@ -31,6 +32,7 @@ export interface MockOrder {
   outsideRth: boolean;
   transmit: boolean;
   placeCount: number;
+  modifyCount: number;
   status: OrderStatusText;
   filled: number;
   avgFillPrice: number;

@@ -17,8 +17,10 @@ export interface MockOrderView {
   orderId: number;
   orderRef: string;
   permId: number;
-  /** How many PLACE_ORDER messages carried this order (1 = never sent twice). */
+  /** How many PLACE_ORDER messages created this order (1 = never placed twice). */
   placeCount: number;
+  /** How many PLACE_ORDER messages modified it after its creation. */
+  modifyCount: number;
   status: string;
 }
 

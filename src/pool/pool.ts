@@ -95,7 +95,11 @@ export class Switchboard implements AsyncDisposable {
    * A client for one purpose, as a tenant on the shared line. Over the purpose's limit it
    * fails at once (a pool that waits hides leaks); dispose the client to give its place back.
    */
-  async acquire(purpose: string, options: { name?: string } = {}): Promise<IbClient> {
+  /**
+   * `owner` is the client's order identity: stable across runs, so its orders and order ids
+   * survive a restart; without it the client's orders last as long as this pool.
+   */
+  async acquire(purpose: string, options: { name?: string; owner?: string } = {}): Promise<IbClient> {
     if (this.#closed) throw new ClosedError("switchboard");
     const limit = this.#limits[purpose] ?? this.#limit;
     const used = this.#inUse.get(purpose) ?? 0;
@@ -106,7 +110,11 @@ export class Switchboard implements AsyncDisposable {
       );
     }
     this.#inUse.set(purpose, used + 1);
-    const tenant = this.switch.openTenant({ kind: "client", name: options.name ?? purpose });
+    const tenant = this.switch.openTenant({
+      kind: "client",
+      name: options.name ?? purpose,
+      ...(options.owner === undefined ? {} : { owner: options.owner }),
+    });
     tenant.onClose(() => {
       const n = (this.#inUse.get(purpose) ?? 1) - 1;
       if (n <= 0) this.#inUse.delete(purpose);

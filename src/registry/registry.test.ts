@@ -46,6 +46,25 @@ describe("Registry", () => {
     expect(await reg.list()).toEqual([]);
   });
 
+  it("leases a given id by number: that id or a 409, never another; a dead holder's lease is reclaimed", async () => {
+    const { reg, alive } = setup(new Set([77]));
+    await reg.lease("workers", "old-daemon", 10_000, { pid: 77 });
+    const held = await reg.lease("workers", "new-daemon", 10_000, { clientId: 10 }).catch((e: unknown) => e);
+    expect(held).toBeInstanceOf(RangeExhaustedError);
+    expect((held as RangeExhaustedError).message).toMatch(/\(10\.\.10\).*old-daemon/);
+    // The same id is taken only once its holder is gone, and a free id elsewhere is not offered.
+    alive.delete(77);
+    expect(await reg.lease("workers", "new-daemon", 10_000, { clientId: 10 })).toMatchObject({
+      clientId: 10,
+      owner: "new-daemon",
+    });
+    expect(await reg.lease("workers", "x", 10_000, { clientId: 42 })).toMatchObject({ clientId: 42 });
+    await expect(reg.lease("workers", "x", 10_000, { clientId: 5 })).rejects.toMatchObject({
+      code: "invalid_argument",
+      field: "clientId",
+    });
+  });
+
   it("throws range_exhausted naming the purpose and its holders", async () => {
     const { reg } = setup(new Set([77]));
     await reg.lease("ui", "a", 10_000);

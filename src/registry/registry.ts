@@ -25,6 +25,11 @@ export interface LeaseCallOptions {
   /** Bind the lease to a local process: it is reclaimed as soon as that process is gone. */
   pid?: number;
   upstream?: string;
+  /**
+   * Lease this id of the purpose's range and no other (a line whose live orders sit under it
+   * must get it back). Fails with 409 while someone else holds it or it cools down.
+   */
+  clientId?: number;
 }
 
 export interface ReleaseOptions {
@@ -90,12 +95,20 @@ export class Registry implements AsyncDisposable {
       throw new InvalidArgumentError("pid", `pid must be a positive integer, got ${options.pid}`);
     }
     const upstream = this.#upstream(options.upstream);
+    const wanted = options.clientId;
+    if (wanted !== undefined && !(Number.isInteger(wanted) && wanted >= range.min && wanted <= range.max)) {
+      throw new InvalidArgumentError(
+        "clientId",
+        `client id ${wanted} is not in the range of purpose "${purpose}" (${range.min}..${range.max})`,
+      );
+    }
+    const candidates = wanted === undefined ? candidateIds(range) : [wanted];
     const attempt = async () => {
       const now = this.#o.clock.now();
       const r = await this.#o.store.acquire({
         upstream,
         purpose,
-        candidates: candidateIds(range),
+        candidates,
         owner,
         host: this.#o.host,
         pid: options.pid ?? null,
@@ -113,9 +126,12 @@ export class Registry implements AsyncDisposable {
       this.#counters.exhausted++;
       const { leases } = await this.#list();
       const holders = leases.filter(
-        (l) => l.upstream === upstream && l.clientId >= range.min && l.clientId <= range.max,
+        (l) =>
+          l.upstream === upstream &&
+          (wanted === undefined ? l.clientId >= range.min && l.clientId <= range.max : l.clientId === wanted),
       );
-      throw new RangeExhaustedError(purpose, upstream, range, holders.map(publicLease));
+      const asked = wanted === undefined ? range : { min: wanted, max: wanted };
+      throw new RangeExhaustedError(purpose, upstream, asked, holders.map(publicLease));
     }
     this.#counters.granted++;
     this.#emit({ type: "lease.granted", ts: this.#o.clock.now(), lease: publicLease(granted) });

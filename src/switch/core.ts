@@ -37,7 +37,11 @@ import { BroadcastHub } from "./broadcasts.js";
 import { IdSpace } from "./id-space.js";
 import type { ResolvedSwitchOptions } from "./options.js";
 import { OpenOrderQuestions } from "./open-orders.js";
+import type { RefusedMessage } from "./order-answers.js";
+import type { AuditOutcome, AuditRecord } from "./order-journal.js";
+import { OrderLane } from "./order-lane.js";
 import { OrderMap } from "./order-map.js";
+import { OrderReconciler } from "./order-reconcile.js";
 import { type LiveRequest, RequestTable } from "./request-table.js";
 import type { SwitchEvent } from "./switch-events.js";
 import type { Tenant } from "./tenant.js";
@@ -77,6 +81,8 @@ export class SwitchCore {
   readonly requests = new RequestTable();
   readonly holds: HoldBook;
   readonly orders = new OrderMap();
+  readonly lane: OrderLane;
+  readonly reconciler: OrderReconciler;
   readonly broadcasts = new BroadcastHub();
   readonly tenants = new Map<string, Tenant>();
   /** Tenants whose pacing wait is not the switch's queueTimeoutMs (OpenTenantOptions). */
@@ -124,6 +130,30 @@ export class SwitchCore {
     this.o = o;
     this.log = o.logger;
     this.events = events;
+    this.lane = new OrderLane(this);
+    this.reconciler = new OrderReconciler(this);
+  }
+
+  /** One audit line per order message and outcome; never filtered by log level. */
+  audit(
+    m: Omit<RefusedMessage, "sender">,
+    outcome: AuditOutcome,
+    status?: string,
+    kind: AuditRecord["kind"] = m.action,
+  ): void {
+    const audit = this.o.audit;
+    if (!audit) return;
+    audit.append({
+      ts: new Date(this.o.clock.now()).toISOString(),
+      owner: m.owner,
+      localId: m.localId,
+      upstreamId: m.entry?.upstreamId ?? null,
+      upstreamClientId: m.upstreamClientId,
+      generation: m.generation,
+      kind,
+      outcome,
+      ...(status === undefined ? {} : { status }),
+    });
   }
 
   get version(): number {
@@ -147,6 +177,13 @@ export class SwitchCore {
   tenantOfOwner(owner: string): Tenant | undefined {
     const id = this.owners.get(owner);
     return id === undefined ? undefined : this.tenants.get(id);
+  }
+
+  /** Every open socket of an owner, newest first. */
+  tenantsOfOwner(owner: string): Tenant[] {
+    const out: Tenant[] = [];
+    for (const t of this.tenants.values()) if (t.orderOwner === owner) out.unshift(t);
+    return out;
   }
 
   addWaiter(key: WaiterKey, tenantId: string): void {

@@ -105,7 +105,8 @@ function handleError(core: SwitchCore, fields: readonly string[]): void {
   }
   const order = core.orders.byUpstream(id);
   if (order) {
-    core.tenantOfOwner(order.owner)?.deliver(withId(fields, 2, v, order.localId));
+    const out = withId(fields, 2, v, order.localId);
+    for (const t of core.tenantsOfOwner(order.owner)) t.deliver(out);
     return;
   }
   drop(core, "retired");
@@ -129,7 +130,9 @@ function handleOrderMessage(core: SwitchCore, route: InRoute, fields: readonly s
     drop(core, "retired");
     return;
   }
-  const tenant = core.tenantOfOwner(order.owner);
+  // Every open socket of the owner shares its order identity, so each sees its statuses.
+  const tenants = core.tenantsOfOwner(order.owner);
+  const tenant = tenants[0];
   if (!tenant) return;
   const out = withId(fields, route.idIndex, v, order.localId);
   if (route.clientIdIndex !== undefined) setField(out, route.clientIdIndex, v, String(tenant.clientId));
@@ -145,7 +148,7 @@ function handleOrderMessage(core: SwitchCore, route: InRoute, fields: readonly s
     const parent = core.orders.byUpstream(Number(fields[7]));
     if (parent) out[7] = String(parent.localId);
   }
-  tenant.deliver(out);
+  for (const t of tenants) t.deliver(out);
 }
 
 /** Executions: answers to REQ_EXECUTIONS by reqId, live fills (reqId -1) by order id. */

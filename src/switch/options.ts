@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import { silentLogger } from "../logger.js";
-import type { OrderStore } from "./order-map.js";
+import type { OrderAudit, OrderJournal } from "./order-journal.js";
 
 export const DEFAULT_MAX_QUEUED_PER_TENANT = 1_000;
 export const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
@@ -18,8 +18,10 @@ export interface SwitchOptions {
   /** How long a held request waits for the line before it gets 504. */
   queueTimeoutMs?: number;
   maxLiveRequestsPerTenant?: number;
-  /** Keeps the order map and high-water marks across restarts; memory only without it. */
-  orderStore?: OrderStore;
+  /** Keeps orders and high-water marks across restarts; memory only without it. */
+  journal?: OrderJournal;
+  /** One line per order message and outcome. */
+  audit?: OrderAudit;
 }
 
 export interface ResolvedSwitchOptions {
@@ -29,7 +31,8 @@ export interface ResolvedSwitchOptions {
   maxQueuedPerTenant: number;
   queueTimeoutMs: number;
   maxLiveRequestsPerTenant: number;
-  orderStore: OrderStore | undefined;
+  journal: OrderJournal | undefined;
+  audit: OrderAudit | undefined;
 }
 
 export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptions {
@@ -40,6 +43,7 @@ export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptio
     maxQueuedPerTenant: o.maxQueuedPerTenant ?? DEFAULT_MAX_QUEUED_PER_TENANT,
     queueTimeoutMs: o.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
     maxLiveRequestsPerTenant: o.maxLiveRequestsPerTenant ?? DEFAULT_MAX_LIVE_REQUESTS_PER_TENANT,
-    orderStore: o.orderStore,
+    journal: o.journal,
+    audit: o.audit,
   };
 }

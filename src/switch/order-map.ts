@@ -1,20 +1,56 @@
 /**
  * Orders across tenants: (owner, local order id) ↔ upstream order id, execId → owner, and
- * each owner's high-water mark. The owner is the tenant's order identity: for a proxy client
- * it is its virtual client id, so a client that reconnects keeps its orders and its ids. An
- * order placed at or below the mark that we do not know is refused (IB 103) and never placed
- * as new: that is what keeps a retried PLACE_ORDER from becoming a second order. The map can
- * be saved and loaded (`OrderStore`), so this holds across restarts too.
+ * each owner's high-water mark. The owner is an order identity that outlives sockets and
+ * restarts: for a proxy client it is its virtual client id on this line (`proxy:<n>`), so a
+ * client that reconnects keeps its orders and its ids.
+ *
+ * Invariants:
+ *  - an order placed at or below the owner's mark that we do not know is refused (IB 103)
+ *    and never placed as new: that keeps a retried PLACE_ORDER from becoming a second order;
+ *  - an entry's `state` only moves forward: pending → written → live/finished, or
+ *    pending → refused, or written → unknown → live/finished (reconciliation);
+ *  - marks never go down.
  */
+export type OrderState =
+  /** Accepted into the lane, not yet written. */
+  | "pending"
+  /** Written upstream; no status, error or open order seen for it yet. */
+  | "written"
+  /** TWS answered for it and it is not finished. */
+  | "live"
+  /** Written, then its socket died before any answer: reconciled on the next ready. */
+  | "unknown"
+  /** Filled, Cancelled, Inactive with nothing left, or rejected by TWS. */
+  | "finished"
+  /** Never written upstream (refused by the switch, or found absent at reconciliation). */
+  | "refused";
+
 export interface OrderEntry {
   readonly owner: string;
   readonly localId: number;
   readonly upstreamId: number;
   /** TWS ties an order to the client id that placed it. */
   readonly upstreamClientId: number;
+  /** Every order the switch writes carries one (the client's own, else `sb:<line>:<owner>:<localId>`). */
+  orderRef: string;
   permId: number;
-  placeCount: number;
+  state: OrderState;
+  /** The line generation it was written in (for "outcome unknown" when that generation ends). */
+  writtenGeneration: number | undefined;
+  /** The last ORDER_STATUS from upstream, as TWS sent it (upstream ids). */
+  lastStatus: readonly string[] | undefined;
+  /** When it finished (ms), so memory can drop it later. */
+  finishedAt: number | undefined;
 }
+
+/** Orders that no longer hold anything: their client id is free as far as they are concerned. */
+export const isDone = (s: OrderState): boolean => s === "finished" || s === "refused";
+
+export type NewOrder = Pick<
+  OrderEntry,
+  "owner" | "localId" | "upstreamId" | "upstreamClientId" | "orderRef"
+> &
+  Partial<Pick<OrderEntry, "permId" | "state" | "finishedAt" | "writtenGeneration">>;
 
 export class OrderMap {
   readonly #byUpstream = new Map<number, OrderEntry>();
@@ -43,16 +79,34 @@ export class OrderMap {
     return this.#highWater.get(owner) ?? 0;
   }
 
+  raiseHighWater(owner: string, mark: number): void {
+    if (mark > this.highWater(owner)) this.#highWater.set(owner, mark);
+  }
+
+  /** Every owner's mark (for the journal's compaction). */
+  highWaters(): ReadonlyMap<string, number> {
+    return this.#highWater;
+  }
+
   /** The next id a tenant may use (its own NEXT_VALID_ID). */
   nextLocalId(owner: string): number {
     return this.highWater(owner) + 1;
   }
 
-  add(entry: Omit<OrderEntry, "permId" | "placeCount">): OrderEntry {
-    const e: OrderEntry = { ...entry, permId: 0, placeCount: 0 };
+  add(order: NewOrder): OrderEntry {
+    const e: OrderEntry = {
+      permId: 0,
+      state: "pending",
+      writtenGeneration: undefined,
+      lastStatus: undefined,
+      finishedAt: undefined,
+      ...order,
+    };
+    const previous = this.#byLocal.get(OrderMap.key(e.owner, e.localId));
+    if (previous) this.#byUpstream.delete(previous.upstreamId);
     this.#byUpstream.set(e.upstreamId, e);
     this.#byLocal.set(OrderMap.key(e.owner, e.localId), e);
-    if (e.localId > this.highWater(e.owner)) this.#highWater.set(e.owner, e.localId);
+    this.raiseHighWater(e.owner, e.localId);
     return e;
   }
 
@@ -62,30 +116,24 @@ export class OrderMap {
     return undefined;
   }
 
+  /** Drop a finished order from memory (its mark stays). */
+  forget(e: OrderEntry): void {
+    if (this.#byUpstream.get(e.upstreamId) === e) this.#byUpstream.delete(e.upstreamId);
+    const k = OrderMap.key(e.owner, e.localId);
+    if (this.#byLocal.get(k) === e) this.#byLocal.delete(k);
+  }
+
   forTenant(owner: string): OrderEntry[] {
     return [...this.#byUpstream.values()].filter((e) => e.owner === owner);
   }
 
-  /** Everything that must survive a restart. */
-  state(): OrderMapState {
-    return {
-      version: 1,
-      orders: [...this.#byUpstream.values()].map((e) => ({
-        owner: e.owner,
-        localId: e.localId,
-        upstreamId: e.upstreamId,
-        upstreamClientId: e.upstreamClientId,
-        permId: e.permId,
-      })),
-      highWater: Object.fromEntries(this.#highWater),
-    };
+  all(): IterableIterator<OrderEntry> {
+    return this.#byUpstream.values();
   }
 
-  load(state: OrderMapState): void {
-    for (const o of state.orders) this.add(o).permId = o.permId;
-    for (const [owner, mark] of Object.entries(state.highWater)) {
-      if (mark > this.highWater(owner)) this.#highWater.set(owner, mark);
-    }
+  /** Orders that still hold their client id: anything not known to be finished. */
+  live(): OrderEntry[] {
+    return [...this.#byUpstream.values()].filter((e) => !isDone(e.state) && e.state !== "pending");
   }
 
   /** The highest upstream order id known, so new ones start above it. */
@@ -110,17 +158,4 @@ export class OrderMap {
   get size(): number {
     return this.#byUpstream.size;
   }
-}
-
-export interface OrderMapState {
-  version: 1;
-  orders: { owner: string; localId: number; upstreamId: number; upstreamClientId: number; permId: number }[];
-  highWater: Record<string, number>;
-}
-
-/** Where the order map lives between runs (the daemon keeps it in the state dir). */
-export interface OrderStore {
-  load(): OrderMapState | undefined;
-  /** Called before an order message is written upstream; must be durable when it returns. */
-  save(state: OrderMapState): void;
 }

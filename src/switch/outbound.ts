@@ -12,6 +12,7 @@ import { type OutRoute, outRoute } from "../protocol/routing.js";
 import { UpstreamUnavailableError } from "../errors.js";
 import type { SwitchCore, WaiterKey } from "./core.js";
 import type { OpenOrderQuestion } from "./open-orders.js";
+import { handleOrder } from "./order-intake.js";
 import { readId, setField, withId } from "./fields.js";
 import type { RequestLifetime } from "./request-table.js";
 import type { Tenant } from "./tenant.js";
@@ -30,14 +31,10 @@ export const SINGLETON_ANSWER: Readonly<Record<number, number>> = {
 };
 
 const ORDER_REFUSED = 201;
-/** A refused modify or cancel (interfaces.md, "Which error an order message gets"). */
-const ORDER_WARNING = 399;
 const NOT_CONNECTED = 504;
 const DUPLICATE_TICKER = 102;
 const PROCESSING_ERROR = 322;
 const CANT_FIND_ID = 300;
-const ORDER_NOT_FOUND = 135;
-const DUPLICATE_ORDER_ID = 103;
 const ONLY_CLIENT_ZERO = 327;
 const UNSUPPORTED = 321;
 /** A singleton's answer that has not come after this long is asked for again. */
@@ -405,146 +402,4 @@ function handleBroadcast(core: SwitchCore, tenant: Tenant, route: OutRoute, fiel
       return;
     }
   }
-}
-
-// ── orders: never queued, never resent, mapped per tenant ────────────────────────────────
-
-function handleOrder(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
-  const v = core.version;
-  const localId = route.idIndex === undefined ? -1 : (readId(fields, route.idIndex, v) ?? -1);
-  core.log.info({ audit: "order", tenant: tenant.id, message: route.name, fields }, "order message");
-  if (core.o.readOnly) {
-    core.counters.ordersRefused++;
-    core.errorTo(tenant, localId, ORDER_REFUSED, "Order rejected: Switchboard is in read-only mode");
-    return;
-  }
-  if (!core.lineUp) {
-    core.counters.ordersRefused++;
-    core.errorTo(tenant, localId, ORDER_REFUSED, "Order rejected: upstream not ready");
-    return;
-  }
-  switch (route.id) {
-    case OUT.PLACE_ORDER:
-      placeOrder(core, tenant, route, fields, localId);
-      return;
-    case OUT.CANCEL_ORDER: {
-      const entry = core.orders.byLocal(tenant.orderOwner, localId);
-      if (!entry) {
-        core.errorTo(tenant, localId, ORDER_NOT_FOUND, `Can't find order with id =${localId}`);
-        return;
-      }
-      core.events.emit({
-        type: "switch.order",
-        ts: core.o.clock.now(),
-        tenant: tenant.id,
-        action: "cancel",
-        localId,
-        upstreamId: entry.upstreamId,
-      });
-      core.dispatch(tenant.id, withId(fields, route.idIndex ?? 2, v, entry.upstreamId), {
-        priority: "urgent",
-        onFail: (err) => core.errorTo(tenant, localId, ORDER_WARNING, `Cancel not sent: ${String(err)}`),
-      });
-      return;
-    }
-    case OUT.REQ_GLOBAL_CANCEL:
-      // Never forwarded: at TWS it would cancel every tenant's orders. Cancel this tenant's own.
-      for (const e of core.orders.forTenant(tenant.orderOwner)) {
-        core.dispatch(tenant.id, [String(OUT.CANCEL_ORDER), "1", String(e.upstreamId), ""], {
-          priority: "urgent",
-          onFail: (err) => core.errorTo(tenant, e.localId, ORDER_WARNING, `Cancel not sent: ${String(err)}`),
-        });
-      }
-      return;
-    case OUT.EXERCISE_OPTIONS:
-      handleRequest(core, tenant, route, fields);
-      return;
-  }
-}
-
-function placeOrder(
-  core: SwitchCore,
-  tenant: Tenant,
-  route: OutRoute,
-  fields: readonly string[],
-  localId: number,
-): void {
-  const v = core.version;
-  let entry = core.orders.byLocal(tenant.orderOwner, localId);
-  let action: "place" | "modify" = "modify";
-  const lineClientId = core.line.clientId ?? 0;
-  if (entry && entry.upstreamClientId !== lineClientId) {
-    // Placed under another upstream client id (before a restart or a 326 switch): TWS would
-    // take this as a new order. Refuse rather than risk a second one.
-    core.counters.ordersRefused++;
-    core.errorTo(
-      tenant,
-      localId,
-      ORDER_REFUSED,
-      `Order rejected: order ${localId} was placed under client id ${entry.upstreamClientId}, the line now uses ${lineClientId}`,
-    );
-    return;
-  }
-  if (!entry) {
-    if (localId <= core.orders.highWater(tenant.orderOwner)) {
-      core.counters.ordersRefused++;
-      core.errorTo(
-        tenant,
-        localId,
-        DUPLICATE_ORDER_ID,
-        `Duplicate order id: ${localId} is not above the last one used`,
-      );
-      return;
-    }
-    entry = core.orders.add({
-      owner: tenant.orderOwner,
-      localId,
-      upstreamId: core.ids.nextOrderId(),
-      upstreamClientId: lineClientId,
-    });
-    action = "place";
-    // Durable before it reaches TWS: after a crash the id is known and never placed again.
-    try {
-      core.o.orderStore?.save(core.orders.state());
-    } catch (err) {
-      core.counters.ordersRefused++;
-      core.errorTo(
-        tenant,
-        localId,
-        ORDER_REFUSED,
-        `Order rejected: the order map could not be saved (${err instanceof Error ? err.message : String(err)})`,
-      );
-      return;
-    }
-  }
-  const up = withId(fields, route.idIndex ?? 1, v, entry.upstreamId);
-  const parentLocal = Number(fields[28] ?? "0");
-  if (parentLocal > 0) {
-    const parent = core.orders.byLocal(tenant.orderOwner, parentLocal);
-    if (!parent) {
-      core.errorTo(tenant, localId, ORDER_REFUSED, `Order rejected: unknown parent order ${parentLocal}`);
-      return;
-    }
-    up[28] = String(parent.upstreamId);
-  }
-  entry.placeCount++;
-  core.counters.ordersPlaced++;
-  core.events.emit({
-    type: "switch.order",
-    ts: core.o.clock.now(),
-    tenant: tenant.id,
-    action,
-    localId,
-    upstreamId: entry.upstreamId,
-  });
-  core.dispatch(tenant.id, up, {
-    priority: "high",
-    onFail: (err) =>
-      core.errorTo(
-        tenant,
-        localId,
-        ORDER_REFUSED,
-        `Order not sent: ${err instanceof Error ? err.message : String(err)}`,
-      ),
-  });
 }

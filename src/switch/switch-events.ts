@@ -13,6 +13,13 @@ export type SwitchEvent =
       failed: number;
     }
   | {
+      /** A second open socket of one order owner: only the newest may send order messages. */
+      type: "order.shared_owner";
+      ts: number;
+      owner: string;
+      tenants: string[];
+    }
+  | {
       type: "switch.order";
       ts: number;
       tenant: string;

@@ -9,7 +9,6 @@ import { CANCEL_HISTORICAL_DATA, REQ_HISTORICAL_DATA } from "../protocol/message
 import { CANCEL_MKT_DATA } from "../protocol/messages/market-data.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { FIRST_REQUEST_ID } from "./id-space.js";
-import type { OrderMapState, OrderStore } from "./order-map.js";
 import { SINGLETON_RETRY_MS } from "./outbound.js";
 import { Switch } from "./switch.js";
 import {
@@ -241,35 +240,6 @@ describe("a proxy client that reconnects with the same client id", () => {
     expect(open[23]).toBe("keep");
     expect(stack.mock.snapshot().orders.filter((o) => o.orderRef === "keep")).toHaveLength(1);
   });
-
-  it("gives a second socket with the same client id an order space of its own while the first is open", async () => {
-    stack = await startStack();
-    const a = stack.sw.openTenant({ kind: "proxy", clientId: 4 });
-    const b = stack.sw.openTenant({ kind: "proxy", clientId: 4 });
-    expect(a.orderOwner).not.toBe(b.orderOwner);
-    const ia = new Inbox(a);
-    const ib = new Inbox(b);
-    const o = (ref: string) =>
-      toFields(
-        PLACE_ORDER,
-        placeOrder({
-          orderId: 1,
-          contract: aapl,
-          action: "BUY",
-          totalQuantity: "1",
-          orderType: "MKT",
-          orderRef: ref,
-        }),
-        V,
-      );
-    a.send(o("a1"));
-    b.send(o("b1"));
-    await ia.next(is(IN.ORDER_STATUS, 1, 1));
-    await ib.next(is(IN.ORDER_STATUS, 1, 1));
-    const refs = stack.mock.snapshot().orders.map((x) => x.orderRef);
-    expect(refs).toContain("a1");
-    expect(refs).toContain("b1");
-  });
 });
 
 describe("what a closing tenant leaves behind", () => {
@@ -345,47 +315,6 @@ describe("a singleton whose answer was lost", () => {
       await ia.next(is(IN.CURRENT_TIME));
     } finally {
       await sw.close();
-    }
-  });
-});
-
-describe("the order map across a restart of the switch", () => {
-  it("keeps each client's orders and ids, so a resent order is not placed again", async () => {
-    stack = await startStack();
-    let saved: OrderMapState | undefined;
-    const store: OrderStore = {
-      load: () => saved,
-      save: (s) => {
-        saved = structuredClone(s);
-      },
-    };
-    const order = placeOrder({
-      orderId: 1,
-      contract: aapl,
-      action: "BUY",
-      totalQuantity: "2",
-      orderType: "LMT",
-      lmtPrice: 1,
-      orderRef: "restart",
-    });
-    const first = new Switch(stack.line, stack.pacer, { orderStore: store });
-    const t1 = first.openTenant({ kind: "proxy", clientId: 3 });
-    const in1 = new Inbox(t1);
-    t1.send(toFields(PLACE_ORDER, order, V));
-    await in1.next(is(IN.ORDER_STATUS, 1, 1));
-    await first.close();
-    expect(saved?.orders).toHaveLength(1);
-
-    const second = new Switch(stack.line, stack.pacer, { orderStore: store });
-    try {
-      const t2 = second.openTenant({ kind: "proxy", clientId: 3 });
-      const in2 = new Inbox(t2);
-      expect(second.nextOrderId(t2)).toBe(2);
-      t2.send(toFields(PLACE_ORDER, order, V));
-      await in2.next(is(IN.ORDER_STATUS, 1, 1));
-      expect(stack.mock.snapshot().orders.filter((o) => o.orderRef === "restart")).toHaveLength(1);
-    } finally {
-      await second.close();
     }
   });
 });

@@ -27,6 +27,12 @@ export interface OpenTenantOptions {
    * queueTimeoutMs). HTTP data calls set it past their own deadline, which then decides.
    */
   pacingDeadlineMs?: number;
+  /**
+   * The order identity of an in-process tenant (`acquire(purpose, { owner })`): stable across
+   * runs, so its orders and order ids survive. Proxy tenants are owned by their virtual
+   * client id; HTTP tenants never place orders.
+   */
+  owner?: string;
 }
 
 export interface SwitchSnapshot {
@@ -64,21 +70,28 @@ export class Switch implements AsyncDisposable {
       snapshotOf: (tenant) => this.#snapshotOf(tenant),
     };
     this.#unsubscribe.push(
-      line.onMessage((msgId, fields) => handleInbound(this.#core, msgId, fields)),
+      line.onMessage((msgId, fields) => {
+        this.#core.reconciler.observe(msgId, fields);
+        handleInbound(this.#core, msgId, fields);
+      }),
       line.on("line.state", (e) => this.#onLineState(e.from, e.to)),
       line.on("line.resubscribe", (e) => {
         if (e.cause === "1101") replay(this.#core, "1101");
         else if (this.#core.replayedGeneration !== e.generation) replay(this.#core, "reconnect");
       }),
     );
-    const saved = this.#core.o.orderStore?.load();
+    const saved = this.#core.o.journal?.load();
     if (saved) {
-      this.#core.orders.load(saved);
+      for (const o of saved.orders) this.#core.orders.add(o);
+      for (const [owner, mark] of Object.entries(saved.highWater))
+        this.#core.orders.raiseHighWater(owner, mark);
       this.#core.ids.seedOrders(this.#core.orders.maxUpstreamId() + 1);
     }
     if (isUp(line.state)) {
       this.#core.ids.seedOrders(line.nextValidId ?? 1);
       this.#core.replayedGeneration = line.generation;
+      // Orders from the journal are settled with TWS before any order message is accepted.
+      if (line.state === "ready") this.#core.reconciler.onReady();
     }
   }
 
@@ -99,10 +112,16 @@ export class Switch implements AsyncDisposable {
     if (this.#closed) throw new ClosedError("switch");
     const id = `${options.kind}-${this.#nextTenant++}`;
     const clientId = options.clientId ?? 0;
-    // A proxy client keeps its orders across reconnects: its order identity is its client id,
-    // unless another open socket already uses that id (then it gets an identity of its own).
-    const wanted = options.kind === "proxy" ? `proxy:${clientId}` : id;
-    const orderOwner = this.#core.owners.has(wanted) ? id : wanted;
+    // The order owner is (line, virtual client id) for a proxy client, whatever socket it
+    // comes on: the newest socket of an owner holds its order rights (set below), older ones
+    // lose them for good. In-process tenants bring a stable owner name, or get one that
+    // lives as long as this switch.
+    const orderOwner =
+      options.kind === "proxy"
+        ? `proxy:${clientId}`
+        : options.owner !== undefined
+          ? `client:${options.owner}`
+          : id;
     const tenant = new Tenant(this.#port, {
       id,
       kind: options.kind,
@@ -114,6 +133,15 @@ export class Switch implements AsyncDisposable {
     this.#core.tenants.set(id, tenant);
     if (options.pacingDeadlineMs !== undefined) this.#core.pacingDeadlines.set(id, options.pacingDeadlineMs);
     this.#core.owners.set(orderOwner, id);
+    const sharing = this.#core.tenantsOfOwner(orderOwner);
+    if (options.kind === "proxy" && sharing.length > 1) {
+      this.events.emit({
+        type: "order.shared_owner",
+        ts: this.#core.o.clock.now(),
+        owner: orderOwner,
+        tenants: sharing.map((t) => t.id),
+      });
+    }
     this.events.emit({
       type: "tenant.open",
       ts: this.#core.o.clock.now(),
@@ -123,6 +151,29 @@ export class Switch implements AsyncDisposable {
       clientId: tenant.clientId,
     });
     return tenant;
+  }
+
+  /** Orders not known to be finished: they hold their upstream client id. */
+  liveOrders(): {
+    upstreamClientId: number;
+    upstreamId: number;
+    permId: number;
+    owner: string;
+    localId: number;
+  }[] {
+    return this.#core.orders.live().map((e) => ({
+      upstreamClientId: e.upstreamClientId,
+      upstreamId: e.upstreamId,
+      permId: e.permId,
+      owner: e.owner,
+      localId: e.localId,
+    }));
+  }
+
+  /** Order messages accepted and not yet written or refused, and whether a reconciliation runs. */
+  orderLane(): { pending: number; reconciling: boolean; reconciliations: number } {
+    const c = this.#core;
+    return { pending: c.lane.pending, reconciling: c.reconciler.running, reconciliations: c.reconciler.runs };
   }
 
   tenants(): Tenant[] {
@@ -152,6 +203,7 @@ export class Switch implements AsyncDisposable {
     if (this.#closed) return;
     for (const t of this.tenants()) this.#closeTenant(t);
     this.#closed = true;
+    this.#core.lane.close();
     this.#core.o.clock.clearTimeout(this.#sweep);
     for (const off of this.#unsubscribe) off();
   }
@@ -184,9 +236,11 @@ export class Switch implements AsyncDisposable {
     if (wasUp && !isUp(to as never)) {
       failInFlight(c);
       if (!this.#closed) this.#armSweep();
+      c.reconciler.onConnectionLost();
     }
     if (to === "ready" && from === "handshaking") {
       c.ids.seedOrders(c.line.nextValidId ?? 1);
+      c.reconciler.onReady();
       if (c.replayedGeneration !== c.line.generation) replay(c, "reconnect");
       this.#drainHeld();
     }

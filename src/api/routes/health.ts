@@ -1,5 +1,6 @@
 /** /health and /api/ib/pool/*: lines, tenants, counters, health detail. */
 import { z } from "zod";
+import { SwitchboardError } from "../../errors.js";
 import type { RouteContext } from "./context.js";
 import { HANDLED, type Route, route } from "./spec.js";
 
@@ -47,6 +48,25 @@ const tenant = z.looseObject({
 export function healthRoutes(ctx: RouteContext): Route[] {
   const { view } = ctx;
   return [
+    route({
+      method: "POST",
+      url: "/api/lines/:name/switch-client-id",
+      tag: "pool",
+      summary: "Move a line to another client id now; its live orders are reported as orders.orphaned",
+      auth: "token",
+      params: z.object({ name: z.string().min(1) }),
+      response: z.object({
+        line: z.string(),
+        clientId: z.number().int(),
+        permIds: z.array(z.number().int()),
+      }),
+      errors: [404],
+      async handler({ params }) {
+        const done = view.switchClientId?.(params.name);
+        if (!done) throw new SwitchboardError("not_found", `no line "${params.name}" holding a client id`);
+        return done;
+      },
+    }),
     route({
       method: "GET",
       url: "/health",

@@ -87,6 +87,12 @@ export function idsRoutes(ctx: RouteContext): Route[] {
         owner: z.string().min(1).max(200),
         ttlMs: z.number().int().min(1).optional(),
         pid: z.number().int().min(1).optional(),
+        clientId: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe("lease this id of the purpose's range, no other"),
         upstream,
       }),
       response: leaseSchema,
@@ -103,6 +109,7 @@ export function idsRoutes(ctx: RouteContext): Route[] {
         }
         return reg().lease(body.purpose, body.owner, body.ttlMs, {
           ...(body.pid === undefined ? {} : { pid: body.pid }),
+          ...(body.clientId === undefined ? {} : { clientId: body.clientId }),
           ...(body.upstream === undefined ? {} : { upstream: body.upstream }),
         });
       },

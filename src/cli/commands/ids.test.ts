@@ -98,6 +98,16 @@ describe.each(Object.keys(stores))("switchboard ids (%s store)", (name) => {
     expect(JSON.parse((await sb(["list", "--json", ...s])).stdout)).toEqual([]);
   }, 60_000);
 
+  it("lease --id takes that id or exits 1 naming its holder", async () => {
+    const s = stores[name]!();
+    const a = await sb(["lease", "workers", "--id", "42", "--owner", "line", ...s]);
+    expect(a).toMatchObject({ code: 0, stdout: "42\n" });
+    const again = await sb(["lease", "workers", "--id", "42", "--owner", "other", ...s]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/held by line/);
+    expect((await sb(["lease", "workers", "--id", "5", ...s])).code).toBe(2);
+  }, 60_000);
+
   it("an exhausted range exits 1 naming the purpose and holders", async () => {
     const s = stores[name]!();
     const runs = await Promise.all(

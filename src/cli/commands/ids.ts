@@ -81,22 +81,26 @@ export function register(program: Command): void {
     .option("--owner <name>", "who holds the lease (default: user@host)")
     .option("--ttl <ms>", "lease length in ms (default 600000)")
     .option("--pid <n>", "bind the lease to a local process: it is reclaimed when that process is gone")
-    .action((purpose: string, flags: CommonFlags & { owner?: string; ttl?: string; pid?: string }) =>
-      run(flags, async (reg) => {
-        const pid = flags.pid === undefined ? undefined : intFlag("--pid", flags.pid);
-        if (pid !== undefined && !isProcessAlive(pid))
-          throw new CliExit(EXIT_USAGE, `--pid ${pid}: no such process`);
-        const lease = await reg.lease(
-          purpose,
-          flags.owner ?? defaultOwner(),
-          flags.ttl === undefined ? undefined : intFlag("--ttl", flags.ttl),
-          {
-            ...(pid === undefined ? {} : { pid }),
-            ...(flags.upstream === undefined ? {} : { upstream: flags.upstream }),
-          },
-        );
-        printLease(lease, flags.json === true, "leased");
-      }),
+    .option("--id <n>", "lease this id of the purpose's range and no other (exit 1 while it is held)")
+    .action(
+      (purpose: string, flags: CommonFlags & { owner?: string; ttl?: string; pid?: string; id?: string }) =>
+        run(flags, async (reg) => {
+          const pid = flags.pid === undefined ? undefined : intFlag("--pid", flags.pid);
+          const clientId = flags.id === undefined ? undefined : intFlag("--id", flags.id);
+          if (pid !== undefined && !isProcessAlive(pid))
+            throw new CliExit(EXIT_USAGE, `--pid ${pid}: no such process`);
+          const lease = await reg.lease(
+            purpose,
+            flags.owner ?? defaultOwner(),
+            flags.ttl === undefined ? undefined : intFlag("--ttl", flags.ttl),
+            {
+              ...(pid === undefined ? {} : { pid }),
+              ...(clientId === undefined ? {} : { clientId }),
+              ...(flags.upstream === undefined ? {} : { upstream: flags.upstream }),
+            },
+          );
+          printLease(lease, flags.json === true, "leased");
+        }),
     );
 
   common(ids.command("renew").argument("<clientId>"))

@@ -107,7 +107,7 @@ const place: Handler = (ctx, s, fields) => {
   const clientId = s.clientId ?? 0;
   const existing = ctx.orders.get(clientId, m.orderId);
   if (existing) {
-    existing.placeCount++;
+    existing.modifyCount++;
     if (!isActive(existing)) {
       ctx.error(
         s,
@@ -180,6 +180,7 @@ const place: Handler = (ctx, s, fields) => {
     outsideRth: m.outsideRth,
     transmit: m.transmit,
     placeCount: 1,
+    modifyCount: 0,
     status: m.transmit ? "Submitted" : "Inactive",
     filled: 0,
     avgFillPrice: 0,

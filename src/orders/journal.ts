@@ -1,0 +1,350 @@
+/**
+ * The order journal of one line: `<state dir>/orders-<line>.journal`, one JSON record a line,
+ * append-only while the process runs, compacted at start.
+ *
+ * Invariants:
+ *  - a new order's record is on disk (fdatasync) before its upstream write (`intent`);
+ *    confirmations and state changes are appended without a sync: losing one only makes the
+ *    order `unknown` after a crash, and unknown orders are reconciled, never written again;
+ *  - at start a record without a confirmed write is `unknown`: the journal is not a replay log;
+ *  - the cost of a record does not grow with the number of orders (append, no rewrite);
+ *  - orders finished more than `retainFinishedMs` ago leave memory at compaction; marks stay;
+ *  - one process per journal (journal-lock.ts);
+ *  - the first start after the JSON order map (`orders-<line>.json`) imports it: owners
+ *    `proxy:<n>` stay theirs, per-run owners (`proxy-N`, `client-N`) become orphaned owners
+ *    that no tenant can ever match; an unreadable file is a start error.
+ */
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { SwitchboardError } from "../errors.js";
+import type { JournalContents, OrderJournal } from "../switch/order-journal.js";
+import type { NewOrder, OrderEntry, OrderState } from "../switch/order-map.js";
+import { acquireJournalLock } from "./journal-lock.js";
+
+export const RETAIN_FINISHED_MS = 7 * 24 * 3_600_000;
+/** Owners imported from per-run counters: never equal to a tenant's owner. */
+export const ORPHAN_PREFIX = "orphan:";
+
+type JournalRecord =
+  | {
+      k: "order";
+      owner: string;
+      localId: number;
+      upstreamId: number;
+      upstreamClientId: number;
+      orderRef: string;
+      generation?: number;
+    }
+  | { k: "written"; upstreamId: number }
+  | { k: "state"; upstreamId: number; state: OrderState; permId: number; at?: number }
+  | { k: "mark"; owner: string; mark: number };
+
+interface Row extends NewOrder {
+  written: boolean;
+}
+
+export interface FileJournalOptions {
+  stateDir: string;
+  line: string;
+  now?: () => number;
+  retainFinishedMs?: number;
+  /** fdatasync before the upstream write (default true; the bench measures without it too). */
+  sync?: boolean;
+}
+
+export class FileOrderJournal implements OrderJournal {
+  readonly path: string;
+  readonly #fd: number;
+  readonly #unlock: () => void;
+  readonly #contents: JournalContents;
+  readonly #sync: boolean;
+  /** Orphaned owners found at import (reported by the caller). */
+  readonly orphaned: NewOrder[];
+  #closed = false;
+
+  private constructor(
+    path: string,
+    fd: number,
+    unlock: () => void,
+    contents: JournalContents,
+    orphaned: NewOrder[],
+    sync: boolean,
+  ) {
+    this.path = path;
+    this.#fd = fd;
+    this.#unlock = unlock;
+    this.#contents = contents;
+    this.orphaned = orphaned;
+    this.#sync = sync;
+  }
+
+  static journalPath(stateDir: string, line: string): string {
+    return join(stateDir, `orders-${line}.journal`);
+  }
+
+  /** Lock, read (or import), compact, and open for appending. */
+  static open(o: FileJournalOptions): FileOrderJournal {
+    mkdirSync(o.stateDir, { recursive: true });
+    const path = FileOrderJournal.journalPath(o.stateDir, o.line);
+    const unlock = acquireJournalLock(`${path}.lock`);
+    try {
+      const now = (o.now ?? Date.now)();
+      const rows = new Map<number, Row>();
+      const marks = new Map<string, number>();
+      if (existsSync(path)) readJournal(path, rows, marks);
+      else importOrderFile(join(o.stateDir, `orders-${o.line}.json`), rows, marks);
+      const retain = o.retainFinishedMs ?? RETAIN_FINISHED_MS;
+      const orders: NewOrder[] = [];
+      for (const r of rows.values()) {
+        const { written, ...order } = r;
+        // Never confirmed written: it may or may not have reached TWS. Unknown, never resent.
+        if (order.state === "pending" || (!written && order.state === "written")) order.state = "unknown";
+        if (
+          (order.state === "finished" || order.state === "refused") &&
+          now - (order.finishedAt ?? now) > retain
+        )
+          continue;
+        orders.push(order);
+      }
+      const highWater = Object.fromEntries(marks);
+      writeCompacted(path, orders, highWater);
+      const fd = openSync(path, "a", 0o600);
+      const orphaned = orders.filter((x) => x.owner.startsWith(ORPHAN_PREFIX) && x.state !== "finished");
+      return new FileOrderJournal(path, fd, unlock, { orders, highWater }, orphaned, o.sync ?? true);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+  }
+
+  /**
+   * The journals in a state dir that belong to none of `lines`, with how many orders each
+   * still holds live (read only: no lock, no compaction).
+   */
+  static strays(stateDir: string, lines: readonly string[]): { line: string; path: string; live: number }[] {
+    let names: string[];
+    try {
+      names = readdirSync(stateDir);
+    } catch {
+      return [];
+    }
+    const out: { line: string; path: string; live: number }[] = [];
+    for (const name of names) {
+      const m = /^orders-(.+)\.journal$/.exec(name);
+      if (!m || lines.includes(m[1] as string)) continue;
+      const rows = new Map<number, Row>();
+      readJournal(join(stateDir, name), rows, new Map());
+      const live = [...rows.values()].filter((r) => r.state !== "finished" && r.state !== "refused").length;
+      out.push({ line: m[1] as string, path: join(stateDir, name), live });
+    }
+    return out;
+  }
+
+  load(): JournalContents {
+    return this.#contents;
+  }
+
+  intent(e: OrderEntry, generation: number): void {
+    this.#append(
+      {
+        k: "order",
+        owner: e.owner,
+        localId: e.localId,
+        upstreamId: e.upstreamId,
+        upstreamClientId: e.upstreamClientId,
+        orderRef: e.orderRef,
+        generation,
+      },
+      this.#sync,
+    );
+  }
+
+  written(e: OrderEntry): void {
+    this.#append({ k: "written", upstreamId: e.upstreamId }, false);
+  }
+
+  update(e: OrderEntry): void {
+    this.#append(
+      { k: "state", upstreamId: e.upstreamId, state: e.state, permId: e.permId, at: e.finishedAt },
+      false,
+    );
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      fdatasyncSync(this.#fd);
+    } finally {
+      closeSync(this.#fd);
+      this.#unlock();
+    }
+  }
+
+  #append(r: JournalRecord, sync: boolean): void {
+    if (this.#closed) throw new SwitchboardError("closed", `the order journal ${this.path} is closed`);
+    writeSync(this.#fd, `${JSON.stringify(r)}\n`);
+    if (sync) fdatasyncSync(this.#fd);
+  }
+}
+
+function readJournal(path: string, rows: Map<number, Row>, marks: Map<string, number>): void {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new SwitchboardError("store", `cannot read the order journal ${path}`, { cause: err });
+  }
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === "") continue;
+    let r: JournalRecord;
+    try {
+      r = JSON.parse(line) as JournalRecord;
+    } catch (err) {
+      // A torn last line is a write the crash interrupted: its order was never sent (the send
+      // comes after the sync). Anything earlier is damage we must not guess around.
+      if (i >= lines.length - 2) break;
+      throw new SwitchboardError("store", `the order journal ${path} is damaged at line ${i + 1}`, {
+        cause: err,
+      });
+    }
+    apply(r, rows, marks);
+  }
+}
+
+function raise(marks: Map<string, number>, owner: string, mark: number): void {
+  if (mark > (marks.get(owner) ?? 0)) marks.set(owner, mark);
+}
+
+function apply(r: JournalRecord, rows: Map<number, Row>, marks: Map<string, number>): void {
+  switch (r.k) {
+    case "order": {
+      rows.set(r.upstreamId, {
+        owner: r.owner,
+        localId: r.localId,
+        upstreamId: r.upstreamId,
+        upstreamClientId: r.upstreamClientId,
+        orderRef: r.orderRef,
+        state: "pending",
+        written: false,
+      });
+      raise(marks, r.owner, r.localId);
+      return;
+    }
+    case "written": {
+      const row = rows.get(r.upstreamId);
+      if (row) {
+        row.written = true;
+        if (row.state === "pending") row.state = "written";
+      }
+      return;
+    }
+    case "state": {
+      const row = rows.get(r.upstreamId);
+      if (!row) return;
+      row.state = r.state;
+      if (r.permId > 0) row.permId = r.permId;
+      if (r.at !== undefined) row.finishedAt = r.at;
+      // A state TWS reported implies the write happened.
+      if (r.state !== "unknown" && r.state !== "refused") row.written = true;
+      return;
+    }
+    case "mark":
+      raise(marks, r.owner, r.mark);
+      return;
+  }
+}
+
+/** The journal as it stands, written to a new file and moved over the old one. */
+function writeCompacted(path: string, orders: NewOrder[], highWater: Record<string, number>): void {
+  const out: string[] = [];
+  for (const [owner, mark] of Object.entries(highWater)) out.push(JSON.stringify({ k: "mark", owner, mark }));
+  for (const o of orders) {
+    out.push(
+      JSON.stringify({
+        k: "order",
+        owner: o.owner,
+        localId: o.localId,
+        upstreamId: o.upstreamId,
+        upstreamClientId: o.upstreamClientId,
+        orderRef: o.orderRef,
+      }),
+    );
+    const state = o.state ?? "unknown";
+    if (state !== "unknown") out.push(JSON.stringify({ k: "written", upstreamId: o.upstreamId }));
+    out.push(
+      JSON.stringify({
+        k: "state",
+        upstreamId: o.upstreamId,
+        state,
+        permId: o.permId ?? 0,
+        at: o.finishedAt,
+      }),
+    );
+  }
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, out.length > 0 ? `${out.join("\n")}\n` : "");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** The JSON order map written by earlier versions (one object, rewritten per order). */
+interface LegacyOrderFile {
+  version: 1;
+  orders: { owner: string; localId: number; upstreamId: number; upstreamClientId: number; permId: number }[];
+  highWater: Record<string, number>;
+}
+
+function importOrderFile(path: string, rows: Map<number, Row>, marks: Map<string, number>): void {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new SwitchboardError("store", `cannot read the order map ${path}`, { cause: err });
+  }
+  let state: LegacyOrderFile;
+  try {
+    state = JSON.parse(text) as LegacyOrderFile;
+  } catch (err) {
+    throw new SwitchboardError("store", `the order map ${path} is not valid JSON`, { cause: err });
+  }
+  if (state.version !== 1 || !Array.isArray(state.orders) || typeof state.highWater !== "object") {
+    throw new SwitchboardError("store", `${path} is not an order map this version understands`);
+  }
+  const owner = (o: string) => (/^proxy:\d+$/.test(o) ? o : `${ORPHAN_PREFIX}${o}`);
+  for (const o of state.orders) {
+    rows.set(o.upstreamId, {
+      owner: owner(o.owner),
+      localId: o.localId,
+      upstreamId: o.upstreamId,
+      upstreamClientId: o.upstreamClientId,
+      // Earlier versions wrote no orderRef of their own: matching falls back to the order id.
+      orderRef: "",
+      permId: o.permId,
+      // The old map kept no states: every order may be live until TWS says otherwise.
+      state: "written",
+      written: true,
+    });
+  }
+  for (const [o, mark] of Object.entries(state.highWater)) raise(marks, owner(o), mark);
+  renameSync(path, `${path}.imported`);
+}

@@ -1,0 +1,240 @@
+/**
+ * What the switch learns about its orders from TWS, and what it does when a connection ends
+ * under them.
+ *
+ * Invariants:
+ *  - an order written but not acknowledged (no status, no error, no open order) when its
+ *    connection ends becomes `unknown`: its owner gets 399 "outcome unknown" and its last
+ *    known status, and it is never written again;
+ *  - on the next ready, before any order message is accepted again, the switch asks TWS for
+ *    its open and completed orders under the line's client id and settles every order that
+ *    is not finished: found open → live; found completed (by orderRef) → finished with that
+ *    status; found nowhere → never placed: the owner gets 201 and the record is finished;
+ *  - reconciliation runs only under the orders' own client id; orders under another id wait.
+ */
+import { fromFields } from "../protocol/codec.js";
+import { IN, OUT } from "../protocol/message-ids.js";
+import { COMPLETED_ORDER } from "../protocol/messages/open-order.js";
+import { SWITCH_TENANT, type SwitchCore } from "./core.js";
+import { isWarningCode } from "./inbound.js";
+import {
+  answerTargets,
+  deliverLastStatus,
+  deliverStatus,
+  ORDER_REJECTED,
+  ORDER_WARNING,
+} from "./order-answers.js";
+import { isDone, type OrderEntry } from "./order-map.js";
+
+const FINISHED = new Set(["Filled", "Cancelled", "ApiCancelled"]);
+/** As the journal's compaction: orders finished more than 7 days ago leave memory. */
+const FORGET_FINISHED_MS = 7 * 24 * 3_600_000;
+
+export class OrderReconciler {
+  readonly #core: SwitchCore;
+  #running = false;
+  #candidates: OrderEntry[] = [];
+  readonly #openSeen = new Set<number>();
+  readonly #completed = new Map<string, { status: string; filled: string }>();
+  #openEnd = false;
+  #completedEnd = false;
+  /** Reconciliations finished (for tests and status). */
+  runs = 0;
+
+  constructor(core: SwitchCore) {
+    this.#core = core;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Every message from the line, before it is routed. */
+  observe(msgId: number, fields: readonly string[]): void {
+    const core = this.#core;
+    switch (msgId) {
+      case IN.ORDER_STATUS: {
+        const e = core.orders.byUpstream(Number(fields[1]));
+        if (!e) return;
+        e.lastStatus = [...fields];
+        const permId = Number(fields[6]);
+        if (permId > 0) e.permId = permId;
+        const status = fields[2] ?? "";
+        const remaining = Number(fields[4]);
+        const done = FINISHED.has(status) || (status === "Inactive" && remaining === 0);
+        this.#settle(e, done ? "finished" : "live", status);
+        return;
+      }
+      case IN.OPEN_ORDER: {
+        const id = Number(fields[1]);
+        const e = core.orders.byUpstream(id);
+        if (!e) return;
+        const permId = Number(fields[25]);
+        if (permId > 0) e.permId = permId;
+        if (this.#running) this.#openSeen.add(id);
+        if (e.state === "written" || e.state === "unknown") this.#settle(e, "live");
+        return;
+      }
+      case IN.ERR_MSG: {
+        const e = core.orders.byUpstream(Number(fields[2]));
+        const code = Number(fields[3]);
+        // TWS refused a new order before any status: it never became live.
+        if (e && e.state === "written" && !isWarningCode(code)) this.#settle(e, "finished", `error ${code}`);
+        return;
+      }
+      case IN.COMPLETED_ORDER:
+        if (this.#running) this.#readCompleted(fields);
+        return;
+      case IN.OPEN_ORDER_END:
+        if (this.#running) {
+          this.#openEnd = true;
+          this.#maybeFinish();
+        }
+        return;
+      case IN.COMPLETED_ORDERS_END:
+        if (this.#running) {
+          this.#completedEnd = true;
+          this.#maybeFinish();
+        }
+        return;
+    }
+  }
+
+  /** The connection ended: written, unacknowledged orders have an unknown outcome now. */
+  onConnectionLost(): void {
+    const core = this.#core;
+    this.#running = false;
+    for (const e of [...core.orders.all()]) {
+      if (e.state !== "written") continue;
+      e.state = "unknown";
+      core.o.journal?.update(e);
+      core.audit(
+        {
+          action: "place",
+          owner: e.owner,
+          localId: e.localId,
+          entry: e,
+          generation: e.writtenGeneration ?? core.line.generation,
+          upstreamClientId: e.upstreamClientId,
+        },
+        "unknown",
+      );
+      for (const t of answerTargets(core, undefined, e.owner)) {
+        core.errorTo(
+          t,
+          e.localId,
+          ORDER_WARNING,
+          "Order Message: Warning: outcome unknown: the upstream connection ended before TWS answered; it is reconciled when the line is back",
+        );
+        deliverLastStatus(core, e, t);
+      }
+    }
+  }
+
+  /** The line is ready on a new connection: settle every order not known to be finished. */
+  onReady(): void {
+    const core = this.#core;
+    this.#forgetOld();
+    const clientId = core.line.clientId ?? 0;
+    this.#candidates = core.orders.live().filter((e) => e.upstreamClientId === clientId);
+    if (this.#candidates.length === 0) return;
+    this.#running = true;
+    this.#openSeen.clear();
+    this.#completed.clear();
+    this.#openEnd = false;
+    this.#completedEnd = false;
+    core.log.info({ orders: this.#candidates.length }, "reconciling orders with TWS");
+    core.dispatch(SWITCH_TENANT, [String(OUT.REQ_OPEN_ORDERS), "1"], { priority: "urgent" });
+    core.dispatch(SWITCH_TENANT, [String(OUT.REQ_COMPLETED_ORDERS), "0"], { priority: "urgent" });
+  }
+
+  /** Orders finished long ago leave memory (their owner's mark stays, so 103 still holds). */
+  #forgetOld(): void {
+    const core = this.#core;
+    const cutoff = core.o.clock.now() - FORGET_FINISHED_MS;
+    for (const e of [...core.orders.all()]) {
+      if (isDone(e.state) && e.finishedAt !== undefined && e.finishedAt < cutoff) core.orders.forget(e);
+    }
+  }
+
+  #readCompleted(fields: readonly string[]): void {
+    try {
+      const o = fromFields(COMPLETED_ORDER, fields, this.#core.version);
+      if (o.orderRef) this.#completed.set(o.orderRef, { status: o.status, filled: o.filledQuantity ?? "0" });
+    } catch {
+      // A completed order we cannot read cannot be matched; its order stays unsettled below.
+    }
+  }
+
+  #maybeFinish(): void {
+    if (!this.#openEnd || !this.#completedEnd) return;
+    const core = this.#core;
+    for (const e of this.#candidates) {
+      if (isDone(e.state)) continue;
+      if (this.#openSeen.has(e.upstreamId)) {
+        this.#settle(e, "live");
+        continue;
+      }
+      const done = this.#completed.get(e.orderRef);
+      if (done) {
+        this.#settle(e, "finished", done.status);
+        for (const t of answerTargets(core, undefined, e.owner))
+          deliverStatus(core, e, t, done.status, done.filled, "0");
+        continue;
+      }
+      // Found nowhere: TWS never placed it.
+      e.state = "refused";
+      e.finishedAt = core.o.clock.now();
+      core.o.journal?.update(e);
+      core.audit(
+        {
+          action: "place",
+          owner: e.owner,
+          localId: e.localId,
+          entry: e,
+          generation: core.line.generation,
+          upstreamClientId: e.upstreamClientId,
+        },
+        `refused(${ORDER_REJECTED})`,
+        undefined,
+        "reconcile",
+      );
+      for (const t of answerTargets(core, undefined, e.owner)) {
+        core.errorTo(
+          t,
+          e.localId,
+          ORDER_REJECTED,
+          "Order rejected - reason:not found at TWS after the connection ended: it was never placed",
+        );
+      }
+    }
+    this.#candidates = [];
+    this.#running = false;
+    this.runs++;
+    core.log.info("orders reconciled");
+  }
+
+  #settle(e: OrderEntry, to: "live" | "finished", status?: string): void {
+    const core = this.#core;
+    if (isDone(e.state)) return;
+    const changed = e.state !== to;
+    e.state = to;
+    if (to === "finished") e.finishedAt = core.o.clock.now();
+    if (changed) {
+      core.o.journal?.update(e);
+      core.audit(
+        {
+          action: "place",
+          owner: e.owner,
+          localId: e.localId,
+          entry: e,
+          generation: core.line.generation,
+          upstreamClientId: e.upstreamClientId,
+        },
+        "status",
+        status ?? to,
+        this.#running ? "reconcile" : "place",
+      );
+    }
+  }
+}
