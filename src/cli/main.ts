@@ -5,9 +5,9 @@
 import { Command, CommanderError } from "commander";
 import { registerBench } from "./commands/bench.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerHistory } from "./commands/history.js";
 import { registerIds } from "./commands/ids.js";
 import { registerMockGateway } from "./commands/mock-gateway.js";
-import { registerNotAvailable } from "./commands/not-available.js";
 import { registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { CliExit, EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
@@ -52,7 +52,7 @@ async function registerCommands(program: Command, setExit: SetExit): Promise<voi
   registerDoctor(program, setExit);
   registerStatus(program, setExit);
   registerIds(program);
-  registerNotAvailable(program, "history", "download historical bars");
+  registerHistory(program, setExit);
   registerBench(program, setExit);
 }
 
