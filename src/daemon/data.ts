@@ -175,6 +175,17 @@ function classOf(err: unknown): string | undefined {
 function rethrow(err: unknown): never {
   const cls = classOf(err);
   if (isSwitchboardError(err) && err.code === "ib_error") {
+    if (cls === "pacing" && err.ibCode !== undefined) {
+      // IB's pacing refusal (162 "pacing violation" and kin) is a 429 to retry, never a 502
+      // nor "no data": a backfill must ask that span again.
+      const backoffMs = classifyIbError(err.ibCode, err.message).backoffMs;
+      throw Object.assign(
+        new SwitchboardError("pacing_timeout", err.message, { ibCode: err.ibCode, cause: err }),
+        {
+          retryAfterMs: backoffMs,
+        },
+      );
+    }
     if (cls === "invalid_request") {
       throw new SwitchboardError("invalid_argument", err.message, {
         ibCode: err.ibCode,

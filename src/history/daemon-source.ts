@@ -5,6 +5,7 @@
  */
 import type { BarSource, ChunkAnswer, SourceBar } from "./backfill.js";
 import { identityOf, type UpstreamIdentity } from "./dataset.js";
+import { isSwitchboardMock } from "./mock-detect.js";
 
 export interface DaemonSourceOptions {
   url: string;
@@ -58,7 +59,11 @@ export function daemonSource(o: DaemonSourceOptions): BarSource {
       const lines = ((pool.body.data as { lines?: { accounts?: string[]; identity?: unknown }[] } | undefined)
         ?.lines ?? []) as { accounts?: string[]; identity?: unknown }[];
       const accounts = lines[0]?.accounts ?? [];
-      const mock = data?.upstream === "mock" || lines[0]?.identity === "mock";
+      const hostPort = /^(.+):(\d+)$/.exec(data?.upstream ?? "");
+      const mock =
+        data?.upstream === "mock" ||
+        lines[0]?.identity === "mock" ||
+        (hostPort !== null && (await isSwitchboardMock(hostPort[1] as string, Number(hostPort[2]))));
       return identityOf(accounts, mock);
     },
     async conId(symbol, contract, signal) {

@@ -3,8 +3,6 @@
  * pacer in front of every request, the typed client for contract, head timestamp and bars.
  */
 import { systemClock } from "../clock.js";
-import { detectMock } from "../doctor/checks.js";
-import { systemInspector } from "../doctor/owner.js";
 import { isSwitchboardError } from "../errors.js";
 import { registryClientIds } from "../daemon/client-ids.js";
 import { silentLogger } from "../logger.js";
@@ -14,10 +12,9 @@ import type { Bar as IbBar } from "../protocol/messages/history.js";
 import type { Registry } from "../registry/registry.js";
 import type { BarSource, ChunkAnswer, SourceBar } from "./backfill.js";
 import { identityOf, type UpstreamIdentity } from "./dataset.js";
+import { isSwitchboardMock } from "./mock-detect.js";
 
 export const BACKFILL_PURPOSE = "backfill";
-/** The mock's control API sits 100 above its API port by convention (4002 → 4102). */
-const MOCK_CONTROL_OFFSET = 100;
 
 export interface LineSourceOptions {
   host: string;
@@ -81,10 +78,7 @@ export async function connectLineSource(o: LineSourceOptions): Promise<LineSourc
   const call = (signal: AbortSignal) => ({ signal, timeoutMs: o.timeoutMs ?? 60_000 });
   return {
     async identity(): Promise<UpstreamIdentity> {
-      const inspection = await systemInspector().inspect([o.port], new Set());
-      const owner = inspection.owners.get(o.port) ?? null;
-      const mock = await detectMock(o.host, owner, [o.port + MOCK_CONTROL_OFFSET], 1_000, systemClock);
-      return identityOf(sb.line.accounts, mock !== null);
+      return identityOf(sb.line.accounts, await isSwitchboardMock(o.host, o.port));
     },
     async conId(symbol, contract, signal) {
       const [c] = await client.qualifyContracts([{ symbol, ...contract }], call(signal));

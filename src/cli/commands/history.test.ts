@@ -236,3 +236,78 @@ describe("switchboard history (in-process, mock with a pinned clock)", () => {
     expect((await historyRequests(mock.control)).length).toBe(0);
   }, 60_000);
 });
+
+describe("switchboard history through a running daemon", () => {
+  it("sends each chunk through /api/history; IB's pacing 162 is asked again, never recorded as no data", async () => {
+    const dir = tmp();
+    // The gateway enforces IB's hard limits on 1-min bars (legacy profile, windows 4× shorter),
+    // while the daemon's pacer is told nothing of them: the gateway answers 162 pacing.
+    const gw = spawnCli([
+      "mock-gateway",
+      ...["--port", "0", "--control-port", "0", "--now", TEST_NOW],
+      ...["--pacing-profile", "legacy", "--time-scale", "4"],
+    ]);
+    await gw.until((ls) => ls.some((l) => l.type === "READY"));
+    const mock = gw.lines.find((l) => l.type === "READY") as { port: number; controlPort: number };
+    const rules = join(dir, "rules.json");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(
+      rules,
+      JSON.stringify({
+        rules: {
+          historicalSameContract: { enabled: false },
+          historicalTotal: { enabled: false },
+          historicalIdentical: { enabled: false },
+        },
+      }),
+    );
+    const daemon = spawnCli([
+      "start",
+      ...["--upstream", `127.0.0.1:${mock.port}`, "--http-port", "0", "--proxy-port", "0"],
+      ...["--state-dir", join(dir, "state"), "--pacing-rules", rules],
+    ]);
+    await daemon.until((ls) => ls.some((l) => l.type === "READY"));
+    const base = String((daemon.lines.find((l) => l.type === "READY") as { http: string }).http);
+    for (let i = 0; i < 100; i++) {
+      if ((await fetch(`${base}/health`)).status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const out = join(dir, "bars");
+    const from = "2026-10-19";
+    const run = spawnCli([
+      "history",
+      "AAPL",
+      ...["--bar", "1 min", "--from", from, "--to", TO, "--out", out, "--url", base],
+      ...["--allow-mock", "--json", "--concurrency", "12"],
+    ]);
+    expect(await run.exit, run.stderr()).toBe(0);
+
+    const asked = await historyRequests(mock.controlPort);
+    expect(asked.some((h) => h.answer === 162)).toBe(true);
+    const coverage = JSON.parse(readFileSync(join(out, "_switchboard", "coverage.json"), "utf8")) as {
+      source: { kind: string };
+      series: Record<string, { spans: { noData?: boolean; bars: number }[] }>;
+    };
+    expect(coverage.source.kind).toBe("mock");
+    const spans = Object.values(coverage.series).flatMap((s) => s.spans);
+    const sessions = sessionsOf({
+      calendar: usEquities,
+      rth: false,
+      from,
+      to: TO,
+      now: Date.parse(TEST_NOW),
+    });
+    expect(spans).toHaveLength(sessions.length);
+    expect(spans.filter((s) => s.noData)).toHaveLength(0);
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    const r = await c.runAndReadAll(
+      `SELECT count(*) AS n, count(DISTINCT time) AS d FROM read_parquet('${out}/*/*/*/*.parquet', hive_partitioning = true)`,
+    );
+    const [row] = r.getRowObjectsJS() as { n: bigint; d: bigint }[];
+    const want = sessions.reduce((n, s) => n + (s.close - s.open) / 60_000, 0);
+    expect(Number(row?.n)).toBe(want);
+    expect(Number(row?.d)).toBe(want);
+    c.closeSync();
+  }, 180_000);
+});
