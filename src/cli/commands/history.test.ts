@@ -311,3 +311,46 @@ describe("switchboard history through a running daemon", () => {
     c.closeSync();
   }, 180_000);
 });
+
+describe("switchboard history on a terminal", () => {
+  it("draws a progress bar per symbol and overall (under a pseudo-terminal)", async () => {
+    const mock = await startMock();
+    const out = tmp();
+    const cmd = [
+      process.execPath,
+      BIN,
+      ...["history", "AAPL", "MSFT", "--bar", "'1 min'", "--from", "2026-11-09", "--to", TO],
+      ...["--out", out, "--upstream", `127.0.0.1:${mock.port}`, "--state-dir", tmp(), "--allow-mock"],
+    ].join(" ");
+    // util-linux `script` gives the command a real pty, as a user's terminal does.
+    const child = spawn("script", ["-qec", cmd, "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let tty = "";
+    child.stdout?.on("data", (d: Buffer) => (tty += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code, tty).toBe(0);
+    expect(tty).toMatch(/all\s+\|[█░]+\| 10\/10 requests · 9600 bars/);
+    expect(tty).toMatch(/AAPL\s+\|[█░]+\| 5\/5 requests · 4800 bars/);
+    expect(tty).toContain("done: 9600 bars");
+    // A terminal gets the bars, not JSON lines.
+    expect(tty).not.toContain('{"type":"progress"');
+  }, 60_000);
+
+  it("usage errors exit 2 naming the flag", async () => {
+    const bad = spawnCli(["history", "AAPL", "--bar", "7 min", "--from", "2026-01-01", "--out", tmp()]);
+    expect(await bad.exit).toBe(2);
+    expect(bad.stderr()).toContain("--bar");
+    const order = spawnCli([
+      "history",
+      "AAPL",
+      "--bar",
+      "1 min",
+      "--from",
+      "2026-02-01",
+      "--to",
+      "2026-01-01",
+    ]);
+    expect(await order.exit).toBe(2);
+    expect(order.stderr()).toContain("--from");
+  });
+});

@@ -6,10 +6,8 @@
  * short line per step on stderr.
  */
 import type { Command } from "commander";
-import { normalizeBarSize } from "../../history/bar-sizes.js";
-import { type BackfillEvent, DEFAULT_CONCURRENCY, runBackfill } from "../../history/backfill.js";
-import type { BarSource } from "../../history/backfill.js";
-import { Dataset, DatasetError } from "../../history/dataset.js";
+import type { BackfillEvent, BarSource } from "../../history/backfill.js";
+import type { Dataset } from "../../history/dataset.js";
 import { CliExit, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../exit-codes.js";
 import type { SetExit } from "../main.js";
 
@@ -56,7 +54,7 @@ export function registerHistory(program: Command, setExit: SetExit): void {
     .option("--state-dir <dir>", "in-process: where client-id leases live")
     .option("--allow-mock", "accept a Switchboard mock's (made-up) bars")
     .option("--json", "JSON lines even on a TTY")
-    .option("--concurrency <n>", "requests in flight at once", String(DEFAULT_CONCURRENCY))
+    .option("--concurrency <n>", "requests in flight at once", "8")
     .action(async (symbols: string[], flags: HistoryFlags) => {
       setExit(await history(symbols, flags));
     });
@@ -67,6 +65,10 @@ function usage(message: string): never {
 }
 
 async function history(symbols: string[], f: HistoryFlags): Promise<number> {
+  // Loaded when the command runs: `--help` and other commands never pay for them.
+  const { normalizeBarSize } = await import("../../history/bar-sizes.js");
+  const { runBackfill } = await import("../../history/backfill.js");
+  const { Dataset, DatasetError } = await import("../../history/dataset.js");
   const bar =
     normalizeBarSize(f.bar) ?? usage(`--bar "${f.bar}" is not an IB bar size (e.g. "1 min", "1 day")`);
   if (!DATE.test(f.from)) usage(`--from must be yyyy-mm-dd, got "${f.from}"`);
@@ -89,9 +91,15 @@ async function history(symbols: string[], f: HistoryFlags): Promise<number> {
   }
 
   const json = f.json === true || !process.stderr.isTTY;
+  const bars = json ? undefined : (await import("../../history/progress-bars.js")).terminalProgress();
   const emit = (e: BackfillEvent | Record<string, unknown>) => {
     if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
-    else process.stderr.write(`${humanLine(e)}\n`);
+    else if (bars && ["plan", "progress", "pacing", "error"].includes(String(e.type)) && "symbol" in e) {
+      bars.update(e as BackfillEvent);
+    } else {
+      bars?.stop();
+      process.stderr.write(`${humanLine(e)}\n`);
+    }
   };
 
   let ds: Dataset;
@@ -179,6 +187,23 @@ function humanLine(e: BackfillEvent | Record<string, unknown>): string {
     case "progress": {
       const p = e as Extract<BackfillEvent, { type: "progress" }>;
       return `${p.symbol} ${p.done}/${p.total} ${p.end} ${p.noData ? "no data" : `${p.bars} bars`} · ${p.barsTotal} bars, ${p.requests} requests, ${p.pacingWaits} pacing waits`;
+    }
+    case "done": {
+      const d = e as {
+        ok: boolean;
+        out: string;
+        requests: number;
+        bars: number;
+        noData: number;
+        failed: unknown[];
+        interrupted: boolean;
+      };
+      const state = d.ok
+        ? "done"
+        : d.interrupted
+          ? "interrupted (run again to resume)"
+          : `${d.failed.length} failed`;
+      return `${state}: ${d.bars} bars in ${d.out}, ${d.requests} requests, ${d.noData} spans without data`;
     }
     case "plan":
       return `${String(e.symbol)}: ${String(e.chunks)} requests to go (${String(e.recorded)} spans recorded)`;
