@@ -21,6 +21,8 @@ export interface LineSourceOptions {
   port: number;
   registry: Registry;
   timeoutMs?: number;
+  /** IB's windows scaled down (benchmarks against a time-scaled mock). */
+  timeScale?: number;
 }
 
 export interface LineSource extends BarSource {
@@ -73,6 +75,7 @@ export async function connectLineSource(o: LineSourceOptions): Promise<LineSourc
       }),
     },
     readyTimeoutMs: o.timeoutMs ?? 15_000,
+    ...(o.timeScale === undefined ? {} : { timeScale: o.timeScale }),
   });
   const client = await sb.acquire(BACKFILL_PURPOSE);
   const call = (signal: AbortSignal) => ({ signal, timeoutMs: o.timeoutMs ?? 60_000 });
