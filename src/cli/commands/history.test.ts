@@ -178,7 +178,7 @@ describe("switchboard history (in-process, mock with a pinned clock)", () => {
       source: { kind: string };
     };
     expect(coverage.source.kind).toBe("mock");
-  }, 120_000);
+  }, 300_000);
 
   it("kill -9 at random moments, then a rerun: the same dataset, and no recorded span asked again", async () => {
     const mock = await startMock();
@@ -224,7 +224,7 @@ describe("switchboard history (in-process, mock with a pinned clock)", () => {
         reference.map((r) => [r.symbol, r.sum_close, r.sum_volume]),
       );
     }
-  }, 180_000);
+  }, 300_000);
 
   it("refuses a mock's bars without --allow-mock (exit 2, nothing written)", async () => {
     const mock = await startMock();
@@ -309,7 +309,7 @@ describe("switchboard history through a running daemon", () => {
     expect(Number(row?.n)).toBe(want);
     expect(Number(row?.d)).toBe(want);
     c.closeSync();
-  }, 180_000);
+  }, 300_000);
 });
 
 describe("switchboard history on a terminal", () => {
