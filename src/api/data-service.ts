@@ -109,7 +109,10 @@ export interface CallOptions {
 
 export interface DataService {
   qualify(q: ContractQuery, o: CallOptions): Promise<QualifiedContract[]>;
-  history(q: HistoryQuery, o: CallOptions): Promise<{ contract: QualifiedContract; bars: Bar[] }>;
+  history(
+    q: HistoryQuery,
+    o: CallOptions,
+  ): Promise<{ contract: QualifiedContract; bars: Bar[]; noData?: boolean }>;
   quote(q: QuoteQuery, o: CallOptions): Promise<Quote>;
 }
 

@@ -57,11 +57,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "history",
-    summary: "download historical bars (not available yet)",
-    load: () =>
-      import("./commands/not-available.js").then((m) =>
-        m.notAvailable("history", "download historical bars"),
-      ),
+    summary: "backfill historical bars into a Parquet (or CSV) dataset, resumable, with progress",
+    load: () => import("./commands/history.js"),
   },
   {
     name: "bench",

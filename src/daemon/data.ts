@@ -175,6 +175,7 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
   async function history(client: IbClient, q: HistoryQuery, c: CallOptions) {
     const [first] = await qualifyAll(client, q, c);
     const contract = first!.contract;
+    let noData = false;
     const bars = await client
       .historicalBars(
         {
@@ -189,10 +190,14 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
       )
       .catch((err: unknown) => {
         // "HMDS query returned no data" is an answer (an empty range), not a failure.
-        if (classOf(err) === "no_data") return [];
+        if (classOf(err) === "no_data") {
+          noData = true;
+          return [];
+        }
         throw err;
       });
-    return { contract: contractJson(first!), bars };
+    // noData tells IB's "no data" apart from an empty answer: a backfill records only that.
+    return { contract: contractJson(first!), bars, ...(noData ? { noData: true } : {}) };
   }
 
   async function quote(client: IbClient, q: QuoteQuery, c: CallOptions): Promise<Quote> {

@@ -47,6 +47,7 @@ describe("purposes", () => {
       ["manual", 100, 199],
       ["checks", 200, 299],
       ["agents", 300, 399],
+      ["backfill", 400, 499],
       ["proxy", 900, 999],
     ]);
     expect(DEFAULT_PURPOSES.workers).toEqual({ min: 10, max: 99 });

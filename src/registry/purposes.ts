@@ -18,6 +18,7 @@ export const DEFAULT_PURPOSES: PurposeRanges = Object.freeze({
   manual: { min: 100, max: 199 },
   checks: { min: 200, max: 299 },
   agents: { min: 300, max: 399 },
+  backfill: { min: 400, max: 499 },
   proxy: { min: 900, max: 999 },
 });
 

@@ -40,7 +40,11 @@ export function dataRoutes(ctx: RouteContext): Route[] {
       summary: "Historical bars",
       auth: "token",
       query: historyQuery,
-      response: z.object({ contract: contractSchema, bars: z.array(barSchema) }),
+      response: z.object({
+        contract: contractSchema,
+        bars: z.array(barSchema),
+        noData: z.boolean().optional(),
+      }),
       errors: ERRORS,
       handler: ({ query, reply }) =>
         bounded(ctx, reply.raw, query.timeoutMs, (o) =>

@@ -128,7 +128,9 @@ describe.each(Object.keys(stores))("switchboard ids (%s store)", (name) => {
     const s = stores[name]!();
     const unknown = await sb(["lease", "nope", ...s]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/<purpose>.*accepted: ui, workers, manual, checks, agents, proxy/);
+    expect(unknown.stderr).toMatch(
+      /<purpose>.*accepted: ui, workers, manual, checks, agents, backfill, proxy/,
+    );
     expect((await sb(["lease", "ui", "--ttl", "soon", ...s])).stderr).toMatch(/--ttl soon/);
     expect((await sb(["lease", "ui", "--pid", "999999999", ...s])).code).toBe(2);
   }, 60_000);

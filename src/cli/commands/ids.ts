@@ -76,7 +76,7 @@ export function register(program: Command): void {
       }),
   );
 
-  common(ids.command("lease").argument("<purpose>", "ui, workers, manual, checks, agents, proxy…"))
+  common(ids.command("lease").argument("<purpose>", "ui, workers, manual, checks, agents, backfill, proxy…"))
     .description("lease a free client id of a purpose; prints the id alone")
     .option("--owner <name>", "who holds the lease (default: user@host)")
     .option("--ttl <ms>", "lease length in ms (default 600000)")
