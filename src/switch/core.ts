@@ -52,6 +52,8 @@ export interface HeldRequest {
   readonly tenant: Tenant;
   readonly fields: readonly string[];
   readonly at: number;
+  /** The tenant's market-data type when it asked (its request keeps it). */
+  readonly marketDataType: number;
 }
 
 /** Answers to requests without ids go to every tenant waiting for them (keyed by answer). */
@@ -245,22 +247,23 @@ export class SwitchCore {
   }
 
   /**
-   * The REQ_MARKET_DATA_TYPE to write just before `tenant`'s market-data request, decided at
-   * write time (the upstream socket has one type; a fresh socket starts at 1).
+   * The REQ_MARKET_DATA_TYPE to write just before a market-data request made under `type`:
+   * the socket has one type at a time (a fresh socket starts at 1), so what to switch is
+   * decided at write time, and the type itself is the one the tenant had when it asked.
    */
-  typeSwitchFor(tenant: Tenant): string[][] {
+  typeSwitchFor(type: number): string[][] {
     if (this.upstreamTypeGeneration !== this.line.generation) {
       this.upstreamTypeGeneration = this.line.generation;
       this.upstreamMarketDataType = 1;
     }
-    if (tenant.marketDataType === this.upstreamMarketDataType) return [];
-    this.upstreamMarketDataType = tenant.marketDataType;
-    return [[String(OUT.REQ_MARKET_DATA_TYPE), "1", String(tenant.marketDataType)]];
+    if (type === this.upstreamMarketDataType) return [];
+    this.upstreamMarketDataType = type;
+    return [[String(OUT.REQ_MARKET_DATA_TYPE), "1", String(type)]];
   }
 
   /** Whether a market-data item may need a type switch in front (the pacer counts 2 frames). */
-  mayNeedTypeSwitch(tenant: Tenant): boolean {
-    if (tenant.marketDataType !== 1 || this.upstreamMarketDataType !== 1) return true;
+  mayNeedTypeSwitch(type: number): boolean {
+    if (type !== 1 || this.upstreamMarketDataType !== 1) return true;
     for (const t of this.tenants.values()) if (t.marketDataType !== 1) return true;
     return false;
   }
@@ -274,14 +277,14 @@ export class SwitchCore {
    * not written goes back at once.
    */
   dispatch(tenantId: string, fields: readonly string[], options: DispatchOptions): void {
-    const { entry, marketDataTypeOf } = options;
+    const { entry, marketDataType } = options;
     const req = classifyOutgoing(fields, {
       version: this.version,
       tenant: tenantId,
       priority: options.priority,
     });
     const paced =
-      marketDataTypeOf && this.mayNeedTypeSwitch(marketDataTypeOf) ? { ...req, messages: 2 } : req;
+      marketDataType !== undefined && this.mayNeedTypeSwitch(marketDataType) ? { ...req, messages: 2 } : req;
     if (entry) entry.pending = true;
     this.pacer
       .acquire(paced, {
@@ -306,7 +309,8 @@ export class SwitchCore {
               options.onFail?.(new UpstreamUnavailableError("the upstream line dropped before it was sent"));
             return;
           }
-          if (marketDataTypeOf) for (const f of this.typeSwitchFor(marketDataTypeOf)) this.line.send(f);
+          if (marketDataType !== undefined)
+            for (const f of this.typeSwitchFor(marketDataType)) this.line.send(f);
           this.line.send(fields);
           if (current) {
             current.generation = this.line.generation;
@@ -338,7 +342,8 @@ export interface DispatchOptions {
   /** After the frame is on the wire (e.g. an open-orders question starts its answer). */
   onWrite?: () => void;
   /** A market-data request: the tenant's market data type is applied in the same item. */
-  marketDataTypeOf?: Tenant;
+  /** The market-data type the request was made under (its REQ_MARKET_DATA_TYPE goes first). */
+  marketDataType?: number;
   deadlineMs?: number;
   queueLimit?: number;
   /** Counter outcome when the entry fails (e.g. "replay_failed"). */

@@ -40,7 +40,16 @@ const UNSUPPORTED = 321;
 /** A singleton's answer that has not come after this long is asked for again. */
 export const SINGLETON_RETRY_MS = 10_000;
 
-export function handleOutbound(core: SwitchCore, tenant: Tenant, fields: readonly string[]): void {
+/**
+ * One message from a tenant. `marketDataType`: the tenant's type when it sent the message,
+ * for a request that was held while the line was down (the tenant may have changed it since).
+ */
+export function handleOutbound(
+  core: SwitchCore,
+  tenant: Tenant,
+  fields: readonly string[],
+  marketDataType = tenant.marketDataType,
+): void {
   tenant.messagesOut++;
   const msgId = Number(fields[0]);
   const route = outRoute(msgId);
@@ -68,7 +77,7 @@ export function handleOutbound(core: SwitchCore, tenant: Tenant, fields: readonl
   switch (route.kind) {
     case "request":
       if (route.cancels !== undefined) handleCancel(core, tenant, route, fields);
-      else handleRequest(core, tenant, route, fields);
+      else handleRequest(core, tenant, route, fields, marketDataType);
       return;
     case "singleton":
       handleSingleton(core, tenant, route, fields);
@@ -102,7 +111,7 @@ function hold(core: SwitchCore, tenant: Tenant, fields: readonly string[], route
     );
     return;
   }
-  list.push({ tenant, fields, at: core.o.clock.now() });
+  list.push({ tenant, fields, at: core.o.clock.now(), marketDataType: tenant.marketDataType });
   core.held.set(tenant.id, list);
 }
 
@@ -123,7 +132,13 @@ function lifetimeOf(core: SwitchCore, route: OutRoute, fields: readonly string[]
   return "oneshot";
 }
 
-function handleRequest(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
+function handleRequest(
+  core: SwitchCore,
+  tenant: Tenant,
+  route: OutRoute,
+  fields: readonly string[],
+  marketDataType = tenant.marketDataType,
+): void {
   const v = core.version;
   const idIndex = route.idIndex ?? 1;
   const localId = readId(fields, idIndex, v);
@@ -171,6 +186,7 @@ function handleRequest(core: SwitchCore, tenant: Tenant, route: OutRoute, fields
     fields: [...fields],
     generation: undefined,
     pending: false,
+    ...(route.id === OUT.REQ_MKT_DATA ? { marketDataType } : {}),
   };
   core.requests.add(entry);
   const up = withId(fields, idIndex, v, upstreamId);
@@ -180,7 +196,7 @@ function handleRequest(core: SwitchCore, tenant: Tenant, route: OutRoute, fields
   core.count(route.name, "sent");
   core.dispatch(tenant.id, up, {
     entry,
-    marketDataTypeOf: route.id === OUT.REQ_MKT_DATA ? tenant : undefined,
+    marketDataType: entry.marketDataType,
     failOutcome: "rejected",
   });
 }

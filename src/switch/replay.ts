@@ -76,7 +76,7 @@ export function replay(core: SwitchCore, cause: "1101" | "reconnect"): void {
     core.dispatch(r.tenantId, withId(r.fields, r.route.idIndex ?? 1, v, fresh), {
       entry: moved,
       priority: "high",
-      marketDataTypeOf: r.route.id === OUT.REQ_MKT_DATA ? tenant : undefined,
+      marketDataType: r.marketDataType,
       failOutcome: "replay_failed",
     });
     if (r.lifetime === "subscription") subscriptions++;

@@ -15,6 +15,11 @@ export interface LiveRequest {
   readonly lifetime: RequestLifetime;
   /** The request as the tenant sent it (tenant ids), to send again after 1101 / reconnect. */
   readonly fields: readonly string[];
+  /**
+   * Market data: the tenant's market-data type when it asked. The REQ_MARKET_DATA_TYPE that
+   * preceded the request travels with it, on every replay too, whatever the tenant asks later.
+   */
+  readonly marketDataType?: number;
   /** The line generation it was written on; undefined until it reaches the wire. */
   generation: number | undefined;
   /** Waiting in the pacer: the pacer will write it (or not, if the line is down). */

@@ -160,6 +160,21 @@ describe("switch over a real line to the mock gateway", () => {
     const d = await inbox.next(is(IN.CONTRACT_DATA, 42, 1), { timeoutMs: 15_000 });
     expect(d[2]).toBe("AAPL");
   });
+
+  it("a held market-data request keeps the type its tenant had when it asked", async () => {
+    stack = await startStack();
+    const t = stack.sw.openTenant({ kind: "client" });
+    const inbox = new Inbox(t);
+    await stack.mock.down(1_000);
+    await waitFor(() => stack?.line.state !== "ready");
+    // Live data for 1, then delayed for 2: both wait for the line.
+    t.send(mktData(1));
+    t.send(["59", "1", "3"]);
+    t.send(mktData(2, MSFT));
+    const first = await inbox.next(is(IN.MARKET_DATA_TYPE, 1), { timeoutMs: 15_000 });
+    const second = await inbox.next(is(IN.MARKET_DATA_TYPE, 2), { timeoutMs: 15_000 });
+    expect([first[3], second[3]]).toEqual(["1", "3"]);
+  });
 });
 
 async function waitFor(cond: () => boolean, timeoutMs = 15_000): Promise<void> {

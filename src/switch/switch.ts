@@ -250,7 +250,8 @@ export class Switch implements AsyncDisposable {
     const held = [...this.#core.held.values()].flat();
     this.#core.held.clear();
     held.sort((a, b) => a.at - b.at);
-    for (const h of held) if (h.tenant.state === "open") handleOutbound(this.#core, h.tenant, h.fields);
+    for (const h of held)
+      if (h.tenant.state === "open") handleOutbound(this.#core, h.tenant, h.fields, h.marketDataType);
   }
 
   #armSweep(): void {
