@@ -109,7 +109,7 @@ describe("pacer → mock gateway", { timeout: 60_000 }, () => {
   });
 
   it("current: 1-min requests beyond the old 60 per 10 min, no 162 at the mock, no historical waits", async () => {
-    const { pacer, violations, answers } = await pacedRun("current", historicalRequests(150, "1 min"));
+    const { pacer, violations, answers } = await pacedRun("current", historicalRequests(90, "1 min"));
     expect(violations).toBe(0);
     expect(answers.every((f) => f[0] === "17")).toBe(true);
     const byRule = pacer.stats().waits.byRule;
@@ -118,7 +118,7 @@ describe("pacer → mock gateway", { timeout: 60_000 }, () => {
   });
 
   it("legacy: the old limits hold for 1-min bars too", async () => {
-    const { pacer, violations } = await pacedRun("legacy", historicalRequests(150, "1 min"));
+    const { pacer, violations } = await pacedRun("legacy", historicalRequests(90, "1 min"));
     expect(violations).toBe(0);
     expect(pacer.stats().waits.byRule.historicalTotal?.count ?? 0).toBeGreaterThan(0);
   });

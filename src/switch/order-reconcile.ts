@@ -35,7 +35,13 @@ export class OrderReconciler {
   #running = false;
   #candidates: OrderEntry[] = [];
   readonly #openSeen = new Set<number>();
-  readonly #completed = new Map<string, { status: string; filled: string }>();
+  /**
+   * Orders finished by an error before any status: TWS sends advisory errors (10349 "TIF set
+   * to DAY"…) for orders that stay live, so a later status or open order brings them back.
+   */
+  readonly #finishedByError = new WeakSet<OrderEntry>();
+  /** Completed orders by orderRef (a client's own refs need not be unique: all are kept). */
+  readonly #completed = new Map<string, { status: string; filled: string; permId: number }[]>();
   #openEnd = false;
   #completedEnd = false;
   /** Reconciliations finished (for tests and status). */
@@ -72,14 +78,18 @@ export class OrderReconciler {
         const permId = Number(fields[25]);
         if (permId > 0) e.permId = permId;
         if (this.#running) this.#openSeen.add(id);
-        if (e.state === "written" || e.state === "unknown") this.#settle(e, "live");
+        if (e.state === "written" || e.state === "unknown" || this.#finishedByError.has(e))
+          this.#settle(e, "live");
         return;
       }
       case IN.ERR_MSG: {
         const e = core.orders.byUpstream(Number(fields[2]));
         const code = Number(fields[3]);
         // TWS refused a new order before any status: it never became live.
-        if (e && e.state === "written" && !isWarningCode(code)) this.#settle(e, "finished", `error ${code}`);
+        if (e && e.state === "written" && !isWarningCode(code)) {
+          this.#settle(e, "finished", `error ${code}`);
+          this.#finishedByError.add(e);
+        }
         return;
       }
       case IN.COMPLETED_ORDER:
@@ -144,8 +154,33 @@ export class OrderReconciler {
     this.#openEnd = false;
     this.#completedEnd = false;
     core.log.info({ orders: this.#candidates.length }, "reconciling orders with TWS");
-    core.dispatch(SWITCH_TENANT, [String(OUT.REQ_OPEN_ORDERS), "1"], { priority: "urgent" });
-    core.dispatch(SWITCH_TENANT, [String(OUT.REQ_COMPLETED_ORDERS), "0"], { priority: "urgent" });
+    // Questions that cannot go out, or answers that never come, end the run with every order
+    // left as it was (unknown stays unknown, asked again on the next ready): order messages
+    // are never refused for good because TWS did not answer.
+    const giveUp = (why: string) => this.#abandon(why);
+    core.dispatch(SWITCH_TENANT, [String(OUT.REQ_OPEN_ORDERS), "1"], {
+      priority: "urgent",
+      onFail: (err) => giveUp(String(err)),
+    });
+    core.dispatch(SWITCH_TENANT, [String(OUT.REQ_COMPLETED_ORDERS), "0"], {
+      priority: "urgent",
+      onFail: (err) => giveUp(String(err)),
+    });
+    const run = this.runs;
+    core.o.clock.setTimeout(() => {
+      if (this.#running && this.runs === run) giveUp("no answer within the queue timeout");
+    }, core.o.queueTimeoutMs);
+  }
+
+  #abandon(why: string): void {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#candidates = [];
+    this.runs++;
+    this.#core.log.warn(
+      { why },
+      "order reconciliation abandoned; orders keep their state until the next ready",
+    );
   }
 
   /** Orders finished long ago leave memory (their owner's mark stays, so 103 still holds). */
@@ -160,7 +195,11 @@ export class OrderReconciler {
   #readCompleted(fields: readonly string[]): void {
     try {
       const o = fromFields(COMPLETED_ORDER, fields, this.#core.version);
-      if (o.orderRef) this.#completed.set(o.orderRef, { status: o.status, filled: o.filledQuantity ?? "0" });
+      if (!o.orderRef) return;
+      const seen = { status: o.status, filled: o.filledQuantity ?? "0", permId: o.permId };
+      const list = this.#completed.get(o.orderRef);
+      if (list) list.push(seen);
+      else this.#completed.set(o.orderRef, [seen]);
     } catch {
       // A completed order we cannot read cannot be matched; its order stays unsettled below.
     }
@@ -175,7 +214,31 @@ export class OrderReconciler {
         this.#settle(e, "live");
         continue;
       }
-      const done = this.#completed.get(e.orderRef);
+      // A completed order is this one only by its permId, or by an orderRef no other completed
+      // order shares (another app's order may carry the same ref).
+      const sameRef = this.#completed.get(e.orderRef) ?? [];
+      const done =
+        e.permId > 0
+          ? sameRef.find((c) => c.permId === e.permId)
+          : sameRef.length === 1
+            ? sameRef[0]
+            : undefined;
+      if (!done && sameRef.length > 1 && !(e.permId > 0)) {
+        core.log.warn(
+          { orderRef: e.orderRef, localId: e.localId },
+          "order ref matches several completed orders",
+        );
+        continue;
+      }
+      if (!done && e.state === "live") {
+        // TWS acknowledged it before: it exists, even if today's lists no longer show it (a
+        // GTC order finished in an earlier session). Never tell the owner it was not placed.
+        core.log.warn(
+          { localId: e.localId, upstreamId: e.upstreamId },
+          "live order not found at reconciliation",
+        );
+        continue;
+      }
       if (done) {
         this.#settle(e, "finished", done.status);
         for (const t of answerTargets(core, undefined, e.owner))
@@ -216,7 +279,12 @@ export class OrderReconciler {
 
   #settle(e: OrderEntry, to: "live" | "finished", status?: string): void {
     const core = this.#core;
-    if (isDone(e.state)) return;
+    const revived = e.state === "finished" && to === "live" && this.#finishedByError.has(e);
+    if (isDone(e.state) && !revived) return;
+    if (revived) {
+      this.#finishedByError.delete(e);
+      e.finishedAt = undefined;
+    }
     const changed = e.state !== to;
     e.state = to;
     if (to === "finished") e.finishedAt = core.o.clock.now();
