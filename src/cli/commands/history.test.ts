@@ -115,7 +115,9 @@ async function summary(out: string) {
   // The docs' query: the whole dataset as one table, partitions as columns.
   const r = await c.runAndReadAll(
     `SELECT symbol, count(*) AS n, count(DISTINCT time) AS distinct_times,
-            sum(close) AS sum_close, sum(volume) AS sum_volume,
+            -- Prices have at most 4 decimals: summed as integers, the total cannot depend on
+            -- the order DuckDB adds the rows in.
+            sum(CAST(round(close * 10000) AS BIGINT)) AS sum_close, sum(volume) AS sum_volume,
             list(DISTINCT epoch_ms(time)) AS times
        FROM read_parquet('${out}/bar=*/what=*/symbol=*/*.parquet', hive_partitioning = true)
       GROUP BY symbol ORDER BY symbol`,
@@ -124,7 +126,7 @@ async function summary(out: string) {
     symbol: string;
     n: bigint;
     distinct_times: bigint;
-    sum_close: number;
+    sum_close: bigint;
     sum_volume: number;
     times: bigint[];
   }[];
