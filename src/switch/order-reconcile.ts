@@ -24,6 +24,7 @@ import {
   ORDER_REJECTED,
   ORDER_WARNING,
 } from "./order-answers.js";
+import type { AuditOutcome, AuditRecord } from "./order-journal.js";
 import { isDone, type OrderEntry } from "./order-map.js";
 
 const FINISHED = new Set(["Filled", "Cancelled", "ApiCancelled"]);
@@ -118,17 +119,7 @@ export class OrderReconciler {
       if (e.state !== "written") continue;
       e.state = "unknown";
       core.o.journal?.update(e);
-      core.audit(
-        {
-          action: "place",
-          owner: e.owner,
-          localId: e.localId,
-          entry: e,
-          generation: e.writtenGeneration ?? core.line.generation,
-          upstreamClientId: e.upstreamClientId,
-        },
-        "unknown",
-      );
+      this.#auditPlace(e, "unknown", undefined, "place", e.writtenGeneration);
       for (const t of answerTargets(core, undefined, e.owner)) {
         core.errorTo(
           t,
@@ -249,19 +240,7 @@ export class OrderReconciler {
       e.state = "refused";
       e.finishedAt = core.o.clock.now();
       core.o.journal?.update(e);
-      core.audit(
-        {
-          action: "place",
-          owner: e.owner,
-          localId: e.localId,
-          entry: e,
-          generation: core.line.generation,
-          upstreamClientId: e.upstreamClientId,
-        },
-        `refused(${ORDER_REJECTED})`,
-        undefined,
-        "reconcile",
-      );
+      this.#auditPlace(e, `refused(${ORDER_REJECTED})`, undefined, "reconcile");
       for (const t of answerTargets(core, undefined, e.owner)) {
         core.errorTo(
           t,
@@ -277,6 +256,29 @@ export class OrderReconciler {
     core.log.info("orders reconciled");
   }
 
+  /** An audit line about an order's placement, under the generation it was written on. */
+  #auditPlace(
+    e: OrderEntry,
+    outcome: AuditOutcome,
+    status: string | undefined,
+    kind: AuditRecord["kind"],
+    generation = this.#core.line.generation,
+  ): void {
+    this.#core.audit(
+      {
+        action: "place",
+        owner: e.owner,
+        localId: e.localId,
+        entry: e,
+        generation,
+        upstreamClientId: e.upstreamClientId,
+      },
+      outcome,
+      status,
+      kind,
+    );
+  }
+
   #settle(e: OrderEntry, to: "live" | "finished", status?: string): void {
     const core = this.#core;
     const revived = e.state === "finished" && to === "live" && this.#finishedByError.has(e);
@@ -290,19 +292,7 @@ export class OrderReconciler {
     if (to === "finished") e.finishedAt = core.o.clock.now();
     if (changed) {
       core.o.journal?.update(e);
-      core.audit(
-        {
-          action: "place",
-          owner: e.owner,
-          localId: e.localId,
-          entry: e,
-          generation: core.line.generation,
-          upstreamClientId: e.upstreamClientId,
-        },
-        "status",
-        status ?? to,
-        this.#running ? "reconcile" : "place",
-      );
+      this.#auditPlace(e, "status", status ?? to, this.#running ? "reconcile" : "place");
     }
   }
 }
