@@ -20,11 +20,18 @@
  *     market-data request, decided at write time, so no reordering can separate them.
  *  6. Bounded: held requests, live requests, singleton waits and stranded requests each have
  *     a count or time limit, after which the tenant gets an error (504 / 322 / the rule's).
+ *  7. Fan-out (groups.ts): identical subscriptions share one upstream request owned by the
+ *     switch. Held market-data lines == live upstream market-data requests == market-data
+ *     groups, whatever tenants join, leave, close, and whatever the line does. A group's
+ *     hold and request are given back only after its cancel is queued (urgent, unbounded by
+ *     the tenant queue), so no line is freed while TWS still streams it; every answer,
+ *     error or failure of a group's request reaches every member under its own id.
  */
-import { UpstreamUnavailableError } from "../errors.js";
+import { ClosedError, UpstreamUnavailableError } from "../errors.js";
 import { PacingTimeoutError } from "../pacing/errors.js";
 import { findRule } from "../pacing/rules.js";
 import { OUT } from "../protocol/message-ids.js";
+import { outRoute } from "../protocol/routing.js";
 import { type HoldEnd, HoldBook } from "./holds.js";
 import type { EventHub } from "../events.js";
 import type { Logger } from "../logger.js";
@@ -34,6 +41,7 @@ import { toFields } from "../protocol/codec.js";
 import { ERR_MSG } from "../protocol/messages/connection.js";
 import { DEFAULT_SERVER_VERSION } from "../protocol/versions.js";
 import { BroadcastHub } from "./broadcasts.js";
+import { AnswerCache, SubscriptionGroups } from "./groups.js";
 import { IdSpace } from "./id-space.js";
 import type { ResolvedSwitchOptions } from "./options.js";
 import { OpenOrderQuestions } from "./open-orders.js";
@@ -81,6 +89,9 @@ export class SwitchCore {
   readonly events: EventHub<SwitchEvent>;
   readonly ids = new IdSpace();
   readonly requests = new RequestTable();
+  readonly groups = new SubscriptionGroups();
+  /** Finished one-shot answers (history, contract details) kept for identical requests. */
+  readonly answers = new AnswerCache();
   readonly holds: HoldBook;
   readonly orders = new OrderMap();
   readonly lane: OrderLane;
@@ -215,6 +226,7 @@ export class SwitchCore {
   endRequest(upstreamId: number, why: HoldEnd, outcome?: string): LiveRequest | undefined {
     const r = this.requests.remove(upstreamId);
     if (!r) return undefined;
+    if (r.group) this.groups.remove(r.group);
     this.holds.release(upstreamId, why);
     if (outcome) this.count(r.route.name, outcome);
     return r;
@@ -226,12 +238,66 @@ export class SwitchCore {
    * when the line is not there, else 322.
    */
   failRequest(upstreamId: number, err: unknown, outcome = "failed"): void {
-    const r = this.endRequest(upstreamId, "failed", outcome);
-    if (!r) return;
-    const tenant = this.tenants.get(r.tenantId);
-    if (!tenant) return;
+    const live = this.requests.byUpstream(upstreamId);
+    if (!live) return;
+    const to = this.recipients(live);
+    this.endRequest(upstreamId, "failed", outcome);
     const { code, message } = this.errorFor(err);
-    this.errorTo(tenant, r.localId, code, message);
+    for (const { tenant, localId } of to) this.errorTo(tenant, localId, code, message);
+  }
+
+  /** Who hears about a live request: its tenant, or every member of its group, by own id. */
+  recipients(live: LiveRequest): { tenant: Tenant; localId: number }[] {
+    if (!live.group) {
+      const tenant = this.tenants.get(live.tenantId);
+      return tenant ? [{ tenant, localId: live.localId }] : [];
+    }
+    const out: { tenant: Tenant; localId: number }[] = [];
+    for (const m of live.group.members.values()) {
+      const tenant = this.tenants.get(m.tenantId);
+      if (tenant) out.push({ tenant, localId: m.localId });
+    }
+    return out;
+  }
+
+  /**
+   * The upstream cancel of a live request, or undefined when it has no cancel message. Ids are
+   * upstream ids; CANCEL_MKT_DEPTH carries isSmartDepth.
+   */
+  cancelFieldsOf(live: LiveRequest): string[] | undefined {
+    const cancelId = live.route.cancelledBy;
+    if (cancelId === undefined) return undefined;
+    const cancelRoute = outRoute(cancelId);
+    const fields =
+      cancelRoute?.idIndex === 1
+        ? [String(cancelId), String(live.upstreamId)]
+        : [String(cancelId), "1", String(live.upstreamId)];
+    if (cancelId === OUT.CANCEL_MKT_DEPTH) fields.push("0");
+    return fields;
+  }
+
+  /**
+   * The last member left a group: its cancel is queued (if TWS has seen the request, or it
+   * still waits in the pacer, where the cancel withdraws it), then the request ends and its
+   * hold goes back. In that order, so the freed line cannot go out before the cancel.
+   */
+  endGroup(live: LiveRequest, deadlineMs?: number): void {
+    const g = live.group;
+    if (!g) return;
+    const fields = this.cancelFieldsOf(live);
+    const seen = this.lineUp && live.generation === this.line.generation;
+    if (fields && (live.pending || seen))
+      this.dispatch(live.pending ? g.pacerTenant : SWITCH_TENANT, fields, {
+        priority: "urgent",
+        queueLimit: Number.MAX_SAFE_INTEGER,
+        deadlineMs,
+        onFail: (err) => {
+          this.count(g.route.name, "cancel_lost");
+          this.log.warn({ err, message: g.route.name }, "a group's cancel could not be written upstream");
+        },
+      });
+    this.count(g.route.name, "group_ended");
+    this.endRequest(live.upstreamId, "cancelled");
   }
 
   /** The IB error a tenant gets for a request the switch could not write. */
@@ -325,6 +391,12 @@ export class SwitchCore {
           const current = this.requests.byUpstream(entry.upstreamId);
           if (current === undefined || current.generation !== undefined) return;
           current.pending = false;
+          // A shared one-shot waited under a tenant that left: it waits again under a member.
+          const g = current.group;
+          if (g && err instanceof ClosedError && g.pacerTenant !== tenantId && g.members.size > 0) {
+            this.dispatch(g.pacerTenant, fields, { ...options, entry: current });
+            return;
+          }
           this.failRequest(entry.upstreamId, err, options.failOutcome ?? "failed");
           return;
         }

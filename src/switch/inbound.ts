@@ -5,9 +5,9 @@
  */
 import { incomingReleases } from "../pacing/request.js";
 import { fromFields } from "../protocol/codec.js";
-import { IN } from "../protocol/message-ids.js";
+import { IN, OUT } from "../protocol/message-ids.js";
 import { COMPLETED_ORDER } from "../protocol/messages/open-order.js";
-import { ENDS_WHEN_LAST_FIELD_TRUE, type InRoute, inRoute } from "../protocol/routing.js";
+import { ENDS_WHEN_LAST_FIELD_TRUE, fieldIndex, type InRoute, inRoute } from "../protocol/routing.js";
 import { V } from "../protocol/versions.js";
 
 import type { SwitchCore } from "./core.js";
@@ -68,12 +68,22 @@ function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[
     drop(core, "retired");
     return;
   }
-  const tenant = core.tenants.get(live.tenantId);
-  const out = withId(fields, route.idIndex, v, live.localId);
-  tenant?.deliver(out);
   const ends =
     live.lifetime === "oneshot" &&
     (route.ends === true || (ENDS_WHEN_LAST_FIELD_TRUE.has(route.id) && fields[fields.length - 1] === "1"));
+  const g = live.group;
+  if (g) {
+    const idIndex = fieldIndex(route.idIndex, v);
+    core.groups.record(g, route.id, fields, idIndex, core.o.clock.now());
+    for (const m of g.members.values())
+      core.tenants.get(m.tenantId)?.deliver(withId(fields, route.idIndex, v, m.localId));
+    if (ends) {
+      const ttl = g.route.id === OUT.REQ_CONTRACT_DATA ? core.o.contractCacheMs : core.o.historyCacheMs;
+      core.answers.put(g.key, g.answers, core.o.clock.now(), ttl);
+    }
+  } else {
+    core.tenants.get(live.tenantId)?.deliver(withId(fields, route.idIndex, v, live.localId));
+  }
   if (ends) core.endRequest(live.upstreamId, "answered", "answered");
   // A stream whose first answer is complete (keepUpToDate history) no longer holds an open
   // historical request: its slot goes back now, the stream lives on.
@@ -93,9 +103,12 @@ function handleError(core: SwitchCore, fields: readonly string[]): void {
   }
   const live = core.requests.byUpstream(id);
   if (live) {
-    const tenant = core.tenants.get(live.tenantId);
-    tenant?.deliver(withId(fields, 2, v, live.localId));
-    if (!isWarningCode(code)) core.endRequest(live.upstreamId, "error", "error");
+    // A group's error reaches every member; a warning is kept for members joining later.
+    const warning = isWarningCode(code);
+    if (live.group && warning && live.group.kind === "stream")
+      core.groups.record(live.group, IN.ERR_MSG, fields, 2, core.o.clock.now());
+    for (const { tenant, localId } of core.recipients(live)) tenant.deliver(withId(fields, 2, v, localId));
+    if (!warning) core.endRequest(live.upstreamId, "error", "error");
     return;
   }
   const fire = core.fireIds.get(id);

@@ -7,6 +7,9 @@ import type { OrderAudit, OrderJournal } from "./order-journal.js";
 export const DEFAULT_MAX_QUEUED_PER_TENANT = 1_000;
 export const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_LIVE_REQUESTS_PER_TENANT = 10_000;
+/** IB counts an identical historical request within 15 s as a pacing violation. */
+export const DEFAULT_HISTORY_CACHE_MS = 15_000;
+export const DEFAULT_CONTRACT_CACHE_MS = 600_000;
 
 export interface SwitchOptions {
   clock?: Clock;
@@ -20,6 +23,10 @@ export interface SwitchOptions {
   maxLiveRequestsPerTenant?: number;
   /** Keeps orders and high-water marks across restarts; memory only without it. */
   journal?: OrderJournal;
+  /** An identical historical request within this long is answered from the last answer (0 = off). */
+  historyCacheMs?: number;
+  /** Contract details are answered from the last answer this long, for every tenant (0 = off). */
+  contractCacheMs?: number;
   /** One line per order message and outcome. */
   audit?: OrderAudit;
 }
@@ -32,6 +39,8 @@ export interface ResolvedSwitchOptions {
   queueTimeoutMs: number;
   maxLiveRequestsPerTenant: number;
   journal: OrderJournal | undefined;
+  historyCacheMs: number;
+  contractCacheMs: number;
   audit: OrderAudit | undefined;
 }
 
@@ -44,6 +53,8 @@ export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptio
     queueTimeoutMs: o.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
     maxLiveRequestsPerTenant: o.maxLiveRequestsPerTenant ?? DEFAULT_MAX_LIVE_REQUESTS_PER_TENANT,
     journal: o.journal,
+    historyCacheMs: o.historyCacheMs ?? DEFAULT_HISTORY_CACHE_MS,
+    contractCacheMs: o.contractCacheMs ?? DEFAULT_CONTRACT_CACHE_MS,
     audit: o.audit,
   };
 }

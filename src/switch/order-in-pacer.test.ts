@@ -24,12 +24,13 @@ describe("an order waiting in the pacer across a drop", () => {
     stack = await startStack();
     const t = stack.sw.openTenant({ kind: "client" });
     const inbox = new Inbox(t);
-    // Fill the 1 s message window so the next message has to wait its turn.
+    // Fill the 1 s message window so the next message has to wait its turn (distinct
+    // requests: identical ones would share one upstream request).
     for (let reqId = 1; reqId <= 60; reqId++) {
       t.send(
         toFields(
           REQ_CONTRACT_DATA,
-          { reqId, contract: aapl, includeExpired: false, secIdType: "", secId: "", issuerId: "" },
+          { reqId, contract: aapl, includeExpired: false, secIdType: "", secId: String(reqId), issuerId: "" },
           V,
         ),
       );

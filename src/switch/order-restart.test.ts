@@ -143,7 +143,9 @@ describe("a journal that cannot be written", () => {
       const inbox = new Inbox(t);
       // A full message window: both wait in the lane, the modify behind its order.
       const data = sw.openTenant({ kind: "client" });
-      for (let reqId = 1; reqId <= 60; reqId++) data.send(contractReq(reqId));
+      // Distinct requests (identical ones would share one upstream request).
+      for (let reqId = 1; reqId <= 60; reqId++)
+        data.send(contractReq(reqId, { ...AAPL, tradingClass: `T${reqId}` }));
       expect(stack.pacer.snapshot().queued).toBeGreaterThan(0);
       t.send(resting(1, "no-journal"));
       t.send(resting(1, "no-journal", "5"));

@@ -8,9 +8,10 @@ import { IN, OUT } from "../protocol/message-ids.js";
 import { MANAGED_ACCTS, NEXT_VALID_ID } from "../protocol/messages/connection.js";
 import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
 import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
-import { type OutRoute, outRoute } from "../protocol/routing.js";
+import { inRoute, type OutRoute, outRoute } from "../protocol/routing.js";
 import { UpstreamUnavailableError } from "../errors.js";
-import type { SwitchCore, WaiterKey } from "./core.js";
+import { SWITCH_TENANT, type SwitchCore, type WaiterKey } from "./core.js";
+import { groupKeyOf, type GroupKind } from "./groups.js";
 import type { OpenOrderQuestion } from "./open-orders.js";
 import { handleOrder } from "./order-intake.js";
 import { readId, setField, withId } from "./fields.js";
@@ -147,13 +148,16 @@ function handleRequest(
     core.errorTo(tenant, -1, PROCESSING_ERROR, `${route.name}: the request id is missing`);
     return;
   }
-  if (core.requests.byLocal(tenant.id, route, localId)) {
+  if (core.requests.byLocal(tenant.id, route, localId) || core.groups.of(tenant.id, route, localId)) {
     core.count(route.name, "duplicate");
     const code = route.id === OUT.REQ_MKT_DATA ? DUPLICATE_TICKER : PROCESSING_ERROR;
     core.errorTo(tenant, localId, code, `Duplicate ticker id ${localId}`);
     return;
   }
-  if (core.requests.countFor(tenant.id) >= core.o.maxLiveRequestsPerTenant) {
+  if (
+    core.requests.countFor(tenant.id) + core.groups.countFor(tenant.id) >=
+    core.o.maxLiveRequestsPerTenant
+  ) {
     core.count(route.name, "refused");
     core.errorTo(tenant, localId, PROCESSING_ERROR, "Too many open requests for this client");
     return;
@@ -174,6 +178,11 @@ function handleRequest(
           `Not sent: ${err instanceof Error ? err.message : String(err)}`,
         ),
     });
+    return;
+  }
+  const shared = groupKeyOf(route, fields, v, marketDataType);
+  if (shared) {
+    joinGroup(core, tenant, route, fields, localId, shared.key, shared.kind, marketDataType);
     return;
   }
   const upstreamId = core.ids.nextRequestId();
@@ -201,11 +210,117 @@ function handleRequest(
   });
 }
 
+/** How long a finished answer of `route` answers identical requests (0: not kept). */
+function cacheMsOf(core: SwitchCore, route: OutRoute): number {
+  if (route.id === OUT.REQ_HISTORICAL_DATA) return core.o.historyCacheMs;
+  if (route.id === OUT.REQ_CONTRACT_DATA) return core.o.contractCacheMs;
+  return 0;
+}
+
+/** Every answer kept for a group, rewritten to one member's id. */
+function deliverAs(
+  core: SwitchCore,
+  tenant: Tenant,
+  answers: Iterable<readonly string[]>,
+  localId: number,
+): void {
+  const v = core.version;
+  for (const f of answers) {
+    const r = inRoute(Number(f[0]));
+    const idx = Number(f[0]) === IN.ERR_MSG ? 2 : r?.idIndex;
+    tenant.deliver(idx === undefined ? f : withId(f, idx, v, localId));
+  }
+}
+
+/**
+ * A request others may share: answered from a kept answer, joined to the live group with the
+ * same key (a late joiner gets the group's last values at once), or the first of a new group
+ * whose one upstream request the switch owns.
+ */
+function joinGroup(
+  core: SwitchCore,
+  tenant: Tenant,
+  route: OutRoute,
+  fields: readonly string[],
+  localId: number,
+  key: string,
+  kind: GroupKind,
+  marketDataType: number,
+): void {
+  const now = core.o.clock.now();
+  if (kind === "oneshot" && cacheMsOf(core, route) > 0) {
+    const kept = core.answers.get(key, now);
+    if (kept) {
+      core.count(route.name, "cached");
+      deliverAs(core, tenant, kept, localId);
+      return;
+    }
+  }
+  const live = core.groups.byKey(key);
+  if (live) {
+    core.groups.join(live, tenant.id, localId);
+    core.count(route.name, "shared");
+    deliverAs(core, tenant, live.kind === "stream" ? live.last.values() : live.answers, localId);
+    return;
+  }
+  const v = core.version;
+  const upstreamId = core.ids.nextRequestId();
+  // Streams wait under the switch (their line outlives any member); one-shots under the
+  // tenant that asked first, so history stays fairly queued between tenants.
+  const pacerTenant = kind === "stream" ? SWITCH_TENANT : tenant.id;
+  const group = core.groups.create({ key, kind, route, upstreamId, pacerTenant, now });
+  core.groups.join(group, tenant.id, localId);
+  const entry = {
+    upstreamId,
+    tenantId: SWITCH_TENANT,
+    localId: upstreamId,
+    route,
+    lifetime: kind === "stream" ? ("subscription" as const) : ("oneshot" as const),
+    fields: withId(fields, route.idIndex ?? 1, v, upstreamId),
+    group,
+    generation: undefined,
+    pending: false,
+    ...(route.id === OUT.REQ_MKT_DATA ? { marketDataType } : {}),
+  };
+  core.requests.add(entry);
+  core.count(route.name, "sent");
+  core.dispatch(pacerTenant, entry.fields, {
+    entry,
+    marketDataType: entry.marketDataType,
+    failOutcome: "rejected",
+    deadlineMs: core.pacingDeadlines.get(tenant.id) ?? core.o.queueTimeoutMs,
+    // Bounded by the members' live-request limits, not by the switch's pacer queue.
+    queueLimit: kind === "stream" ? Number.MAX_SAFE_INTEGER : undefined,
+  });
+}
+
+/** A member leaves its group; the last one out cancels upstream. */
+export function leaveGroup(
+  core: SwitchCore,
+  tenant: Tenant,
+  route: OutRoute,
+  localId: number,
+  cancelDeadlineMs?: number,
+): boolean {
+  const g = core.groups.leave(tenant.id, route, localId);
+  if (!g) return false;
+  if (g.members.size === 0) {
+    const live = core.requests.byUpstream(g.upstreamId);
+    if (live) core.endGroup(live, cancelDeadlineMs);
+    else core.groups.remove(g);
+  }
+  return true;
+}
+
 function handleCancel(core: SwitchCore, tenant: Tenant, route: OutRoute, fields: readonly string[]): void {
   const v = core.version;
   const idIndex = route.idIndex ?? 1;
   const localId = readId(fields, idIndex, v);
   const target = route.cancels === undefined ? undefined : outRoute(route.cancels);
+  if (target && localId !== undefined && leaveGroup(core, tenant, target, localId)) {
+    core.count(route.name, "left");
+    return;
+  }
   const live =
     localId === undefined || !target ? undefined : core.requests.byLocal(tenant.id, target, localId);
   if (!live && localId !== undefined && target && withdrawHeld(core, tenant, target, localId)) {
@@ -225,6 +340,9 @@ function handleCancel(core: SwitchCore, tenant: Tenant, route: OutRoute, fields:
   if (live.pending || (core.lineUp && live.generation === core.line.generation))
     core.dispatch(tenant.id, withId(fields, idIndex, v, live.upstreamId), {
       priority: "urgent",
+      // Bounded by the tenant's live requests: a full queue must not keep a stream open at TWS
+      // after its line was given back.
+      queueLimit: Number.MAX_SAFE_INTEGER,
       onFail: (err) => cancelLost(core, route.name, err),
     });
   core.endRequest(live.upstreamId, "cancelled");

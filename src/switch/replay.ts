@@ -25,12 +25,12 @@ export function failInFlight(core: SwitchCore): number {
       r.strandedAt = now;
       continue;
     }
+    const to = core.recipients(r);
     core.endRequest(r.upstreamId, "lost", "lost");
-    const tenant = core.tenants.get(r.tenantId);
-    if (tenant)
+    for (const { tenant, localId } of to)
       core.errorTo(
         tenant,
-        r.localId,
+        localId,
         NOT_CONNECTED,
         "Not connected: the upstream connection dropped before the answer",
       );
@@ -67,17 +67,21 @@ export function replay(core: SwitchCore, cause: "1101" | "reconnect"): void {
       if (written && r.generation === generation) continue;
       if (written && !r.route.idempotent) continue;
     } else if (cause === "reconnect" && r.generation === generation) continue;
-    const tenant = core.tenants.get(r.tenantId);
-    if (!tenant) continue;
+    // A group is replayed once for all its members, under the switch's own pacer tenant.
+    if (r.group ? r.group.members.size === 0 : !core.tenants.has(r.tenantId)) continue;
     const fresh = core.ids.nextRequestId();
     const moved = core.requests.rekey(r.upstreamId, fresh, undefined);
     if (!moved) continue;
+    if (moved.group) core.groups.rekey(moved.group, fresh);
     rekeyed.push(r.upstreamId);
-    core.dispatch(r.tenantId, withId(r.fields, r.route.idIndex ?? 1, v, fresh), {
+    core.dispatch(moved.group?.pacerTenant ?? r.tenantId, withId(r.fields, r.route.idIndex ?? 1, v, fresh), {
       entry: moved,
       priority: "high",
       marketDataType: r.marketDataType,
       failOutcome: "replay_failed",
+      // Bounded by the tenants' live requests; the per-tenant queue bound would answer a
+      // large book with 322 instead of restoring it.
+      queueLimit: Number.MAX_SAFE_INTEGER,
     });
     if (r.lifetime === "subscription") subscriptions++;
     else resent++;

@@ -4,6 +4,7 @@
  * hold more than `maxPerTenant` live requests.
  */
 import type { OutRoute } from "../protocol/routing.js";
+import type { Group } from "./groups.js";
 
 export type RequestLifetime = "oneshot" | "subscription";
 
@@ -20,6 +21,11 @@ export interface LiveRequest {
    * preceded the request travels with it, on every replay too, whatever the tenant asks later.
    */
   readonly marketDataType?: number;
+  /**
+   * A shared request (fan-out): owned by the switch, answered to every member of the group.
+   * `tenantId` is then the switch's own and `localId` the upstream id.
+   */
+  readonly group?: Group;
   /** The line generation it was written on; undefined until it reaches the wire. */
   generation: number | undefined;
   /** Waiting in the pacer: the pacer will write it (or not, if the line is down). */

@@ -177,6 +177,11 @@ describe("switch over a real line to the mock gateway", () => {
   });
 });
 
+const SYMBOLS = [
+  ...["AAPL", "MSFT", "SPY", "AMZN", "GOOGL", "TSLA", "NVDA", "META", "IBM", "QQQ"],
+  ...["INTC", "CSCO", "AMD", "NFLX", "BAC", "JPM", "KO", "XOM", "WMT", "DIS"],
+];
+
 async function waitFor(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -187,7 +192,8 @@ async function waitFor(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
 
 describe("cancelling a request still waiting in the pacer", () => {
   it("withdraws it: nothing reaches TWS and the tenant gets no error", async () => {
-    stack = await startStack();
+    // No kept answer: the identical second request must reach the pacer.
+    stack = await startStack({ switch: { historyCacheMs: 0 } });
     const t = stack.sw.openTenant({ kind: "client" });
     const inbox = new Inbox(t);
     const hist = (reqId: number) =>
@@ -262,11 +268,10 @@ describe("what a closing tenant leaves behind", () => {
     stack = await startStack();
     const t = stack.sw.openTenant({ kind: "client" });
     const inbox = new Inbox(t);
-    const symbols = ["AAPL", "MSFT", "SPY"];
+    // 60 distinct streams (identical ones would share one upstream request).
     for (let i = 1; i <= 60; i++) {
-      t.send(
-        mktData(i, contract({ symbol: symbols[i % 3], secType: "STK", exchange: "SMART", currency: "USD" })),
-      );
+      const c = contract({ symbol: SYMBOLS[i % 20], secType: "STK", exchange: "SMART", currency: "USD" });
+      t.send(mktData(i, c, ["", "233", "236"][i % 3]));
     }
     await inbox.next(isTick(60), { timeoutMs: 20_000 });
     await waitFor(() => (stack?.mock.snapshot().subscriptionList.length ?? 0) === 60, 20_000);

@@ -11,7 +11,7 @@ import { outRoute } from "../protocol/routing.js";
 import { type HeldRequest, SWITCH_TENANT, SwitchCore } from "./core.js";
 import { handleInbound } from "./inbound.js";
 import { resolveSwitchOptions, type SwitchOptions } from "./options.js";
-import { handleOutbound } from "./outbound.js";
+import { handleOutbound, leaveGroup } from "./outbound.js";
 import { failInFlight, replay } from "./replay.js";
 import type { SwitchEvent } from "./switch-events.js";
 import { Tenant, type TenantKind, type TenantPort, type TenantSnapshot } from "./tenant.js";
@@ -45,6 +45,23 @@ export interface SwitchSnapshot {
   droppedUnroutable: number;
   ordersPlaced: number;
   ordersRefused: number;
+  /** Shared upstream requests (fan-out). */
+  groups: GroupSnapshot[];
+  /** Upstream requests saved by sharing: members beyond the first of every group. */
+  linesSaved: number;
+  /** Requests answered from a kept answer (history, contract details). */
+  cacheHits: number;
+}
+
+export interface GroupSnapshot {
+  kind: "stream" | "oneshot";
+  request: string;
+  upstreamId: number;
+  members: number;
+  /** Messages per second fanned out (over the last full second). */
+  ticksPerSecond: number;
+  messages: number;
+  createdAt: string;
 }
 
 const NOT_CONNECTED = 504;
@@ -195,6 +212,17 @@ export class Switch implements AsyncDisposable {
       droppedUnroutable: c.counters.droppedUnroutable,
       ordersPlaced: c.counters.ordersPlaced,
       ordersRefused: c.counters.ordersRefused,
+      groups: c.groups.all().map((g) => ({
+        kind: g.kind,
+        request: g.route.name,
+        upstreamId: g.upstreamId,
+        members: g.members.size,
+        ticksPerSecond: Math.round(g.rate * 10) / 10,
+        messages: g.messages,
+        createdAt: new Date(g.createdAt).toISOString(),
+      })),
+      linesSaved: c.groups.saved,
+      cacheHits: c.answers.hits,
     };
   }
 
@@ -335,20 +363,24 @@ export class Switch implements AsyncDisposable {
   #closeTenant(tenant: Tenant): void {
     const c = this.#core;
     if (!c.tenants.has(tenant.id)) return;
+    // Its groups first: the last member out cancels upstream (queued before the group's line
+    // is given back); a shared one-shot waiting under this tenant moves to a member that stays.
+    const memberships = c.groups.membershipsOf(tenant.id);
+    const ending = c.o.queueTimeoutMs + Math.ceil((memberships.length * 1_000) / CANCELS_PER_SECOND);
+    for (const { group, localId } of memberships) leaveGroup(c, tenant, group.route, localId, ending);
+    for (const g of c.groups.all()) {
+      if (g.pacerTenant !== tenant.id) continue;
+      const next = g.members.values().next().value;
+      if (next) g.pacerTenant = next.tenantId;
+    }
     const cancels: string[][] = [];
     for (const r of c.requests.forTenant(tenant.id)) {
       // Its holds go with pacer.releaseTenant below (holds.forgetTenant keeps the book in step).
       c.requests.remove(r.upstreamId);
-      const cancelId = r.route.cancelledBy;
       // Only what reached TWS needs a cancel; what still waits in the pacer is dropped below.
-      if (cancelId === undefined || r.generation === undefined || !c.lineUp) continue;
-      const cancelRoute = outRoute(cancelId);
-      const fields =
-        cancelRoute?.idIndex === 1
-          ? [String(cancelId), String(r.upstreamId)]
-          : [String(cancelId), "1", String(r.upstreamId)];
-      if (cancelId === OUT.CANCEL_MKT_DEPTH) fields.push("0");
-      cancels.push(fields);
+      if (r.generation === undefined || !c.lineUp) continue;
+      const fields = c.cancelFieldsOf(r);
+      if (fields) cancels.push(fields);
     }
     for (const { kind } of c.broadcasts.removeTenant(tenant.id)) {
       if (c.lineUp) {
@@ -370,13 +402,13 @@ export class Switch implements AsyncDisposable {
     }
     c.held.delete(tenant.id);
     c.openOrders.removeTenant(tenant.id);
-    // Drop the tenant's queue first, then send its cancels as the switch's own: queued under
-    // the tenant they would be dropped with it and the subscriptions would stay open at TWS.
-    c.pacer.releaseTenant(tenant.id);
-    c.holds.forgetTenant(tenant.id);
-    // The cancels are bounded by the tenant's live requests (maxLiveRequestsPerTenant), not by
-    // the pacer's queue; their deadline grows with their number at the paced rate.
-    const deadlineMs = c.o.queueTimeoutMs + Math.ceil((cancels.length * 1_000) / CANCELS_PER_SECOND);
+    // The cancels go as the switch's own (queued under the tenant they would be dropped with
+    // it and the subscriptions would stay open at TWS), and are queued before the tenant's
+    // holds are freed, so no line it held can be taken before its cancel is written. They are
+    // bounded by the tenant's live requests (maxLiveRequestsPerTenant), not by the pacer's
+    // queue; their deadline grows with their number at the paced rate.
+    const deadlineMs =
+      c.o.queueTimeoutMs + Math.ceil(((cancels.length + memberships.length) * 1_000) / CANCELS_PER_SECOND);
     for (const fields of cancels)
       c.dispatch(SWITCH_TENANT, fields, {
         priority: "urgent",
@@ -387,6 +419,8 @@ export class Switch implements AsyncDisposable {
           c.log.warn({ err, tenant: tenant.id }, "a departed tenant's cancel could not be written upstream");
         },
       });
+    c.pacer.releaseTenant(tenant.id);
+    c.holds.forgetTenant(tenant.id);
     const cancelled = cancels.length;
     c.tenants.delete(tenant.id);
     c.pacingDeadlines.delete(tenant.id);
@@ -412,9 +446,11 @@ export class Switch implements AsyncDisposable {
       clientId: tenant.clientId,
       state: tenant.state,
       openedAt: new Date(tenant.openedAt).toISOString(),
-      liveRequests: live.length,
+      liveRequests: live.length + c.groups.countFor(tenant.id),
       subscriptions:
-        live.filter((r) => r.lifetime === "subscription").length + c.broadcasts.subscriberCount(tenant.id),
+        live.filter((r) => r.lifetime === "subscription").length +
+        c.groups.membershipsOf(tenant.id).filter((m) => m.group.kind === "stream").length +
+        c.broadcasts.subscriberCount(tenant.id),
       orders: c.orders.forTenant(tenant.orderOwner).length,
       messagesIn: tenant.messagesIn,
       messagesOut: tenant.messagesOut,

@@ -116,7 +116,7 @@ export const contractReq = (reqId: number, c: Contract = AAPL) =>
     V,
   );
 
-export const mktData = (tickerId: number, c: Contract = AAPL) =>
+export const mktData = (tickerId: number, c: Contract = AAPL, genericTickList = "") =>
   toFields(
     REQ_MKT_DATA,
     {
@@ -124,7 +124,7 @@ export const mktData = (tickerId: number, c: Contract = AAPL) =>
       contract: c,
       comboLegs: [],
       deltaNeutral: undefined,
-      genericTickList: "",
+      genericTickList,
       snapshot: false,
       regulatorySnapshot: false,
       mktDataOptions: "",
