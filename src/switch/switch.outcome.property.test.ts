@@ -419,3 +419,199 @@ describe("a departing tenant with more streams than the pacer queues", () => {
     pacer.destroy();
   });
 });
+
+type FanOp =
+  | { op: "open" }
+  | { op: "close"; t: number }
+  | { op: "join"; t: number; sym: number }
+  | { op: "leave"; t: number; pick: number }
+  | { op: "error"; pick: number }
+  | { op: "down" }
+  | { op: "up" }
+  | { op: "1101" }
+  | { op: "tick" }
+  | { op: "time"; ms: number };
+
+const SHARED_SYMBOLS = 7;
+const fanOpArb: fc.Arbitrary<FanOp> = fc.oneof(
+  { arbitrary: fc.constant({ op: "open" as const }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant("close" as const), t }), weight: 1 },
+  {
+    arbitrary: fc.record({ op: fc.constant("join" as const), t, sym: fc.nat(SHARED_SYMBOLS - 1) }),
+    weight: 6,
+  },
+  { arbitrary: fc.record({ op: fc.constant("leave" as const), t, pick: fc.nat(20) }), weight: 3 },
+  { arbitrary: fc.record({ op: fc.constant("error" as const), pick: fc.nat(20) }), weight: 1 },
+  { arbitrary: fc.constant({ op: "down" as const }), weight: 1 },
+  { arbitrary: fc.constant({ op: "up" as const }), weight: 2 },
+  { arbitrary: fc.constant({ op: "1101" as const }), weight: 1 },
+  { arbitrary: fc.constant({ op: "tick" as const }), weight: 1 },
+  {
+    arbitrary: fc.record({ op: fc.constant("time" as const), ms: fc.integer({ min: 100, max: 7_000 }) }),
+    weight: 1,
+  },
+);
+
+interface FanModel {
+  tenant: Tenant;
+  nextId: number;
+  /** Ticker id → symbol, subscribed and not cancelled. */
+  subs: Map<number, string>;
+  ticks: Set<number>;
+  errors: Map<number, number[]>;
+  misrouted: string[];
+}
+
+/**
+ * Tenants subscribe to a few symbols they share: one upstream request per symbol. After
+ * every step with the line up: held market-data lines == live upstream requests, no symbol
+ * is live upstream twice, every upstream stream has a group with a member, and there are no
+ * more upstream requests than groups. In the end (line up, deadlines passed): lines ==
+ * upstream requests == groups, and every open tenant's stream ticks under its own id or got
+ * an error; after the switch closes nothing is left upstream.
+ */
+async function runShared(ops: FanOp[]): Promise<void> {
+  const clock = new ManualClock();
+  const tws = new Tws();
+  const rules = resolveRules({
+    override: { rules: { messageRate: { enabled: false }, marketDataLines: { limit: LINES } } },
+  });
+  const pacer = new Pacer({ clock, rules });
+  const sw = new Switch(tws, pacer, { clock, queueTimeoutMs: QUEUE_TIMEOUT_MS });
+  const models: FanModel[] = [];
+  const heldLines = () => pacer.snapshot().rules.find((r) => r.ruleId === "marketDataLines")?.used ?? -1;
+  const groups = () => sw.snapshot().groups.filter((g) => g.request === "REQ_MKT_DATA");
+  const open = () => {
+    const tenant = sw.openTenant({ kind: "client" });
+    const m: FanModel = {
+      tenant,
+      nextId: 1,
+      subs: new Map(),
+      ticks: new Set(),
+      errors: new Map(),
+      misrouted: [],
+    };
+    tenant.onMessage((f) => {
+      const id = Number(f[0]);
+      const local = Number(f[2]);
+      if (id === IN.TICK_STRING) {
+        if (f[4] !== m.subs.get(local)) m.misrouted.push(f.join("|"));
+        m.ticks.add(local);
+      } else if (id === IN.ERR_MSG && local > 0) {
+        m.errors.set(local, [...(m.errors.get(local) ?? []), Number(f[3])]);
+      }
+    });
+    models.push(m);
+  };
+  const pick = (i: number) => {
+    const openOnes = models.filter((m) => m.tenant.state === "open");
+    return openOnes.length === 0 ? undefined : openOnes[i % openOnes.length];
+  };
+  const check = (step: string) => {
+    if (tws.state !== "ready") return;
+    const upstream = [...tws.subs.values()];
+    expect(new Set(upstream).size, `${step}: a symbol live upstream twice`).toBe(upstream.length);
+    expect(heldLines(), `${step}: held lines vs upstream`).toBe(tws.subs.size);
+    const live = groups();
+    expect(live.length, `${step}: more upstream requests than groups`).toBeGreaterThanOrEqual(tws.subs.size);
+    expect(
+      live.every((g) => g.members > 0),
+      `${step}: a group without members`,
+    ).toBe(true);
+    for (const upId of tws.subs.keys())
+      expect(
+        live.some((g) => g.upstreamId === upId),
+        `${step}: upstream ${upId} has no group`,
+      ).toBe(true);
+  };
+
+  open();
+  for (const [n, o] of ops.entries()) {
+    const m = "t" in o ? pick(o.t) : undefined;
+    switch (o.op) {
+      case "open":
+        open();
+        break;
+      case "close":
+        if (m) await m.tenant.close();
+        break;
+      case "join":
+        if (m) {
+          const id = m.nextId++;
+          const symbol = `S${o.sym}`;
+          m.subs.set(id, symbol);
+          m.tenant.send(mkt(id, symbol));
+        }
+        break;
+      case "leave":
+        if (m && m.subs.size > 0) {
+          const id = [...m.subs.keys()][o.pick % m.subs.size] as number;
+          m.subs.delete(id);
+          m.tenant.send(toFields(CANCEL_MKT_DATA, { tickerId: id }, V));
+        }
+        break;
+      case "error": {
+        // TWS ends one stream with an error: every member hears it.
+        const ids = [...tws.subs.keys()];
+        const upId = ids[o.pick % Math.max(1, ids.length)];
+        if (upId !== undefined && tws.state === "ready") {
+          tws.subs.delete(upId);
+          tws.emit([String(IN.ERR_MSG), "2", String(upId), "200", "No security definition", ""]);
+        }
+        break;
+      }
+      case "down":
+        tws.down();
+        break;
+      case "up":
+        tws.up();
+        break;
+      case "1101":
+        tws.dataLost();
+        break;
+      case "tick":
+        tws.tick();
+        break;
+      case "time":
+        clock.advance(o.ms);
+        break;
+    }
+    await flush();
+    check(`step ${n} (${o.op})`);
+  }
+  tws.up();
+  await flush();
+  for (let i = 0; i < 2 * (QUEUE_TIMEOUT_MS / 1_000) + 2; i++) {
+    clock.advance(1_000);
+    await flush();
+  }
+  tws.tick();
+  await flush();
+  check("end");
+  expect(groups().length, "end: groups vs upstream").toBe(tws.subs.size);
+  for (const m of models) {
+    expect(m.misrouted).toEqual([]);
+    if (m.tenant.state !== "open") continue;
+    for (const [id, symbol] of m.subs) {
+      const live = [...tws.subs.values()].includes(symbol);
+      const errs = m.errors.get(id) ?? [];
+      expect(live || errs.length > 0, `subscription ${id} (${symbol}): no outcome`).toBe(true);
+      if (live && errs.length === 0)
+        expect(m.ticks.has(id), `subscription ${id} (${symbol}) ticks`).toBe(true);
+    }
+  }
+  await sw.close();
+  await flush();
+  expect(tws.subs.size).toBe(0);
+  expect(heldLines()).toBe(0);
+  pacer.destroy();
+}
+
+describe("shared subscriptions (property)", () => {
+  it("held lines == live upstream requests == groups through joins, leaves, closes, errors, drops and 1101", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fanOpArb, { minLength: 1, maxLength: 60 }), (ops) => runShared(ops)),
+      { numRuns: 200 },
+    );
+  }, 120_000);
+});
