@@ -145,6 +145,62 @@ export function createMetrics(view: DaemonView): DaemonMetrics {
     },
   });
 
+  new Gauge({
+    name: "switchboard_groups",
+    help: "Shared upstream requests (fan-out) per line, by kind (stream, oneshot)",
+    labelNames: ["line", "kind"],
+    registers,
+    collect() {
+      this.reset();
+      for (const f of view.fanout?.() ?? []) {
+        for (const kind of ["stream", "oneshot"])
+          this.set({ line: f.line, kind }, f.groups.filter((g) => g.kind === kind).length);
+      }
+    },
+  });
+
+  new Gauge({
+    name: "switchboard_group_members",
+    help: "Tenant requests served by shared upstream requests, per line and kind",
+    labelNames: ["line", "kind"],
+    registers,
+    collect() {
+      this.reset();
+      for (const f of view.fanout?.() ?? []) {
+        for (const kind of ["stream", "oneshot"]) {
+          const members = f.groups.filter((g) => g.kind === kind).reduce((n, g) => n + g.members, 0);
+          this.set({ line: f.line, kind }, members);
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: "switchboard_lines_saved",
+    help: "Upstream requests saved by sharing now (members beyond the first of every group)",
+    labelNames: ["line"],
+    registers,
+    collect() {
+      this.reset();
+      for (const f of view.fanout?.() ?? []) this.set({ line: f.line }, f.linesSaved);
+    },
+  });
+
+  new Gauge({
+    name: "switchboard_group_ticks_per_second",
+    help: "Messages per second the shared streams of a line receive (each fanned out to every member)",
+    labelNames: ["line"],
+    registers,
+    collect() {
+      this.reset();
+      for (const f of view.fanout?.() ?? [])
+        this.set(
+          { line: f.line },
+          f.groups.reduce((n, g) => n + g.ticksPerSecond, 0),
+        );
+    },
+  });
+
   return {
     registry,
     contentType: registry.contentType,

@@ -19,6 +19,28 @@ export interface TenantView {
   readonly [field: string]: unknown;
 }
 
+/** One shared upstream request (fan-out) as the switch reports it. */
+export interface GroupView {
+  readonly line: string;
+  readonly kind: "stream" | "oneshot";
+  readonly request: string;
+  readonly upstreamId: number;
+  readonly members: number;
+  readonly ticksPerSecond: number;
+  readonly messages: number;
+  readonly createdAt: string;
+}
+
+/** Fan-out of one line: its groups, the upstream requests they save, answers kept. */
+export interface FanoutView {
+  readonly line: string;
+  readonly groups: GroupView[];
+  /** Members beyond the first of every group: upstream requests (lines, for streams) saved. */
+  readonly linesSaved: number;
+  /** Requests answered from a kept answer (history, contract details). */
+  readonly cacheHits: number;
+}
+
 export interface DaemonInfo {
   readonly version: string;
   readonly pid: number;
@@ -37,6 +59,8 @@ export interface DaemonView {
   tenants(): TenantView[];
   /** Counters of each line's switch, by line name. */
   switchCounters(): Record<string, unknown>;
+  /** Shared upstream requests per line (absent on views without a switch). */
+  fanout?(): FanoutView[];
   /** Requests through the switches, by kind and outcome, since start. */
   requests(): { kind: string; outcome: string; count: number }[];
   pace(): { status: PacerStatus; stats: PacerStatsSnapshot };

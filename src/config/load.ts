@@ -57,6 +57,10 @@ export interface DaemonConfig {
   readonly pacingProfile: PacingProfile;
   /** The parsed `pacingRules` file (checked against the profile's table). */
   readonly pacingRules: unknown;
+  /** An identical historical request within this long is answered from the last answer (0 = off; undefined: the switch's default). */
+  readonly historyCacheMs: number | undefined;
+  /** Contract details are answered from the last answer this long (0 = off; undefined: the switch's default). */
+  readonly contractCacheMs: number | undefined;
   readonly allow: readonly string[];
   readonly allowMock: boolean;
   readonly stateDir: string | undefined;
@@ -267,6 +271,8 @@ function resolve(
     mockNow: c.mockNow,
     pacingProfile: c.pacingProfile ?? DEFAULT_PACING_PROFILE,
     pacingRules: readPacingRules(c.pacingRules, c.pacingProfile ?? DEFAULT_PACING_PROFILE, origins),
+    historyCacheMs: c.historyCacheMs,
+    contractCacheMs: c.contractCacheMs,
     allow,
     allowMock: c.allowMock ?? false,
     stateDir: c.stateDir,

@@ -208,6 +208,21 @@ export const CONFIG_KEYS = {
     description: "override of the pacing profile's rules table (same file as mock-gateway --pacing-rules)",
     arg: "<file.json>",
   },
+  historyCacheMs: {
+    schema: z.preprocess(toInt, z.number().int().min(0).max(86_400_000)).optional(),
+    accepts: "an integer 0..86400000 (ms; 0 = off)",
+    description:
+      "an identical historical request within this long is answered from the last answer (IB counts one within 15 s as a pacing violation)",
+    arg: "<ms>",
+    default: "15000",
+  },
+  contractCacheMs: {
+    schema: z.preprocess(toInt, z.number().int().min(0).max(86_400_000)).optional(),
+    accepts: "an integer 0..86400000 (ms; 0 = off)",
+    description: "contract details are answered from the last answer this long, for every client",
+    arg: "<ms>",
+    default: "600000",
+  },
   mockNow: {
     schema: z
       .string()

@@ -9,7 +9,7 @@
 import type { DataService } from "../api/data-service.js";
 import { unavailableDataService } from "../api/data-service.js";
 import { ApiServer } from "../api/server.js";
-import type { DaemonInfo, DaemonView, TenantView } from "../api/view.js";
+import type { DaemonInfo, DaemonView, FanoutView, TenantView } from "../api/view.js";
 import type { Clock } from "../clock.js";
 import { AUTO_PORTS, type DaemonConfig, type LineConfig, upstreamText } from "../config/index.js";
 import { ConfigError } from "../config/load.js";
@@ -252,6 +252,18 @@ export class Daemon implements DaemonView, AsyncDisposable {
     );
   }
 
+  fanout(): FanoutView[] {
+    return this.#lines.map((l) => {
+      const snap = l.sw.snapshot();
+      return {
+        line: l.config.name,
+        groups: snap.groups.map((g) => ({ ...g, line: l.config.name })),
+        linesSaved: snap.linesSaved,
+        cacheHits: snap.cacheHits,
+      };
+    });
+  }
+
   requests(): { kind: string; outcome: string; count: number }[] {
     const sum = new Map<string, { kind: string; outcome: string; count: number }>();
     for (const l of this.#lines) {
@@ -459,6 +471,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
       readOnly: this.#c.readOnly,
       journal,
       audit,
+      ...(this.#c.historyCacheMs === undefined ? {} : { historyCacheMs: this.#c.historyCacheMs }),
+      ...(this.#c.contractCacheMs === undefined ? {} : { contractCacheMs: this.#c.contractCacheMs }),
     });
     built.sw = sw;
     this.#offs.push(

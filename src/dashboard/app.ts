@@ -10,6 +10,7 @@ import { h } from "./dom.js";
 import { renderLeases } from "./panels/leases.js";
 import { renderLines } from "./panels/lines.js";
 import { renderPacing } from "./panels/pacing.js";
+import { renderGroups } from "./panels/groups.js";
 import { renderTenants } from "./panels/tenants.js";
 import { Timeline } from "./panels/timeline.js";
 import { EventStream, type StreamState } from "./stream.js";
@@ -148,6 +149,7 @@ export class Dashboard {
     const info = s.health.info;
     renderLines(byId("lines"), s.pool.lines, now);
     renderTenants(byId("tenants"), s.pool.tenants);
+    renderGroups(byId("groups"), s.pool.groups ?? [], s.pool.linesSaved ?? 0);
     renderLeases(byId("leases"), s.leases, s.purposes, now);
     renderPacing(byId("pacing"), s.pace, s.stats);
     byId("version").textContent = info.version;

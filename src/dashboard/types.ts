@@ -4,7 +4,7 @@
  */
 
 import type { PoolSample } from "../api/pool-history.js";
-import type { DaemonInfo, TenantView } from "../api/view.js";
+import type { DaemonInfo, GroupView, TenantView } from "../api/view.js";
 import type { HealthReport, LineView } from "../daemon/health.js";
 import type { LineEvent } from "../line/line-events.js";
 import type { PacerEvent } from "../pacing/pacer-events.js";
@@ -25,12 +25,17 @@ export interface Tenant extends TenantView {
   readonly queued?: number;
 }
 
+export type Group = GroupView;
+
 export type Lease = PublicLease & { readonly ageMs: number };
 
 export interface PoolStatus {
   upstream: string;
   lines: LineView[];
   tenants: Tenant[];
+  /** Shared upstream requests (absent from a daemon that does not share). */
+  groups?: Group[];
+  linesSaved?: number;
 }
 
 export type PoolHealth = HealthReport & { info: DaemonInfo };

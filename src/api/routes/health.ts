@@ -100,9 +100,34 @@ export function healthRoutes(ctx: RouteContext): Route[] {
         upstream: z.string(),
         lines: z.array(z.looseObject({ name: z.string(), state: lineState })),
         tenants: z.array(tenant),
+        groups: z
+          .array(
+            z.object({
+              line: z.string(),
+              kind: z.enum(["stream", "oneshot"]),
+              request: z.string().describe("REQ_MKT_DATA, REQ_TICK_BY_TICK_DATA, REQ_REAL_TIME_BARS…"),
+              upstreamId: z.number().int(),
+              members: z.number().int(),
+              ticksPerSecond: z.number(),
+              messages: z.number().int(),
+              createdAt: z.string(),
+            }),
+          )
+          .describe("Shared upstream requests (fan-out): one per identical subscription"),
+        linesSaved: z
+          .number()
+          .int()
+          .describe("Upstream requests saved by sharing (members beyond the first)"),
       }),
       async handler() {
-        return { upstream: view.info().upstream, lines: view.lines(), tenants: view.tenants() };
+        const fanout = view.fanout?.() ?? [];
+        return {
+          upstream: view.info().upstream,
+          lines: view.lines(),
+          tenants: view.tenants(),
+          groups: fanout.flatMap((f) => f.groups),
+          linesSaved: fanout.reduce((n, f) => n + f.linesSaved, 0),
+        };
       },
     }),
     route({
