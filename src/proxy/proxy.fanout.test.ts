@@ -161,7 +161,6 @@ describe(`${N} @stoqey/ib clients × ${SYMBOLS.length} symbols through the proxy
   });
 
   it("keeps a stream upstream until the last member leaves", async () => {
-    const stack = s as ProxyStack;
     const aapl = 265598;
     const aaplId = (c: Client) => c.clientId * 100;
     for (const c of clients.slice(0, N - 1)) c.api.cancelMktData(aaplId(c));
