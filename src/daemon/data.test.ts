@@ -37,7 +37,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function stack(o: { port?: number; queueTimeoutMs?: number; clock?: ManualClock }) {
+async function stack(o: {
+  port?: number;
+  queueTimeoutMs?: number;
+  clock?: ManualClock;
+  historyCacheMs?: number;
+}) {
   let port = o.port;
   if (port === undefined) {
     const mock = new MockGateway({ port: 0, controlPort: null });
@@ -57,7 +62,10 @@ async function stack(o: { port?: number; queueTimeoutMs?: number; clock?: Manual
   toClose.push(() => line.close());
   const pacer = new Pacer();
   toClose.push(() => pacer.close());
-  const sw = new Switch(line, pacer, { queueTimeoutMs: o.queueTimeoutMs ?? 30_000 });
+  const sw = new Switch(line, pacer, {
+    queueTimeoutMs: o.queueTimeoutMs ?? 30_000,
+    ...(o.historyCacheMs === undefined ? {} : { historyCacheMs: o.historyCacheMs }),
+  });
   toClose.push(() => sw.close());
   const data = clientDataService({
     sw,
@@ -118,7 +126,8 @@ describe("fail fast while the line is down", () => {
 
 describe("pacing waits end at the caller's timeoutMs", () => {
   it("an identical history request held by the 15 s rule gets pacing_timeout at the call's deadline, not a refusal at the switch's queue timeout", async () => {
-    const { data } = await stack({ queueTimeoutMs: 200 });
+    // No kept answer: the identical request must reach the pacer and its 15 s rule.
+    const { data } = await stack({ queueTimeoutMs: 200, historyCacheMs: 0 });
     const q = {
       ...AAPL,
       // Bars of 30 secs or less: IB (and the current pacing profile) still apply the 15 s rule.

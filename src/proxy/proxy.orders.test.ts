@@ -55,7 +55,9 @@ const gatewayOrders = (s: ProxyStack, ref: string) =>
 
 /** Fill the line's 1 s message window so the next messages wait in the pacer. */
 async function fillWindow(s: ProxyStack, c: RawClient): Promise<void> {
-  for (let reqId = 1; reqId <= 60; reqId++) c.sendFields(contractReq(reqId));
+  // Distinct requests: identical ones would share one upstream request.
+  for (let reqId = 1; reqId <= 60; reqId++)
+    c.sendFields(contractReq(reqId, { ...AAPL, tradingClass: `T${reqId}` }));
   await until(() => s.pacer.snapshot().queued > 0, "requests waiting in the pacer");
 }
 

@@ -15,7 +15,15 @@ import { IN, OUT } from "../protocol/message-ids.js";
 import { contract } from "../protocol/messages/contract.js";
 import { isTick, mktData, type ProxyStack, startProxyStack, until } from "./test-stack.test-util.js";
 
-const SYMBOLS = ["AAPL", "MSFT", "SPY", "AMZN", "GOOGL", "TSLA", "NVDA", "META", "IBM", "QQQ"];
+const SYMBOLS = [
+  ...["AAPL", "MSFT", "SPY", "AMZN", "GOOGL", "TSLA", "NVDA", "META", "IBM", "QQQ"],
+  ...["INTC", "CSCO", "AMD", "NFLX", "BAC", "JPM", "KO", "XOM", "WMT", "DIS"],
+];
+/**
+ * Ids 1..60 ask for 60 different streams (symbol × generic-tick list): identical requests would
+ * share one upstream request, and these tests count one line per subscription.
+ */
+const generic = (i: number): string => ["", "233", "236"][Math.floor(i / SYMBOLS.length) % 3] as string;
 const stock = (i: number): Contract => ({
   symbol: SYMBOLS[i % SYMBOLS.length] as string,
   secType: SecType.STK,
@@ -55,7 +63,7 @@ describe("subscriptions across reconnects", () => {
     const c = await connectStoqey(s.port, 7, (x) => cleanup.push(x));
     const ticks = watchTicks(c);
     const ids = Array.from({ length: 60 }, (_, i) => i + 1);
-    for (const id of ids) c.api.reqMktData(id, stock(id), "", false, false);
+    for (const id of ids) c.api.reqMktData(id, stock(id), generic(id), false, false);
 
     const allTickAfter = async (mark: number, what: string) => {
       await until(() => ids.every((id) => (ticks.last.get(id) ?? 0) > mark), what, WAIT).catch(() => {
@@ -119,13 +127,13 @@ describe("subscriptions across reconnects", () => {
     const book = Array.from({ length: 40 }, (_, i) => i + 1);
     const waiting = Array.from({ length: 10 }, (_, i) => i + 41);
     const duringOutage = Array.from({ length: 10 }, (_, i) => i + 51);
-    for (const id of [...book, ...waiting]) c.api.reqMktData(id, stock(id), "", false, false);
+    for (const id of [...book, ...waiting]) c.api.reqMktData(id, stock(id), generic(id), false, false);
     await until(() => book.every((id) => ticks.last.has(id)), "the first 40 tick", WAIT);
 
     const generation = s.line.generation;
     await s.mock.down(800);
     await until(() => s.line.state !== "ready", "the line down", WAIT);
-    for (const id of duringOutage) c.api.reqMktData(id, stock(id), "", false, false);
+    for (const id of duringOutage) c.api.reqMktData(id, stock(id), generic(id), false, false);
     await recovered(s, generation);
     await until(
       () => s.mock.snapshot().subscriptionList.length === 40,
@@ -164,7 +172,7 @@ describe("subscriptions across reconnects", () => {
     // The load: another client's 40 live streams are replayed at the same time.
     const busy = await connectStoqey(s.port, 9, (x) => cleanup.push(x));
     const busyTicks = watchTicks(busy);
-    for (let id = 1; id <= 40; id++) busy.api.reqMktData(id, stock(id), "", false, false);
+    for (let id = 1; id <= 40; id++) busy.api.reqMktData(id, stock(id), generic(id), false, false);
     const delayed = await RawClient.connect(s.port, { clientId: 10 });
     cleanup.push(delayed);
     delayed.sendFields([String(OUT.REQ_MARKET_DATA_TYPE), "1", "3"]);
