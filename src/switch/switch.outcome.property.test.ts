@@ -615,3 +615,89 @@ describe("shared subscriptions (property)", () => {
     );
   }, 120_000);
 });
+
+describe("a tenant with more streams than the pacer queues", () => {
+  async function withStreams(n: number) {
+    const clock = new ManualClock();
+    const tws = new Tws();
+    const rules = resolveRules({ override: { rules: { marketDataLines: { limit: 5_000 } } } });
+    const pacer = new Pacer({ clock, rules });
+    const sw = new Switch(tws, pacer, { clock, queueTimeoutMs: 60_000 });
+    const tenant = sw.openTenant({ kind: "client", name: "big" });
+    const errors: number[] = [];
+    tenant.onMessage((f) => {
+      if (Number(f[0]) === IN.ERR_MSG) errors.push(Number(f[3]));
+    });
+    const settle = async (done: () => boolean) => {
+      for (let i = 0; i < 80 && !done(); i++) {
+        clock.advance(1_000);
+        await flush();
+      }
+    };
+    // In batches below the tenant's own pacer queue bound (1,000).
+    for (let id = 1; id <= n; id++) {
+      tenant.send(mkt(id, `big:${id}`));
+      if (id % 500 === 0) await settle(() => tws.subs.size >= id);
+    }
+    await settle(() => tws.subs.size >= n);
+    expect(tws.subs.size).toBe(n);
+    const heldLines = () => pacer.snapshot().rules.find((r) => r.ruleId === "marketDataLines")?.used ?? -1;
+    return { clock, tws, pacer, sw, tenant, errors, settle, heldLines };
+  }
+
+  it("has every one restored after a 1101, none refused by the queue bound", async () => {
+    const n = 1_500;
+    const { tws, pacer, sw, errors, settle, heldLines } = await withStreams(n);
+    tws.dataLost();
+    await flush();
+    await settle(() => tws.subs.size >= n);
+    expect(errors).toEqual([]);
+    expect(tws.subs.size).toBe(n);
+    expect(heldLines()).toBe(n);
+    await sw.close();
+    pacer.destroy();
+  });
+
+  it("has every one cancelled upstream when it cancels them all at once, and no line freed early", async () => {
+    const n = 1_500;
+    const { tws, pacer, sw, tenant, settle, heldLines } = await withStreams(n);
+    for (let id = 1; id <= n; id++) tenant.send(toFields(CANCEL_MKT_DATA, { tickerId: id }, V));
+    await settle(() => tws.subs.size === 0);
+    expect(tws.subs.size).toBe(0);
+    expect(heldLines()).toBe(0);
+    await sw.close();
+    pacer.destroy();
+  });
+});
+
+describe("a tenant closing while another waits for a line", () => {
+  it("gives its lines back only after its cancels: TWS never holds more streams than the lines", async () => {
+    const clock = new ManualClock();
+    const tws = new Tws();
+    let peak = 0;
+    const send = tws.send.bind(tws);
+    tws.send = (fields) => {
+      send(fields);
+      peak = Math.max(peak, tws.subs.size);
+    };
+    const rules = resolveRules({
+      override: { rules: { messageRate: { enabled: false }, marketDataLines: { limit: LINES } } },
+    });
+    const pacer = new Pacer({ clock, rules });
+    const sw = new Switch(tws, pacer, { clock, queueTimeoutMs: QUEUE_TIMEOUT_MS });
+    const a = sw.openTenant({ kind: "client", name: "a" });
+    const b = sw.openTenant({ kind: "client", name: "b" });
+    for (let id = 1; id <= LINES; id++) a.send(mkt(id, `a:${id}`));
+    await flush();
+    expect(tws.subs.size).toBe(LINES);
+    b.send(mkt(1, "b:1"));
+    await flush();
+    expect(tws.subs.size).toBe(LINES);
+    await a.close();
+    await flush();
+    expect([...tws.subs.values()]).toEqual(["b:1"]);
+    expect(peak).toBe(LINES);
+    await sw.close();
+    pacer.destroy();
+  });
+});
