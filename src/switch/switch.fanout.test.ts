@@ -6,8 +6,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { toFields } from "../protocol/codec.js";
 import { IN, OUT } from "../protocol/message-ids.js";
 import { contract } from "../protocol/messages/contract.js";
-import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
-import { CANCEL_MKT_DATA } from "../protocol/messages/market-data.js";
+import {
+  CANCEL_REAL_TIME_BARS,
+  REQ_HISTORICAL_DATA,
+  REQ_REAL_TIME_BARS,
+} from "../protocol/messages/history.js";
+import { CANCEL_MKT_DATA, REQ_TICK_BY_TICK_DATA } from "../protocol/messages/market-data.js";
+import { outRoute } from "../protocol/routing.js";
+import { groupKeyOf } from "./groups.js";
 import type { Tenant } from "./tenant.js";
 import {
   AAPL,
@@ -179,5 +185,54 @@ describe("shared one-shots", () => {
     expect(t.inbox.messages.filter(is(IN.HISTORICAL_DATA, 2, 1))).toEqual([]);
     expect(stack.pacer.snapshot().queued).toBe(1);
     expect(stack.mock.snapshot().historyRequests.length - before).toBe(1);
+  });
+});
+
+const bars = (tickerId: number, whatToShow = "TRADES") =>
+  toFields(
+    REQ_REAL_TIME_BARS,
+    { tickerId, contract: AAPL, barSize: 5, whatToShow, useRTH: false, options: "" },
+    V,
+  );
+
+describe("shared real-time bars and tick-by-tick", () => {
+  it("identical real-time bars share one upstream request; another whatToShow gets its own", async () => {
+    stack = await startStack();
+    const s = stack;
+    const [a, b, c] = open(s, 3) as [
+      { tenant: Tenant; inbox: Inbox },
+      { tenant: Tenant; inbox: Inbox },
+      { tenant: Tenant; inbox: Inbox },
+    ];
+    const barLines = () => s.mock.snapshot().subscriptionList.filter((x) => x.kind === "realTimeBars").length;
+    a.tenant.send(bars(3));
+    b.tenant.send(bars(4));
+    await barrier(b);
+    expect(barLines()).toBe(1);
+    c.tenant.send(bars(3, "MIDPOINT"));
+    await barrier(c);
+    expect(barLines()).toBe(2);
+    a.tenant.send(toFields(CANCEL_REAL_TIME_BARS, { tickerId: 3 }, V));
+    await barrier(a);
+    expect(barLines()).toBe(2);
+    b.tenant.send(toFields(CANCEL_REAL_TIME_BARS, { tickerId: 4 }, V));
+    await barrier(b);
+    expect(barLines()).toBe(1);
+  });
+
+  it("tick-by-tick streams are shared; a request with historical ticks is not", () => {
+    const route = outRoute(OUT.REQ_TICK_BY_TICK_DATA);
+    if (!route) throw new Error("no route");
+    const tbt = (reqId: number, numberOfTicks: number, tickType = "Last") =>
+      toFields(
+        REQ_TICK_BY_TICK_DATA,
+        { reqId, contract: AAPL, tickType, numberOfTicks, ignoreSize: false },
+        V,
+      );
+    const key = (f: string[]) => groupKeyOf(route, f, V, 1)?.key;
+    expect(key(tbt(1, 0))).toBeDefined();
+    expect(key(tbt(1, 0))).toBe(key(tbt(2, 0)));
+    expect(key(tbt(1, 0, "BidAsk"))).not.toBe(key(tbt(1, 0)));
+    expect(key(tbt(1, 10))).toBeUndefined();
   });
 });
