@@ -297,7 +297,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
             for (const w of workers) {
               if (!w.connected) continue;
               for (const s of w.streams.live()) {
-                if (at - s.since < QUIET_MS) continue;
+                if (!s.established || at - s.since < QUIET_MS) continue;
                 const key = `${s.client}/${s.reqId}`;
                 if (s.lastTickAt === undefined || at - s.lastTickAt > SILENCE_MS) {
                   if (!silentReported.has(key)) {
@@ -399,7 +399,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const ready = lastSample?.lineState === "ready";
         const all =
           ready &&
-          workers.every((w) => w.connected && w.streams.live().every((s) => (s.lastTickAt ?? -1) > end));
+          workers.every(
+            (w) => w.connected && w.streams.live().every((s) => !s.established || (s.lastTickAt ?? -1) > end),
+          );
         if (all) {
           rec.recoveryMs = now() - end;
           return;
@@ -411,7 +413,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         w.connected
           ? w.streams
               .live()
-              .filter((s) => (s.lastTickAt ?? -1) <= end)
+              .filter((s) => s.established && (s.lastTickAt ?? -1) <= end)
               .map((s) => `${s.client}/${s.reqId}`)
           : [`${w.name} not connected`],
       );

@@ -14,6 +14,12 @@ export interface Stream {
   since: number;
   lastTickAt: number | undefined;
   ticks: number;
+  /**
+   * This stream's subscription (symbol and generic ticks) has ticked before, on this or an
+   * earlier connection: it is established, and must tick again after every fault. One that
+   * never ticked may be waiting for a market-data line; the ledger judges it (answer or error).
+   */
+  established: boolean;
 }
 
 /** IB codes on a market-data id that warn without ending the stream. */
@@ -26,12 +32,15 @@ export function endsStream(code: number): boolean {
 export class StreamBook {
   readonly #client: string;
   readonly #live = new Map<number, Stream>();
+  readonly #specOf = new Map<number, string>();
+  readonly #ticked = new Set<string>();
 
   constructor(client: string) {
     this.#client = client;
   }
 
-  open(reqId: number, symbol: string, now: number): void {
+  open(reqId: number, symbol: string, now: number, spec = symbol): void {
+    this.#specOf.set(reqId, spec);
     this.#live.set(reqId, {
       client: this.#client,
       reqId,
@@ -39,6 +48,7 @@ export class StreamBook {
       since: now,
       lastTickAt: undefined,
       ticks: 0,
+      established: this.#ticked.has(spec),
     });
   }
 
@@ -48,11 +58,16 @@ export class StreamBook {
     if (!s) return false;
     s.lastTickAt = now;
     s.ticks++;
+    if (!s.established) {
+      s.established = true;
+      this.#ticked.add(this.#specOf.get(reqId) ?? s.symbol);
+    }
     return true;
   }
 
   end(reqId: number): void {
     this.#live.delete(reqId);
+    this.#specOf.delete(reqId);
   }
 
   has(reqId: number): boolean {
@@ -61,6 +76,7 @@ export class StreamBook {
 
   clear(): void {
     this.#live.clear();
+    this.#specOf.clear();
   }
 
   live(): Stream[] {

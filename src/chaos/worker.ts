@@ -128,7 +128,7 @@ export abstract class Worker {
   #subscribe(spec: StreamSpec): void {
     const reqId = this.#nextReqId++;
     this.#open(`req:${reqId}`, "marketData");
-    this.streams.open(reqId, spec.symbol, this.ctx.now());
+    this.streams.open(reqId, spec.symbol, this.ctx.now(), `${spec.symbol}/${spec.genericTicks}`);
     this.sendMarketData(reqId, spec);
   }
 
