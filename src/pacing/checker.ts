@@ -268,6 +268,11 @@ export class PacingLedger {
       total -= e.amount;
       at = Math.max(at, e.at + windowMs);
     }
+    if (this.#mode.useTarget && rule.spreadMs !== undefined && rule.spreadMs < rule.windowMs)
+      at = Math.max(
+        at,
+        spreadRoomAt(list, amount, Math.ceil((limit * rule.spreadMs) / rule.windowMs), rule.spreadMs, now),
+      );
     return at;
   }
 
@@ -310,6 +315,34 @@ function holdId(tenant: string, hold: string): string {
 function keyOf(rule: WindowRule, req: PacingRequest): string {
   if (rule.keyBy.length === 0) return "";
   return rule.keyBy.map((f) => req.key[f] ?? "").join("\u0000");
+}
+
+/** Earliest time ≥ now at which `amount` more fits `subLimit` units per `spreadMs`. */
+function spreadRoomAt(
+  list: readonly Entry[],
+  amount: number,
+  subLimit: number,
+  spreadMs: number,
+  now: number,
+): number {
+  if (amount > subLimit) {
+    // A large item goes alone: wait until the spread window is empty.
+    const last = list[list.length - 1];
+    return last && last.at + spreadMs > now ? last.at + spreadMs : now;
+  }
+  let total = 0;
+  let first = list.length;
+  while (first > 0 && (list[first - 1] as Entry).at + spreadMs > now) {
+    first--;
+    total += (list[first] as Entry).amount;
+  }
+  let at = now;
+  for (let i = first; i < list.length && total + amount > subLimit; i++) {
+    const e = list[i] as Entry;
+    total -= e.amount;
+    at = Math.max(at, e.at + spreadMs);
+  }
+  return at;
 }
 
 /** Drop entries at or before `horizon` (they no longer count). */

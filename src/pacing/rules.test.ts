@@ -45,6 +45,14 @@ describe("rules table", () => {
     expect(() => scaleRules(DEFAULT_RULES, 0)).toThrow(/time scale/);
   });
 
+  it("spreads the message rate by default; an override changes or turns off the spread", () => {
+    expect(findRule(DEFAULT_RULES, "messageRate")).toMatchObject({ spreadMs: 100 });
+    const wider = applyRulesOverride(DEFAULT_RULES, { rules: { messageRate: { spreadMs: 200 } } });
+    expect(findRule(wider, "messageRate")).toMatchObject({ spreadMs: 200 });
+    const off = applyRulesOverride(DEFAULT_RULES, { rules: { messageRate: { spreadMs: 0 } } });
+    expect(findRule(off, "messageRate")).not.toHaveProperty("spreadMs");
+  });
+
   it("applies a JSON override and refuses bad keys by name", () => {
     const r = applyRulesOverride(DEFAULT_RULES, {
       rules: {
@@ -71,6 +79,7 @@ describe("rules table", () => {
     expect(fails({ rules: { messageRate: { limit: -1 } } })).toBe("rules.messageRate.limit");
     expect(fails({ rules: { messageRate: { target: 60 } } })).toBe("rules.messageRate.target");
     expect(fails({ rules: { marketDepth: { windowMs: 5 } } })).toBe("rules.marketDepth");
+    expect(fails({ rules: { marketDepth: { spreadMs: 100 } } })).toBe("rules.marketDepth");
     expect(fails({ extra: 1 })).toBe("extra");
   });
 

@@ -84,6 +84,14 @@ export interface WindowRule extends RuleBase {
    * (IB's current limits: 30); other kinds in `appliesTo` always count. Absent: every bar size.
    */
   readonly maxBarSeconds?: number;
+  /**
+   * Pacer only (the gateway ignores it): send at most ceil(target × spreadMs / windowMs) units
+   * in any `spreadMs`. A full window sent as one burst is counted by the gateway when it reads
+   * it; if that burst reaches it later than the next one (a busy event loop on either side),
+   * the gateway sees both in one window and answers 100. Spread evenly, the same target
+   * survives a difference in delay of about 1.5 × spreadMs.
+   */
+  readonly spreadMs?: number;
 }
 
 /** At most `limit` requests open at once; a request holds a slot until it ends or is cancelled. */
@@ -136,6 +144,7 @@ export const LEGACY_RULES: PacingRules = {
       windowMs: 1_000,
       limit: 50,
       target: 45,
+      spreadMs: 100,
       keyBy: [],
       weighted: false,
       scalable: false,
@@ -356,6 +365,8 @@ const ruleOverride = z.strictObject({
   windowMs: z.number().positive().optional(),
   limit: z.number().int().positive().optional(),
   target: z.number().int().positive().optional(),
+  /** Pacer-only smoothing of a window rule; 0 turns it off. */
+  spreadMs: z.number().int().min(0).optional(),
   enabled: z.boolean().optional(),
 });
 
@@ -398,7 +409,7 @@ export function applyRulesOverride(base: PacingRules, json: unknown): PacingRule
     const o = over.rules?.[r.id];
     if (!o) return r;
     if (r.type === "capacity") {
-      if (o.windowMs !== undefined || o.target !== undefined) {
+      if (o.windowMs !== undefined || o.target !== undefined || o.spreadMs !== undefined) {
         throw new InvalidArgumentError(
           `rules.${r.id}`,
           `"${r.id}" is a capacity rule: only limit and enabled apply`,
@@ -419,7 +430,16 @@ export function applyRulesOverride(base: PacingRules, json: unknown): PacingRule
         : r.scalable
           ? Math.ceil(o.windowMs / base.timeScale)
           : Math.ceil(o.windowMs);
-    return { ...r, limit, target, windowMs, enabled: o.enabled ?? r.enabled };
+    const { spreadMs: _old, ...rest } = r;
+    const spreadMs = o.spreadMs ?? r.spreadMs;
+    return {
+      ...rest,
+      limit,
+      target,
+      windowMs,
+      enabled: o.enabled ?? r.enabled,
+      ...(spreadMs ? { spreadMs } : {}),
+    };
   });
   return { ...base, rules, whatToShowCost: { ...base.whatToShowCost, ...(over.whatToShowCost ?? {}) } };
 }

@@ -57,27 +57,60 @@ const hist = (tenant: string, i: number, contract = `#${i}`) =>
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
 describe("Pacer", () => {
-  it("releases at once while there is room, then at the window's edge", async () => {
+  it("spreads a burst over the window (5 per 100 ms), 45 a window, never a violation", async () => {
     const h = harness();
     for (let i = 0; i < 100; i++) void h.submit(pacingRequest({ tenant: "a", kind: "other" }));
+    expect(h.sent).toHaveLength(5);
+    h.clock.advance(99);
+    expect(h.sent).toHaveLength(5);
+    h.clock.advance(1);
+    expect(h.sent).toHaveLength(10);
+    h.clock.advance(700);
     expect(h.sent).toHaveLength(45);
-    h.clock.advance(1_009);
+    // The window (1,000 ms + a 10 ms guard) is full until its first five leave.
+    h.clock.advance(209);
     expect(h.sent).toHaveLength(45);
     h.clock.advance(1);
-    expect(h.sent).toHaveLength(90);
-    h.clock.advance(1_010);
+    expect(h.sent).toHaveLength(50);
+    h.clock.advance(3_000);
     expect(h.sent).toHaveLength(100);
     expect(findViolations(h.rules, h.sent)).toEqual([]);
+    // However late the gateway reads a step (up to 150 ms more than the next), no second of
+    // its reading holds more than 50.
+    const at = h.sent.map((x) => x.at);
+    for (const delay of [50, 100, 150]) {
+      const read = at.map((t) => (Math.floor(t / 100) % 2 === 0 ? t + delay : t));
+      read.sort((a, b) => a - b);
+      for (let i = 0; i < read.length; i++) {
+        const inSecond = read.filter((t) => t >= read[i]! && t < read[i]! + 1_000).length;
+        expect(inSecond).toBeLessThanOrEqual(50);
+      }
+    }
     await flush();
-    expect(h.pacer.stats().waits.byRule.messageRate?.count).toBe(55);
+    expect(h.pacer.stats().waits.byRule.messageRate?.count).toBe(95);
+  });
+
+  it("sends nothing for a second after IB's error 100 (its window must drain)", () => {
+    const h = harness();
+    void h.submit(pacingRequest({ tenant: "a", kind: "other" }));
+    expect(h.sent).toHaveLength(1);
+    h.pacer.observeError(100, "Max rate of messages per second has been exceeded:max=50");
+    void h.submit(pacingRequest({ tenant: "a", kind: "other" }));
+    void h.submit(pacingRequest({ tenant: "b", kind: "heartbeat" }));
+    h.clock.advance(999);
+    expect(h.sent).toHaveLength(1);
+    h.clock.advance(1);
+    expect(h.sent.map((x) => x.request.kind)).toEqual(["other", "heartbeat", "other"]);
+    expect(h.pacer.stats().violations).toEqual({ total: 1, byCode: { "100": 1 } });
   });
 
   it("heartbeats and cancels overtake queued requests", () => {
     const h = harness();
     for (let i = 0; i < 60; i++) void h.submit(pacingRequest({ tenant: "a", kind: "other" }));
     void h.submit(pacingRequest({ tenant: "b", kind: "heartbeat" }));
-    h.clock.advance(1_010);
-    expect(h.sent[45]?.request.kind).toBe("heartbeat");
+    expect(h.sent).toHaveLength(5);
+    h.clock.advance(100);
+    expect(h.sent[5]?.request.kind).toBe("heartbeat");
   });
 
   it("a cancel frees a capacity slot at once", () => {
@@ -187,10 +220,12 @@ describe("Pacer", () => {
   it("snapshot shows window use per rule and queue per tenant; errors count as violations", () => {
     const h = harness({ rules: scaleRules(DEFAULT_RULES, 10) });
     for (let i = 0; i < 70; i++) void h.submit(hist("a", i));
+    // Answers (50 ms each) move their message-rate entries: steps of 5 every 150 ms.
+    h.clock.advance(1_200);
     const s = h.pacer.snapshot();
     expect(s.timeScale).toBe(10);
     expect(s.rules.find((r) => r.ruleId === "historicalTotal")).toMatchObject({ used: 45, limit: 60 });
-    expect(s.tenants).toEqual([{ tenant: "a", queued: 25, oldestWaitMs: 0 }]);
+    expect(s.tenants).toEqual([{ tenant: "a", queued: 25, oldestWaitMs: 1_200 }]);
     const events: string[] = [];
     h.pacer.events.on("pacer.violation", (e) => events.push(`${e.code}:${e.reason}`));
     h.pacer.observeError(

@@ -94,6 +94,8 @@ export class Pacer {
   #wake: TimerHandle | undefined;
   #wakeAt = Number.POSITIVE_INFINITY;
   #pumping = false;
+  /** After IB's error 100 nothing is released until then (its window must drain first). */
+  #pausedUntil = 0;
   #closed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(options: PacerOptions = {}) {
@@ -185,6 +187,12 @@ export class Pacer {
   /** Classify an error IB sent; pacing ones are counted and published as pacer.violation. */
   observeError(code: number, message: string, reqId?: number, context?: ErrorContext): IbErrorClassification {
     const cls = classifyIbError(code, message, context);
+    if (cls.reason === "message_rate") {
+      // The gateway counted more than its limit (jitter between our clock and its reads, or
+      // a writer outside the pacer): whatever we send now lands in that same full window, and
+      // TWS disconnects a client that keeps exceeding it. Send nothing until it has drained.
+      this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + (cls.backoffMs ?? 1_000));
+    }
     if (cls.violation) {
       this.#stats.recordViolation(code);
       this.events.emit({
@@ -326,6 +334,10 @@ export class Pacer {
     try {
       for (;;) {
         const now = this.#clock.now();
+        if (now < this.#pausedUntil) {
+          this.#armWake(this.#pausedUntil, now);
+          break;
+        }
         const pick = this.#pick(now);
         if (pick.waiter) {
           this.#let(pick.waiter, pick.queue as TenantQueue, now);

@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EventHub } from "../events.js";
 import type { LineEvent, LineState } from "../line/line-events.js";
+import { applyRulesOverride, DEFAULT_RULES } from "../pacing/rules.js";
 import { Pacer } from "../pacing/scheduler.js";
 import { toFields } from "../protocol/codec.js";
 import { IN, OUT } from "../protocol/message-ids.js";
@@ -23,6 +24,8 @@ import type { Tenant } from "./tenant.js";
 import type { UpstreamPort } from "./upstream.js";
 
 const V = 178;
+
+const UNSPREAD = applyRulesOverride(DEFAULT_RULES, { rules: { messageRate: { spreadMs: 0 } } });
 
 class FakeTws implements UpstreamPort {
   readonly name = "fake";
@@ -143,7 +146,8 @@ describe("switch invariants under random interleavings", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
         const tws = new FakeTws();
-        const pacer = new Pacer();
+        // Switch logic under test, not pacing: no smoothing, so a flush sees every write.
+        const pacer = new Pacer({ rules: UNSPREAD });
         const sw = new Switch(tws, pacer);
         const models: Model[] = [];
         const open = () => {
