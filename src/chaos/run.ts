@@ -225,11 +225,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     timers.push(
       setInterval(() => {
         void (async () => {
+          // The CLI lists at some moment after this one (it may take seconds to start on a busy
+          // machine): a lease it shows was unexpired then, so judge it against this earlier time.
+          const asked = Date.now();
           const leases = await listLeases(store);
           if (!leases) return;
           const stale = checkLeases(
             leases.filter((l) => l.purpose === "workers"),
-            Date.now(),
+            asked,
             LEASE_GRACE_MS,
           );
           for (const s of stale) violate("leases.ttl", s);
@@ -273,8 +276,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
               (s) => s.kind === "marketData" && s.clientId === d.lineClientId,
             ).length;
             const v = held.sample(at, ready && activeFaults === 0, d.heldLines, upstream);
-            if (v) violate("lines.held", v);
-            else if (ready) pass("lines.held");
+            if (v) {
+              // Which contracts the gateway streams, and how often: a leak shows as one too many.
+              const byConId = new Map<number, number>();
+              for (const sub of m.subscriptionList)
+                if (sub.kind === "marketData" && sub.clientId === d.lineClientId)
+                  byConId.set(sub.conId, (byConId.get(sub.conId) ?? 0) + 1);
+              const list = [...byConId].map(([c, n]) => `${c}×${n}`).join(" ");
+              violate("lines.held", `${v}; gateway streams by conId: ${list}`);
+            } else if (ready) pass("lines.held");
             if (lastPacing !== undefined && m.counters.pacingViolations > lastPacing)
               violate(
                 "pacing.violations",

@@ -32,6 +32,8 @@ export const ENFORCE_MODE: LedgerMode = { useTarget: false, guardMs: () => 0 };
 interface Entry {
   at: number;
   amount: number;
+  /** Sent while the gateway has been silent since (rules with holdUnheardMs; pacer only). */
+  unheard?: boolean;
 }
 
 /** Keys a window rule tracks at most; oldest keys beyond this are dropped (bounded memory). */
@@ -60,6 +62,8 @@ export class PacingLedger {
   readonly #holds = new Map<string, PacingRequest>();
   /** tenant + hold → its window entries, so an answer can move them (restamp). Bounded. */
   readonly #entriesOf = new Map<string, { list: Entry[]; entry: Entry }[]>();
+  /** Entries still unheard, with their lists (pacer mode only). */
+  #unheard: { list: Entry[]; entry: Entry }[] = [];
 
   constructor(
     rules: PacingRules,
@@ -129,7 +133,14 @@ export class PacingLedger {
         list = [];
         byKey.set(key, list);
       }
-      const entry = { at: now, amount: amountOf(rule, req) };
+      const entry: Entry = { at: now, amount: amountOf(rule, req) };
+      if (this.#mode.useTarget && rule.holdUnheardMs !== undefined) {
+        entry.unheard = true;
+        // Past its hold an unheard entry no longer counts: forget it here too (bounded).
+        while (this.#unheard.length > 0 && (this.#unheard[0]?.entry.at ?? now) <= now - rule.holdUnheardMs)
+          this.#unheard.shift();
+        this.#unheard.push({ list, entry });
+      }
       list.push(entry);
       if (req.hold !== undefined) {
         const id = holdId(req.tenant, req.hold);
@@ -184,6 +195,23 @@ export class PacingLedger {
     }
   }
 
+  /**
+   * Something came back from the gateway at `now`: it was reading, so what was sent before
+   * counts from now on like any sent unit. Returns whether an entry changed (room may follow).
+   */
+  heard(now: number): boolean {
+    if (this.#unheard.length === 0) return false;
+    const lists = new Set<Entry[]>();
+    for (const { list, entry } of this.#unheard) {
+      entry.unheard = false;
+      if (entry.at < now) entry.at = now;
+      lists.add(list);
+    }
+    this.#unheard = [];
+    for (const list of lists) list.sort((a, b) => a.at - b.at);
+    return true;
+  }
+
   /** Free a hold (request ended, failed or was cancelled). Returns whether one was held. */
   release(tenant: string, hold: string): boolean {
     return this.#holds.delete(holdId(tenant, hold));
@@ -227,7 +255,7 @@ export class PacingLedger {
       let used = 0;
       let keys = 0;
       for (const [key, list] of byKey ?? []) {
-        prune(list, now - rule.windowMs - this.#mode.guardMs(rule.windowMs));
+        prune(list, now - rule.windowMs - this.#mode.guardMs(rule.windowMs), now - unheardMs(rule));
         if (list.length === 0) {
           byKey?.delete(key);
           continue;
@@ -258,15 +286,17 @@ export class PacingLedger {
     const limit = this.#limitOf(rule);
     if (amount > limit) return now; // can never fit: let it go alone rather than wait forever
     if (!list) return now;
-    // An entry at t counts while now < t + window; drop the oldest until the request fits.
-    prune(list, now - windowMs);
+    // An entry at t counts while now < t + window (an unheard one longer); drop the oldest
+    // until the request fits.
+    const holdMs = Math.max(windowMs, unheardMs(rule));
+    prune(list, now - windowMs, now - holdMs);
     let total = 0;
     for (const e of list) total += e.amount;
     let at = now;
     for (const e of list) {
       if (total + amount <= limit) break;
       total -= e.amount;
-      at = Math.max(at, e.at + windowMs);
+      at = Math.max(at, e.at + (e.unheard ? holdMs : windowMs));
     }
     if (this.#mode.useTarget && rule.spreadMs !== undefined && rule.spreadMs < rule.windowMs)
       at = Math.max(
@@ -291,7 +321,7 @@ export class PacingLedger {
   #evictKey(rule: WindowRule, byKey: Map<string, Entry[]>, now: number): void {
     const horizon = now - rule.windowMs - this.#mode.guardMs(rule.windowMs);
     for (const [key, list] of byKey) {
-      prune(list, horizon);
+      prune(list, horizon, now - unheardMs(rule));
       if (list.length === 0) byKey.delete(key);
     }
     // Still full of live keys: forget the oldest one (insertion order) rather than grow.
@@ -345,10 +375,23 @@ function spreadRoomAt(
   return at;
 }
 
-/** Drop entries at or before `horizon` (they no longer count). */
-function prune(list: Entry[], horizon: number): void {
+/** How long an unheard entry of this rule may count at most (0: the rule has no such hold). */
+function unheardMs(rule: WindowRule): number {
+  return rule.holdUnheardMs ?? 0;
+}
+
+/**
+ * Drop entries at or before `horizon` (they no longer count); an unheard one only at or
+ * before `unheardHorizon` (never earlier than the horizon).
+ */
+function prune(list: Entry[], horizon: number, unheardHorizon = horizon): void {
+  const last = Math.min(horizon, unheardHorizon);
   let i = 0;
-  while (i < list.length && (list[i] as Entry).at <= horizon) i++;
+  while (i < list.length) {
+    const e = list[i] as Entry;
+    if (e.at > horizon || (e.unheard && e.at > last)) break;
+    i++;
+  }
   if (i > 0) list.splice(0, i);
 }
 

@@ -10,6 +10,7 @@ import { MockGateway } from "../mock/gateway.js";
 import { RawClient, waitUntil } from "../mock/raw-client.test-util.js";
 import { toFields } from "../protocol/codec.js";
 import { contract } from "../protocol/messages/contract.js";
+import { REQ_CONTRACT_DATA } from "../protocol/messages/contracts.js";
 import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
 import { classifyOutgoing } from "./request.js";
 import { type PacingProfile, resolveRules, smallestScaledWindowMs } from "./rules.js";
@@ -76,6 +77,21 @@ function historicalRequests(n: number, barSize = "30 secs"): string[][] {
   );
 }
 
+function contractRequest(reqId: number): string[] {
+  return toFields(
+    REQ_CONTRACT_DATA,
+    {
+      reqId,
+      contract: contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" }),
+      includeExpired: false,
+      secIdType: "",
+      secId: "",
+      issuerId: "",
+    },
+    V,
+  );
+}
+
 async function start(pacingProfile: PacingProfile = "current") {
   const gw = new MockGateway({
     port: 0,
@@ -129,6 +145,35 @@ describe("pacer → mock gateway", { timeout: 60_000 }, () => {
     expect(r.refused).toBeGreaterThan(0);
   });
 
+  it("a gateway frozen for 2 s wakes to no more than its limit: 150 requests, 0 violations", async () => {
+    // A frozen TWS reads nothing and answers nothing; when it wakes it counts its backlog at
+    // once. Messages sent into the silence keep counting until the gateway speaks again.
+    const { info, c, gw } = await start("current");
+    const pacer = new Pacer({ clock: systemClock, rules: resolveRules({}), deadlineMs: 60_000 });
+    open.push({ close: async () => pacer.destroy() });
+    c.socket.on("data", () => {
+      for (const f of c.messages.splice(0)) {
+        pacer.observeIncoming("app", f, V);
+        if (f[0] === "4") pacer.observeError(Number(f[3]), f[4] ?? "", Number(f[2]));
+        if (f[0] === "52") ended.add(f[2] ?? "");
+      }
+    });
+    const ended = new Set<string>();
+    gw.stall(2_000);
+    await Promise.all(
+      Array.from({ length: 150 }, (_, i) => {
+        const fields = contractRequest(5_000 + i);
+        return pacer.acquire(classifyOutgoing(fields, { version: V, tenant: "app" }), {
+          onRelease: () => c.sendFields(fields),
+        });
+      }),
+    );
+    await waitUntil(() => ended.size === 150 || c.isClosed, 50_000);
+    expect(c.isClosed).toBe(false);
+    expect(await pacingViolations(info.controlPort)).toBe(0);
+    expect(ended.size).toBe(150);
+  });
+
   it("1-min requests paced only at 45 msg/s: served by a current mock, refused by a legacy one", async () => {
     // (The socket's 50 msg/s rule may still bite a 45 msg/s loop on a busy machine: error 100
     // is not about history, so only the history service's answers are compared.)
@@ -178,6 +223,7 @@ async function ratePacedRun(profile: PacingProfile, requests: string[][]) {
   const rateOnly = resolveRules({
     override: {
       rules: {
+        messageRate: { spreadMs: 0, holdUnheardMs: 0 },
         historicalIdentical: { enabled: false },
         historicalSameContract: { enabled: false },
         historicalTotal: { enabled: false },

@@ -92,6 +92,13 @@ export interface WindowRule extends RuleBase {
    * survives a difference in delay of about 1.5 × spreadMs.
    */
   readonly spreadMs?: number;
+  /**
+   * Pacer only: a unit sent while nothing has come back from the gateway since keeps counting
+   * until something does (or this long). A frozen TWS reads nothing and answers nothing; when
+   * it wakes it counts everything it read at once, so what the pacer sent into the silence
+   * must not have left its window yet.
+   */
+  readonly holdUnheardMs?: number;
 }
 
 /** At most `limit` requests open at once; a request holds a slot until it ends or is cancelled. */
@@ -145,6 +152,7 @@ export const LEGACY_RULES: PacingRules = {
       limit: 50,
       target: 45,
       spreadMs: 100,
+      holdUnheardMs: 5_000,
       keyBy: [],
       weighted: false,
       scalable: false,
@@ -367,6 +375,8 @@ const ruleOverride = z.strictObject({
   target: z.number().int().positive().optional(),
   /** Pacer-only smoothing of a window rule; 0 turns it off. */
   spreadMs: z.number().int().min(0).optional(),
+  /** Pacer-only: how long a unit sent into the gateway's silence may count; 0 turns it off. */
+  holdUnheardMs: z.number().int().min(0).optional(),
   enabled: z.boolean().optional(),
 });
 
@@ -409,7 +419,12 @@ export function applyRulesOverride(base: PacingRules, json: unknown): PacingRule
     const o = over.rules?.[r.id];
     if (!o) return r;
     if (r.type === "capacity") {
-      if (o.windowMs !== undefined || o.target !== undefined || o.spreadMs !== undefined) {
+      if (
+        o.windowMs !== undefined ||
+        o.target !== undefined ||
+        o.spreadMs !== undefined ||
+        o.holdUnheardMs !== undefined
+      ) {
         throw new InvalidArgumentError(
           `rules.${r.id}`,
           `"${r.id}" is a capacity rule: only limit and enabled apply`,
@@ -430,8 +445,9 @@ export function applyRulesOverride(base: PacingRules, json: unknown): PacingRule
         : r.scalable
           ? Math.ceil(o.windowMs / base.timeScale)
           : Math.ceil(o.windowMs);
-    const { spreadMs: _old, ...rest } = r;
+    const { spreadMs: _spread, holdUnheardMs: _hold, ...rest } = r;
     const spreadMs = o.spreadMs ?? r.spreadMs;
+    const holdUnheardMs = o.holdUnheardMs ?? r.holdUnheardMs;
     return {
       ...rest,
       limit,
@@ -439,6 +455,7 @@ export function applyRulesOverride(base: PacingRules, json: unknown): PacingRule
       windowMs,
       enabled: o.enabled ?? r.enabled,
       ...(spreadMs ? { spreadMs } : {}),
+      ...(holdUnheardMs ? { holdUnheardMs } : {}),
     };
   });
   return { ...base, rules, whatToShowCost: { ...base.whatToShowCost, ...(over.whatToShowCost ?? {}) } };

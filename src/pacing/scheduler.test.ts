@@ -3,12 +3,15 @@ import { ManualClock } from "../clock.js";
 import { isSwitchboardError } from "../errors.js";
 import { findViolations, type ScheduledRequest } from "./checker.js";
 import { type PacingRequest, pacingRequest } from "./request.js";
-import { DEFAULT_RULES, type PacingRules, scaleRules } from "./rules.js";
+import { applyRulesOverride, DEFAULT_RULES, type PacingRules, scaleRules } from "./rules.js";
 import { Pacer, type PacerOptions } from "./scheduler.js";
+
+/** IB's table without the hold on unheard messages: these tests have no gateway to hear from. */
+const UNHEARD_OFF = applyRulesOverride(DEFAULT_RULES, { rules: { messageRate: { holdUnheardMs: 0 } } });
 
 function harness(options: PacerOptions = {}) {
   const clock = new ManualClock(0);
-  const rules: PacingRules = options.rules ?? DEFAULT_RULES;
+  const rules: PacingRules = options.rules ?? UNHEARD_OFF;
   // A 10 ms guard keeps the arithmetic below readable (the default is max(50 ms, 2 %)).
   const pacer = new Pacer({ clock, rules, deadlineMs: 1e9, guardMinMs: 10, guardFraction: 0.01, ...options });
   const sent: ScheduledRequest[] = [];
@@ -88,6 +91,25 @@ describe("Pacer", () => {
     }
     await flush();
     expect(h.pacer.stats().waits.byRule.messageRate?.count).toBe(95);
+  });
+
+  it("messages sent into the gateway's silence keep counting until it speaks (at most 5 s)", () => {
+    const h = harness({ rules: DEFAULT_RULES });
+    for (let i = 0; i < 60; i++) void h.submit(pacingRequest({ tenant: "a", kind: "other" }));
+    h.clock.advance(800);
+    expect(h.sent).toHaveLength(45);
+    // Nothing came back: a frozen gateway may count all 45 when it wakes, so the window stays full.
+    h.clock.advance(2_000);
+    expect(h.sent).toHaveLength(45);
+    // It speaks at 2.8 s: the 45 count from then, and leave the window a second later.
+    h.pacer.heard();
+    h.clock.advance(1_009);
+    expect(h.sent).toHaveLength(45);
+    h.clock.advance(1);
+    expect(h.sent).toHaveLength(50);
+    // A gateway that never speaks again holds nothing longer than 5 s.
+    h.clock.advance(10_000);
+    expect(h.sent).toHaveLength(60);
   });
 
   it("sends nothing for a second after IB's error 100 (its window must drain)", () => {

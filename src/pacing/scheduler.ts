@@ -177,11 +177,21 @@ export class Pacer {
   observeIncoming(tenant: string, fields: readonly string[], version: number): void {
     let freed = false;
     const now = this.#clock.now();
+    // The gateway is reading: what was sent into its silence counts from now.
+    freed = this.#ledger.heard(now);
     for (const hold of incomingReleases(fields, version)) {
       this.#ledger.restamp(tenant, hold, now);
       freed = this.#ledger.release(tenant, hold) || freed;
     }
     if (freed) this.#pump();
+  }
+
+  /**
+   * Something arrived from the gateway (any message): it is reading. Messages sent into a
+   * silence stop counting only from now (a frozen TWS counts its backlog when it wakes).
+   */
+  heard(): void {
+    if (this.#ledger.heard(this.#clock.now())) this.#pump();
   }
 
   /** Classify an error IB sent; pacing ones are counted and published as pacer.violation. */

@@ -393,7 +393,11 @@ describe("a departing tenant with more streams than the pacer queues", () => {
   it("has every one of them cancelled upstream", async () => {
     const clock = new ManualClock();
     const tws = new Tws();
-    const rules = resolveRules({ override: { rules: { marketDataLines: { limit: 5_000 } } } });
+    // This gateway never speaks (no ticks): the hold on unheard messages would pace it at 45
+    // per 5 s; that hold has its own tests.
+    const rules = resolveRules({
+      override: { rules: { marketDataLines: { limit: 5_000 }, messageRate: { holdUnheardMs: 0 } } },
+    });
     const pacer = new Pacer({ clock, rules });
     const sw = new Switch(tws, pacer, { clock });
     const tenant = sw.openTenant({ kind: "client", name: "big" });

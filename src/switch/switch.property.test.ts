@@ -25,7 +25,9 @@ import type { UpstreamPort } from "./upstream.js";
 
 const V = 178;
 
-const UNSPREAD = applyRulesOverride(DEFAULT_RULES, { rules: { messageRate: { spreadMs: 0 } } });
+const UNSPREAD = applyRulesOverride(DEFAULT_RULES, {
+  rules: { messageRate: { spreadMs: 0, holdUnheardMs: 0 } },
+});
 
 class FakeTws implements UpstreamPort {
   readonly name = "fake";

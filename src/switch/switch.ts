@@ -88,6 +88,7 @@ export class Switch implements AsyncDisposable {
     };
     this.#unsubscribe.push(
       line.onMessage((msgId, fields) => {
+        this.#core.pacer.heard();
         this.#core.reconciler.observe(msgId, fields);
         handleInbound(this.#core, msgId, fields);
       }),
