@@ -8,6 +8,15 @@ import { describe, expect, it } from "vitest";
 import { runChaos } from "./run.js";
 
 describe("chaos run", () => {
+  it("a seeded 60-second run (10 clients, a fault every 5 s on average) ends with zero violations", async () => {
+    const r = await runChaos({ minutes: 1, clients: 10, seed: 1 });
+    expect(r.violations).toEqual([]);
+    expect(r.faults.length).toBeGreaterThanOrEqual(4);
+    expect(r.requests.sent).toBeGreaterThan(100);
+    expect(r.checks["orders.once"] ?? 0).toBeGreaterThan(0);
+    expect(r.checks["lines.held"] ?? 0).toBeGreaterThan(0);
+  }, 240_000);
+
   it("catches a deliberate duplicate placement (and names the orderRef)", async () => {
     const r = await runChaos({
       minutes: 0.5,
