@@ -624,7 +624,11 @@ describe("a tenant with more streams than the pacer queues", () => {
   async function withStreams(n: number) {
     const clock = new ManualClock();
     const tws = new Tws();
-    const rules = resolveRules({ override: { rules: { marketDataLines: { limit: 5_000 } } } });
+    // A gateway that never speaks: without its answers the hold on unheard messages would
+    // pace these thousands of messages at 45 per 5 s (that hold has its own tests).
+    const rules = resolveRules({
+      override: { rules: { marketDataLines: { limit: 5_000 }, messageRate: { holdUnheardMs: 0 } } },
+    });
     const pacer = new Pacer({ clock, rules });
     const sw = new Switch(tws, pacer, { clock, queueTimeoutMs: 60_000 });
     const tenant = sw.openTenant({ kind: "client", name: "big" });
