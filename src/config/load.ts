@@ -11,7 +11,9 @@ import { isLoopbackHost } from "../access/allow-list.js";
 import { isSwitchboardError, SwitchboardError } from "../errors.js";
 import { DEFAULT_PACING_PROFILE, type PacingProfile, resolveRules } from "../pacing/rules.js";
 import { DEFAULT_PURPOSES, type PurposeRanges, resolvePurposes } from "../registry/purposes.js";
+import { modeOf } from "../line/identity.js";
 import {
+  AUTO_PORTS,
   CONFIG_KEY_NAMES,
   CONFIG_KEYS,
   type ConfigInput,
@@ -38,6 +40,9 @@ export interface LineConfig {
   readonly name: string;
   readonly upstream: UpstreamSpec;
   readonly required: boolean;
+  /** Pinned identity (line identity): a gateway of the other kind is refused. */
+  readonly mode?: "paper" | "live";
+  readonly accounts?: readonly string[];
 }
 
 export interface DaemonConfig {
@@ -63,6 +68,8 @@ export interface DaemonConfig {
   readonly contractCacheMs: number | undefined;
   readonly allow: readonly string[];
   readonly allowMock: boolean;
+  /** The ports `auto` probes, in order. */
+  readonly autoPorts: readonly number[];
   readonly stateDir: string | undefined;
   readonly redis: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -236,9 +243,17 @@ function resolve(
       name: l.name,
       upstream: parseUpstream(l.upstream)!,
       required: l.required ?? true,
+      ...(l.mode === undefined ? {} : { mode: l.mode }),
+      ...(l.accounts === undefined ? {} : { accounts: l.accounts }),
     }));
     const seen = new Set<string>();
     for (const [i, l] of lines.entries()) {
+      if (l.mode !== undefined && l.accounts !== undefined && modeOf(l.accounts) !== l.mode) {
+        throw new ConfigError(
+          `lines.${i}.accounts`,
+          `config key "lines.${i}.accounts": ${l.accounts.join(",")} are ${modeOf(l.accounts)} accounts but "lines.${i}.mode" is ${l.mode} (paper accounts start with D)`,
+        );
+      }
       if (seen.has(l.name)) {
         throw new ConfigError(
           `lines.${i}.name`,
@@ -275,6 +290,7 @@ function resolve(
     contractCacheMs: c.contractCacheMs,
     allow,
     allowMock: c.allowMock ?? false,
+    autoPorts: c.autoPorts ?? AUTO_PORTS,
     stateDir: c.stateDir,
     redis: c.redis,
     logLevel: c.logLevel ?? DEFAULT_LOG_LEVEL,
