@@ -32,6 +32,8 @@ export type LineEvent =
       reason: string;
       /** The socket generation this transition belongs to. */
       generation: number;
+      /** The connector's target at the transition ("auto:127.0.0.1:4002", "mock", host:port). */
+      upstream?: string;
     }
   | {
       type: "line.notice";

@@ -249,6 +249,8 @@ export class Line implements AsyncDisposable {
       to,
       reason,
       generation: this.#generation,
+      // Where the line is (for `auto`, the port it settled on): says which gateway it became ready on.
+      upstream: this.#o.connector.target,
     });
     // A new socket starts with no subscriptions: whoever holds them must replay.
     if (recovered) this.#emitResubscribe("reconnect");
