@@ -16,7 +16,7 @@ import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { toFields } from "../protocol/codec.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { AAPL, V } from "../switch/test-harness.test-util.js";
-import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
+import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
 import { openSse, type SseReader } from "./test-support/sse.test-util.js";
 
 const procs: Proc[] = [];
@@ -277,6 +277,28 @@ describe("line identity (daemon and gateways as processes)", () => {
       identity: { mode: "paper", accounts: [] },
     });
     expect(await gatewayOrders(live)).toEqual([]);
+    // The doctor names the refusal and what to do.
+    const doc = await run([
+      "doctor",
+      "--port",
+      String(live.ready.port),
+      "--url",
+      String(d.ready.http),
+      "--state-dir",
+      dir,
+      "--json",
+    ]);
+    expect(doc.code).toBe(1);
+    const findings = (
+      JSON.parse(doc.stdout) as { data: { findings: { level: string; code: string; message: string }[] } }
+    ).data.findings;
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        level: "error",
+        code: "line-identity",
+        message: expect.stringContaining(`expected paper, got live ${LIVE}`) as unknown,
+      }),
+    );
     // Nothing recorded from a refused gateway.
     expect(readFileSync(join(dir, "orders-default.journal"), "utf8")).not.toMatch(/"k":"identity"/);
   }, 60_000);
