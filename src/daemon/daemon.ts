@@ -414,7 +414,20 @@ export class Daemon implements DaemonView, AsyncDisposable {
       ...(cfg.mode === undefined ? {} : { mode: cfg.mode }),
       ...(cfg.accounts === undefined ? {} : { accounts: cfg.accounts }),
     };
-    const store = { load: () => journal.identity(), record: (i: LineIdentity) => journal.recordIdentity(i) };
+    const store = {
+      load: () => journal.identity(),
+      record: (i: LineIdentity) => {
+        try {
+          journal.recordIdentity(i);
+        } catch (err) {
+          // The line still holds to it for this run; only a restart would not know it.
+          this.#log.error(
+            { err, line: cfg.name, identity: i },
+            "cannot record the line's identity in its journal",
+          );
+        }
+      },
+    };
     let connector: Connector;
     let identity: IdentityGuard | undefined;
     if (cfg.upstream.kind === "mock") {
