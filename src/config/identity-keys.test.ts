@@ -40,6 +40,22 @@ describe("identity config keys", () => {
     expect(e.message).toMatch(/accepted: paper or live/);
   });
 
+  it("pins the identity of the line `upstream` makes with top-level mode / accounts, and only that one", () => {
+    const c = loadConfig({ flags: { upstream: "auto", mode: "live", accounts: "U1,U2" } });
+    expect(c.lines).toEqual([
+      { name: "default", upstream: { kind: "auto" }, required: true, mode: "live", accounts: ["U1", "U2"] },
+    ]);
+    expect(
+      loadConfig({ env: { SWITCHBOARD_UPSTREAM: "auto", SWITCHBOARD_MODE: "paper" } }).lines[0]?.mode,
+    ).toBe("paper");
+    expect(fail(() => loadConfig({ flags: { upstream: "auto", mode: "paper", accounts: "U1" } })).field).toBe(
+      "accounts",
+    );
+    const withLines = fail(() => loadConfig(file("mode: live\nlines:\n  - {name: a, upstream: auto}\n")));
+    expect(withLines.field).toBe("mode");
+    expect(withLines.message).toMatch(/give lines\[\]\.mode instead/);
+  });
+
   it("takes autoPorts from the file, the env or a flag, defaulting to IB's ports paper first", () => {
     expect(loadConfig({}).autoPorts).toEqual([4002, 7497, 4001, 7496]);
     expect(loadConfig(file("autoPorts: [4102, 4101]\n")).autoPorts).toEqual([4102, 4101]);

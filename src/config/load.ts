@@ -236,8 +236,24 @@ function resolve(
     );
   }
   const useUpstream = c.upstream !== undefined && (c.lines === undefined || rank("upstream") > rank("lines"));
+  for (const key of ["mode", "accounts"] as const) {
+    if (c[key] !== undefined && !useUpstream) {
+      throw new ConfigError(
+        key,
+        `config key "${key}" (${originText([key], origins)}) pins the line that "upstream" makes; with "lines" (or no upstream) give lines[].${key} instead`,
+      );
+    }
+  }
   if (useUpstream) {
-    lines = [{ name: DEFAULT_LINE_NAME, upstream: parseUpstream(c.upstream!)!, required: true }];
+    lines = [
+      {
+        name: DEFAULT_LINE_NAME,
+        upstream: parseUpstream(c.upstream!)!,
+        required: true,
+        ...(c.mode === undefined ? {} : { mode: c.mode }),
+        ...(c.accounts === undefined ? {} : { accounts: c.accounts }),
+      },
+    ];
   } else if (c.lines) {
     lines = c.lines.map((l) => ({
       name: l.name,
@@ -248,12 +264,7 @@ function resolve(
     }));
     const seen = new Set<string>();
     for (const [i, l] of lines.entries()) {
-      if (l.mode !== undefined && l.accounts !== undefined && modeOf(l.accounts) !== l.mode) {
-        throw new ConfigError(
-          `lines.${i}.accounts`,
-          `config key "lines.${i}.accounts": ${l.accounts.join(",")} are ${modeOf(l.accounts)} accounts but "lines.${i}.mode" is ${l.mode} (paper accounts start with D)`,
-        );
-      }
+      checkPin(l, `lines.${i}.`);
       if (seen.has(l.name)) {
         throw new ConfigError(
           `lines.${i}.name`,
@@ -265,6 +276,7 @@ function resolve(
   } else {
     lines = [{ name: DEFAULT_LINE_NAME, upstream: { kind: "mock" }, required: true }];
   }
+  if (useUpstream) checkPin(lines[0]!, "");
   const host = c.host ?? DEFAULT_BIND_HOST;
   const allow = c.allow ?? [];
   if (!isLoopbackHost(host) && (c.token === undefined || allow.length === 0)) {
@@ -298,6 +310,15 @@ function resolve(
     purposes: purposesOf(c.purposes, origins),
     file,
   };
+}
+
+/** A pinned mode the pinned accounts contradict can never be met: a config error, not a line that waits forever. */
+function checkPin(l: LineConfig, prefix: string): void {
+  if (l.mode === undefined || l.accounts === undefined || modeOf(l.accounts) === l.mode) return;
+  throw new ConfigError(
+    `${prefix}accounts`,
+    `config key "${prefix}accounts": ${l.accounts.join(",")} are ${modeOf(l.accounts)} accounts but "${prefix}mode" is ${l.mode} (paper accounts start with D)`,
+  );
 }
 
 /** Read and check a `pacingRules` file now, so a bad one is a start error naming the key. */

@@ -156,6 +156,19 @@ export const CONFIG_KEYS = {
     description: "shorthand for one line named `default`; none configured = the built-in mock",
     arg: "<mock|host:port|auto>",
   },
+  mode: {
+    schema: LINE_KEYS.mode.schema,
+    accepts: "paper or live",
+    description:
+      "with `upstream`: pins the default line's identity (as lines[].mode); `auto` takes a live gateway only with live",
+    arg: "<paper|live>",
+  },
+  accounts: {
+    schema: LINE_KEYS.accounts.schema,
+    accepts: "a comma-separated list of IB account codes (e.g. DU1234567)",
+    description: "with `upstream`: pins the default line's accounts (as lines[].accounts)",
+    arg: "<list>",
+  },
   lines: {
     schema: z.array(lineSchema).min(1).max(16).optional(),
     accepts: "a list of 1..16 {name, upstream, required} with unique names",
