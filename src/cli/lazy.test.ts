@@ -19,7 +19,10 @@ const HEAVY = [
   /\/node_modules\/ioredis\//,
   /\/node_modules\/pino-pretty\//,
   /\/node_modules\/prom-client\//,
-  /\/dist\/(mock|doctor|daemon|api|proxy|switch|line)\//,
+  /\/dist\/(mock|doctor|daemon|api|proxy|switch)\//,
+  // The identity rules (paper iff every account starts with D) check lines[].mode against
+  // lines[].accounts in the config; the line itself is not loaded.
+  /\/dist\/line\/(?!identity\.js)/,
   // The pacing rules table is data the config names (pacing profiles); the pacer is not.
   /\/dist\/pacing\/(?!rules\.js)/,
 ];

@@ -11,7 +11,9 @@ import { isLoopbackHost } from "../access/allow-list.js";
 import { isSwitchboardError, SwitchboardError } from "../errors.js";
 import { DEFAULT_PACING_PROFILE, type PacingProfile, resolveRules } from "../pacing/rules.js";
 import { DEFAULT_PURPOSES, type PurposeRanges, resolvePurposes } from "../registry/purposes.js";
+import { modeOf } from "../line/identity.js";
 import {
+  AUTO_PORTS,
   CONFIG_KEY_NAMES,
   CONFIG_KEYS,
   type ConfigInput,
@@ -38,6 +40,9 @@ export interface LineConfig {
   readonly name: string;
   readonly upstream: UpstreamSpec;
   readonly required: boolean;
+  /** Pinned identity (line identity): a gateway of the other kind is refused. */
+  readonly mode?: "paper" | "live";
+  readonly accounts?: readonly string[];
 }
 
 export interface DaemonConfig {
@@ -63,6 +68,8 @@ export interface DaemonConfig {
   readonly contractCacheMs: number | undefined;
   readonly allow: readonly string[];
   readonly allowMock: boolean;
+  /** The ports `auto` probes, in order. */
+  readonly autoPorts: readonly number[];
   readonly stateDir: string | undefined;
   readonly redis: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -229,16 +236,35 @@ function resolve(
     );
   }
   const useUpstream = c.upstream !== undefined && (c.lines === undefined || rank("upstream") > rank("lines"));
+  for (const key of ["mode", "accounts"] as const) {
+    if (c[key] !== undefined && !useUpstream) {
+      throw new ConfigError(
+        key,
+        `config key "${key}" (${originText([key], origins)}) pins the line that "upstream" makes; with "lines" (or no upstream) give lines[].${key} instead`,
+      );
+    }
+  }
   if (useUpstream) {
-    lines = [{ name: DEFAULT_LINE_NAME, upstream: parseUpstream(c.upstream!)!, required: true }];
+    lines = [
+      {
+        name: DEFAULT_LINE_NAME,
+        upstream: parseUpstream(c.upstream!)!,
+        required: true,
+        ...(c.mode === undefined ? {} : { mode: c.mode }),
+        ...(c.accounts === undefined ? {} : { accounts: c.accounts }),
+      },
+    ];
   } else if (c.lines) {
     lines = c.lines.map((l) => ({
       name: l.name,
       upstream: parseUpstream(l.upstream)!,
       required: l.required ?? true,
+      ...(l.mode === undefined ? {} : { mode: l.mode }),
+      ...(l.accounts === undefined ? {} : { accounts: l.accounts }),
     }));
     const seen = new Set<string>();
     for (const [i, l] of lines.entries()) {
+      checkPin(l, `lines.${i}.`);
       if (seen.has(l.name)) {
         throw new ConfigError(
           `lines.${i}.name`,
@@ -250,6 +276,7 @@ function resolve(
   } else {
     lines = [{ name: DEFAULT_LINE_NAME, upstream: { kind: "mock" }, required: true }];
   }
+  if (useUpstream) checkPin(lines[0]!, "");
   const host = c.host ?? DEFAULT_BIND_HOST;
   const allow = c.allow ?? [];
   if (!isLoopbackHost(host) && (c.token === undefined || allow.length === 0)) {
@@ -275,6 +302,7 @@ function resolve(
     contractCacheMs: c.contractCacheMs,
     allow,
     allowMock: c.allowMock ?? false,
+    autoPorts: c.autoPorts ?? AUTO_PORTS,
     stateDir: c.stateDir,
     redis: c.redis,
     logLevel: c.logLevel ?? DEFAULT_LOG_LEVEL,
@@ -282,6 +310,15 @@ function resolve(
     purposes: purposesOf(c.purposes, origins),
     file,
   };
+}
+
+/** A pinned mode the pinned accounts contradict can never be met: a config error, not a line that waits forever. */
+function checkPin(l: LineConfig, prefix: string): void {
+  if (l.mode === undefined || l.accounts === undefined || modeOf(l.accounts) === l.mode) return;
+  throw new ConfigError(
+    `${prefix}accounts`,
+    `config key "${prefix}accounts": ${l.accounts.join(",")} are ${modeOf(l.accounts)} accounts but "${prefix}mode" is ${l.mode} (paper accounts start with D)`,
+  );
 }
 
 /** Read and check a `pacingRules` file now, so a bad one is a start error naming the key. */

@@ -24,8 +24,10 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export const LOG_FORMATS = ["json", "pretty"] as const;
 /** The ports `auto` probes, paper first (Gateway paper, TWS paper, Gateway live, TWS live). */
 export const AUTO_PORTS: readonly number[] = [4002, 7497, 4001, 7496];
+const AUTO_PORTS_TEXT = AUTO_PORTS.join(",");
 
 const LINE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
+const ACCOUNT = /^[A-Za-z0-9]{1,32}$/;
 const HOST_PORT = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+)):(\d{1,5})$/i;
 
 const toInt = (v: unknown): unknown =>
@@ -123,12 +125,28 @@ export const LINE_KEYS = {
     description: "must be ready for /health to answer 200 (default true)",
     arg: null,
   },
-} as const satisfies Record<"name" | "upstream" | "required", KeySpec>;
+  mode: {
+    schema: z.enum(["paper", "live"]).optional(),
+    accepts: "paper or live",
+    description:
+      "pins the line's identity: a gateway of the other kind is refused (reason identity_changed); `auto` takes a live gateway only with mode: live",
+    arg: null,
+  },
+  accounts: {
+    schema: z.preprocess(toList, z.array(z.string().regex(ACCOUNT)).min(1)).optional(),
+    accepts: "a non-empty list of IB account codes (letters and digits, e.g. [DU1234567])",
+    description:
+      "pins the line's accounts: a gateway managing other accounts is refused (reason identity_changed)",
+    arg: null,
+  },
+} as const satisfies Record<"name" | "upstream" | "required" | "mode" | "accounts", KeySpec>;
 
 const lineSchema = z.strictObject({
   name: LINE_KEYS.name.schema,
   upstream: LINE_KEYS.upstream.schema,
   required: LINE_KEYS.required.schema,
+  mode: LINE_KEYS.mode.schema,
+  accounts: LINE_KEYS.accounts.schema,
 });
 
 export const CONFIG_KEYS = {
@@ -137,6 +155,19 @@ export const CONFIG_KEYS = {
     accepts: '"mock", "auto" or host:port (e.g. 127.0.0.1:4002)',
     description: "shorthand for one line named `default`; none configured = the built-in mock",
     arg: "<mock|host:port|auto>",
+  },
+  mode: {
+    schema: LINE_KEYS.mode.schema,
+    accepts: "paper or live",
+    description:
+      "with `upstream`: pins the default line's identity (as lines[].mode); `auto` takes a live gateway only with live",
+    arg: "<paper|live>",
+  },
+  accounts: {
+    schema: LINE_KEYS.accounts.schema,
+    accepts: "a comma-separated list of IB account codes (e.g. DU1234567)",
+    description: "with `upstream`: pins the default line's accounts (as lines[].accounts)",
+    arg: "<list>",
   },
   lines: {
     schema: z.array(lineSchema).min(1).max(16).optional(),
@@ -238,6 +269,21 @@ export const CONFIG_KEYS = {
     accepts: "a comma-separated list of CIDRs or addresses (e.g. 10.0.0.0/8,::1)",
     description: "client addresses allowed to use the HTTP API (and the proxy)",
     arg: "<cidr,…>",
+  },
+  autoPorts: {
+    schema: z
+      .preprocess(
+        (v) => {
+          const list = toList(v);
+          return Array.isArray(list) ? list.map(toInt) : list;
+        },
+        z.array(z.number().int().min(1).max(65_535)).min(1).max(32),
+      )
+      .optional(),
+    accepts: "a list of 1..32 ports, e.g. 4002,7497,4001,7496",
+    description: "the ports `auto` probes, in order (paper first)",
+    arg: "<port,…>",
+    default: AUTO_PORTS_TEXT,
   },
   allowMock: {
     schema: z.preprocess(toBool, z.boolean()).optional(),

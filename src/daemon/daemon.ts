@@ -16,6 +16,8 @@ import { ConfigError } from "../config/load.js";
 import { ClosedError } from "../errors.js";
 import type { BaseEvent } from "../events.js";
 import type { Connector } from "../line/connector.js";
+import { IdentityGuard, type IdentityView } from "../line/identity-guard.js";
+import type { LineIdentity } from "../line/identity.js";
 import { Line } from "../line/line.js";
 import type { Logger } from "../logger.js";
 import { MockGateway } from "../mock/gateway.js";
@@ -50,7 +52,7 @@ export interface DaemonDeps {
   env: Readonly<Record<string, string | undefined>>;
   version: string;
   pid: number;
-  /** Ports `auto` probes (default 4002, 7497, 4001, 7496); tests point it elsewhere. */
+  /** Ports `auto` probes; overrides the config's `autoPorts` (default 4002, 7497, 4001, 7496). */
   autoPorts?: readonly number[];
 }
 
@@ -76,6 +78,8 @@ interface ManagedLine {
   readonly sw: Switch;
   readonly journal: FileOrderJournal;
   readonly audit: FileOrderAudit;
+  /** The identity the line holds to; undefined on the built-in mock (it has none). */
+  readonly identity: IdentityGuard | undefined;
   /** Client ids the user forced the line off: their orders are orphaned, never held again. */
   readonly forsaken: Set<number>;
 }
@@ -98,6 +102,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
   #attachment: DataAttachment | undefined;
   #startedAt = "";
   #closing: Promise<void> | undefined;
+  /** Lines whose host:port upstream is a Switchboard mock process (found at start). */
+  readonly #mockUpstreams = new Set<string>();
 
   constructor(config: DaemonConfig, deps: DaemonDeps) {
     this.#c = config;
@@ -159,8 +165,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
         logger: this.#d.logger.child({ part: "api" }),
         version: this.#d.version,
       });
-      for (const l of this.#lines) l.line.start();
+      // Before the lines start: a recognised mock must never record a line's identity.
       await this.#warnOfStandaloneMocks();
+      for (const l of this.#lines) l.line.start();
       const primary = this.#lines[0]!;
       this.#attachment ??= clientDataService({
         sw: primary.sw,
@@ -232,6 +239,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       ...l.line.snapshot(),
       required: l.config.required,
       upstream: l.connector.target,
+      identity: l.identity?.view(l.line.accounts) ?? BUILT_IN_MOCK_IDENTITY(l.line.accounts),
     }));
   }
 
@@ -362,6 +370,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
           this.#d.clock,
         ).catch(() => null);
         if (evidence === null) return;
+        this.#mockUpstreams.add(cfg.name);
         this.#log.warn(
           { line: cfg.name, upstream: upstreamText(u), evidence },
           `upstream ${upstreamText(u)} of line ${cfg.name} is a Switchboard MOCK gateway ` +
@@ -396,25 +405,56 @@ export class Daemon implements DaemonView, AsyncDisposable {
   #makeLine(cfg: LineConfig): ManagedLine {
     const { clock, random } = this.#d;
     const logger = this.#d.logger;
+    const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
+    // Opened before the line: a journal in use by another process, or unreadable, is a start
+    // error, and the line must know at once which client id holds live orders and which
+    // identity it holds to.
+    const journal = FileOrderJournal.open({ stateDir, line: cfg.name, now: () => clock.now() });
+    const pin = {
+      ...(cfg.mode === undefined ? {} : { mode: cfg.mode }),
+      ...(cfg.accounts === undefined ? {} : { accounts: cfg.accounts }),
+    };
+    const store = {
+      load: () => journal.identity(),
+      record: (i: LineIdentity) => {
+        try {
+          journal.recordIdentity(i);
+        } catch (err) {
+          // The line still holds to it for this run; only a restart would not know it.
+          this.#log.error(
+            { err, line: cfg.name, identity: i },
+            "cannot record the line's identity in its journal",
+          );
+        }
+      },
+    };
     let connector: Connector;
+    let identity: IdentityGuard | undefined;
     if (cfg.upstream.kind === "mock") {
       const mock = this.#mock!;
       connector = mockConnector(() => mock.port);
     } else if (cfg.upstream.kind === "auto") {
-      connector = autoConnector({
-        ports: this.#d.autoPorts ?? AUTO_PORTS,
+      const guard = new IdentityGuard({ pin, store, isMock: () => auto.foundMock });
+      const auto = autoConnector({
+        ports: this.#d.autoPorts ?? this.#c.autoPorts ?? AUTO_PORTS,
         allowMock: this.#c.allowMock,
         clock,
         random,
         logger,
+        identity: guard,
       });
+      connector = auto;
+      identity = guard;
     } else {
       connector = hostPortConnector(cfg.upstream.host, cfg.upstream.port);
+      identity = new IdentityGuard({ pin, store, isMock: () => this.#mockUpstreams.has(cfg.name) });
     }
-    const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
-    // Opened before the line: a journal in use by another process, or unreadable, is a start
-    // error, and the line must know at once which client id holds live orders.
-    const journal = FileOrderJournal.open({ stateDir, line: cfg.name, now: () => clock.now() });
+    if (identity) {
+      this.#log.info(
+        { line: cfg.name, identity: identity.view([]) },
+        `line ${cfg.name} holds to identity ${identity.describe()}`,
+      );
+    }
     const audit = new FileOrderAudit({ stateDir, line: cfg.name });
     if (journal.orphaned.length > 0) {
       this.#log.error(
@@ -455,6 +495,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
             ),
           ),
       }),
+      ...(identity ? { identity } : {}),
       clock,
       random,
       logger,
@@ -464,6 +505,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       line.on("line.notice", this.#push),
       line.on("line.resubscribe", this.#push),
       line.on("orders.orphaned", this.#push),
+      line.on("line.identity_changed", this.#push),
     );
     const sw = new Switch(line, this.pacer, {
       clock,
@@ -485,7 +527,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       { line: cfg.name, upstream: upstreamText(cfg.upstream), required: cfg.required },
       "line configured",
     );
-    return { config: cfg, line, connector, sw, journal, audit, forsaken };
+    return { config: cfg, line, connector, sw, journal, audit, identity, forsaken };
   }
 
   async #shutdown(): Promise<void> {
@@ -519,6 +561,13 @@ export class Daemon implements DaemonView, AsyncDisposable {
 
 /** The mock's control API sits 100 above its API port by convention (4002 → 4102). */
 const MOCK_CONTROL_OFFSET = 100;
+/** The built-in mock line has no identity to hold: it says "mock". */
+const BUILT_IN_MOCK_IDENTITY = (accounts: readonly string[]): IdentityView => ({
+  mode: "mock",
+  accounts: [...accounts].sort(),
+  source: "mock",
+  pinned: null,
+});
 const MOCK_CHECK_TIMEOUT_MS = 1_000;
 const NOT_STARTED = "the daemon has not started its data service";
 

@@ -3,6 +3,7 @@
  * `degraded` when each is ready or degraded (socket up, e.g. during 1100), else `down`.
  * Only `healthy` answers 200.
  */
+import type { IdentityView } from "../line/identity-guard.js";
 import type { LineSnapshot, LineState } from "../line/line-events.js";
 
 export type HealthStatus = "healthy" | "degraded" | "down";
@@ -11,6 +12,8 @@ export interface LineView extends LineSnapshot {
   readonly required: boolean;
   /** What the line connects to: "mock", "host:port", "auto:searching", "auto:host:port". */
   readonly upstream: string;
+  /** The identity the line holds to (line identity). */
+  readonly identity: IdentityView;
 }
 
 export interface HealthLine {
@@ -24,6 +27,8 @@ export interface HealthLine {
   connectedSince: string | null;
   lastHeartbeatAgoMs: number | null;
   reconnects: number;
+  /** paper / live / mock and the accounts the line holds to (null mode: not known yet). */
+  identity: { mode: IdentityView["mode"]; accounts: string[] };
 }
 
 export interface HealthReport {
@@ -54,6 +59,7 @@ export function healthOf(lines: readonly LineView[]): HealthReport {
       connectedSince: l.connectedSince,
       lastHeartbeatAgoMs: l.lastHeartbeatAgoMs,
       reconnects: l.reconnects,
+      identity: { mode: l.identity.mode, accounts: l.identity.accounts },
     })),
   };
 }

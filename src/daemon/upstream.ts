@@ -1,9 +1,14 @@
 /**
  * Connectors for the three upstream forms of the config: a fixed host:port, the built-in
- * mock (a host:port known only once the mock listens) and `auto`, which probes IB's usual
- * ports with a real handshake, paper first, and never settles on a Switchboard mock unless
- * allowed. `auto` keeps searching on every connect attempt (target "auto:searching") and never
- * falls back to the built-in mock by itself.
+ * mock (a host:port known only once the mock listens) and `auto`, which probes the `autoPorts`
+ * with a real handshake, paper first, and never settles on a Switchboard mock unless allowed.
+ * `auto` keeps searching on every connect attempt (target "auto:searching") and never falls
+ * back to the built-in mock by itself.
+ *
+ * Line identity: `auto` settles only on a gateway whose accounts are the line's (recorded or
+ * pinned), and on a live one only when the config says `mode: live`. When the only gateways
+ * answering have another identity, the attempt fails with IdentityMismatchError and the line
+ * waits `disconnected` with reason identity_changed — never silently paper → live.
  */
 import type { Clock } from "../clock.js";
 import { detectMock } from "../doctor/checks.js";
@@ -12,6 +17,7 @@ import { systemInspector } from "../doctor/owner.js";
 import { probeEndpoint } from "../doctor/probe.js";
 import { UpstreamUnavailableError } from "../errors.js";
 import { type Connector, hostPortConnector } from "../line/connector.js";
+import { type IdentityMismatch, IdentityMismatchError } from "../line/identity.js";
 import { tcpDialer } from "../line/tcp-transport.js";
 import type { Logger } from "../logger.js";
 
@@ -38,20 +44,30 @@ export interface AutoConnectorOptions {
   random: () => number;
   logger: Logger;
   probeTimeoutMs?: number;
+  /** The line's identity rule for a gateway `auto` found (none: any gateway that is not a mock). */
+  identity?: { acceptForAuto(accounts: readonly string[]): IdentityMismatch | undefined };
 }
 
 export interface AutoConnector extends Connector {
   /** The port `auto` settled on, if any. */
   readonly found: number | undefined;
+  /** The gateway settled on is a Switchboard mock (only with allowMock): it records no identity. */
+  readonly foundMock: boolean;
 }
 
 export function autoConnector(o: AutoConnectorOptions): AutoConnector {
   const timeoutMs = o.probeTimeoutMs ?? DEFAULT_AUTO_PROBE_TIMEOUT_MS;
   let found: number | undefined;
+  let foundMock = false;
   /** Ports already reported as a skipped mock, so the log says it once. */
   const skippedMocks = new Set<number>();
+  /** Gateways already reported as another identity ("port identity"), so the log says it once. */
+  const skippedStrangers = new Set<string>();
+  /** The first gateway of another identity seen in the current search. */
+  let stranger: { mismatch: IdentityMismatch; port: number } | undefined;
 
-  async function search(signal: AbortSignal): Promise<number | undefined> {
+  async function search(signal: AbortSignal): Promise<{ port: number; mock: boolean } | undefined> {
+    stranger = undefined;
     for (const port of o.ports) {
       if (signal.aborted) return undefined;
       const span = PROBE_ID_RANGE.max - PROBE_ID_RANGE.min + 1;
@@ -63,25 +79,37 @@ export function autoConnector(o: AutoConnectorOptions): AutoConnector {
         clientIds: [first, PROBE_ID_RANGE.min + ((first - PROBE_ID_RANGE.min + 1) % span)],
         clock: o.clock,
       });
-      if (!probe.attempts.some((a) => a.outcome.kind === "ok")) continue;
-      if (!o.allowMock) {
-        const inspection = await systemInspector()
-          .inspect([port], new Set(probe.localPorts))
-          .catch(() => undefined);
-        const owner = inspection?.owners.get(port) ?? null;
-        const mock = await detectMock(AUTO_HOST, owner, [port + MOCK_CONTROL_OFFSET], timeoutMs, o.clock);
-        if (mock) {
-          if (!skippedMocks.has(port)) {
-            skippedMocks.add(port);
-            o.logger.warn(
-              { port, evidence: mock },
-              "auto: skipping a Switchboard mock gateway (give --allow-mock to use it)",
-            );
-          }
-          continue;
+      const ok = probe.attempts.find((a) => a.outcome.kind === "ok");
+      if (!ok) continue;
+      const inspection = await systemInspector()
+        .inspect([port], new Set(probe.localPorts))
+        .catch(() => undefined);
+      const owner = inspection?.owners.get(port) ?? null;
+      const mock = await detectMock(AUTO_HOST, owner, [port + MOCK_CONTROL_OFFSET], timeoutMs, o.clock);
+      if (mock && !o.allowMock) {
+        if (!skippedMocks.has(port)) {
+          skippedMocks.add(port);
+          o.logger.warn(
+            { port, evidence: mock },
+            "auto: skipping a Switchboard mock gateway (give --allow-mock to use it)",
+          );
         }
+        continue;
       }
-      return port;
+      const mismatch = o.identity?.acceptForAuto(ok.accounts);
+      if (mismatch) {
+        stranger ??= { mismatch, port };
+        const key = `${port} ${ok.accounts.join(",")}`;
+        if (!skippedStrangers.has(key)) {
+          skippedStrangers.add(key);
+          o.logger.warn(
+            { port, accounts: ok.accounts },
+            `auto: skipping ${AUTO_HOST}:${port}: ${mismatch.reason}`,
+          );
+        }
+        continue;
+      }
+      return { port, mock: mock !== null };
     }
     return undefined;
   }
@@ -92,6 +120,13 @@ export function autoConnector(o: AutoConnectorOptions): AutoConnector {
     },
     get found() {
       return found;
+    },
+    get foundMock() {
+      return found !== undefined && foundMock;
+    },
+    rejected() {
+      // The gateway on `found` now answers with another identity: search again next time.
+      found = undefined;
     },
     async open(signal) {
       if (found !== undefined) {
@@ -104,15 +139,17 @@ export function autoConnector(o: AutoConnectorOptions): AutoConnector {
           throw err;
         }
       }
-      const port = await search(signal);
-      if (port === undefined) {
+      const hit = await search(signal);
+      if (hit === undefined) {
+        if (stranger) throw new IdentityMismatchError(stranger.mismatch, `${AUTO_HOST}:${stranger.port}`);
         throw new UpstreamUnavailableError(
           `auto: no TWS / IB Gateway answered on ports ${o.ports.join(", ")}`,
         );
       }
-      found = port;
-      o.logger.info({ port }, "auto: found a gateway");
-      return tcpDialer.dial(AUTO_HOST, port, signal);
+      found = hit.port;
+      foundMock = hit.mock;
+      o.logger.info({ port: hit.port, mock: hit.mock }, "auto: found a gateway");
+      return tcpDialer.dial(AUTO_HOST, hit.port, signal);
     },
     async probe(signal) {
       const ports = found === undefined ? o.ports : [found];

@@ -7,7 +7,7 @@
  * Needs `npm run build` first (npm test does it): the page is the bundle in dist/assets.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -111,6 +111,8 @@ describe("dashboard", () => {
     const w = await page();
     await w.page.goto(`${d.http}/`);
     await waitForLineState(w.page, "ready");
+    // The built-in mock moves no money: its card says MOCK where others say PAPER or LIVE.
+    expect(await w.page.textContent('[data-line="default"] .identity')).toBe("MOCK");
     await w.page.waitForSelector('#pacing [data-rule="messageRate"] meter');
     // The active pacing profile is on the panel (the daemon's default: IB's current rules).
     expect(await w.page.textContent("#pacing .pace-profile")).toBe("current profile");
@@ -211,6 +213,58 @@ describe("dashboard", () => {
     await waitForLineState(w.page, "ready");
     expect(w.page.url()).toBe(`${d.http}/`);
     expect(w.errors.filter((e) => !e.includes("status of 401"))).toEqual([]);
+  }, 60_000);
+
+  it("says PAPER or LIVE on each line's card, in capitals beside the name", async () => {
+    stateDir = await mkdtemp(join(tmpdir(), "sb-dash-"));
+    const gateway = async (accounts: string) => {
+      const p = await startProcess([
+        "mock-gateway",
+        "--port",
+        "0",
+        "--control-port",
+        "0",
+        "--accounts",
+        accounts,
+        "--unmarked",
+        "--now",
+        TEST_NOW,
+      ]);
+      procs.push(p);
+      return Number(p.ready.port);
+    };
+    const paper = await gateway("DU111");
+    const live = await gateway("U222");
+    const config = join(stateDir, "switchboard.yaml");
+    await writeFile(
+      config,
+      JSON.stringify({
+        lines: [
+          { name: "paper", upstream: `127.0.0.1:${paper}` },
+          { name: "live", upstream: `127.0.0.1:${live}`, mode: "live" },
+        ],
+      }),
+    );
+    const d = await daemon(["--config", config]);
+    const w = await page();
+    await w.page.goto(`${d.http}/`);
+    await waitForLineState(w.page, "ready", 15_000, "paper");
+    await waitForLineState(w.page, "ready", 15_000, "live");
+    const badge = (line: string) =>
+      w.page.$eval(`[data-line="${line}"] .identity`, (el) => ({
+        text: el.textContent,
+        identity: (el as HTMLElement).dataset.identity,
+        inHeader: el.parentElement?.tagName,
+        background: getComputedStyle(el).backgroundColor,
+      }));
+    const p = await badge("paper");
+    const l = await badge("live");
+    expect(p).toMatchObject({ text: "PAPER", identity: "paper", inHeader: "HEADER" });
+    expect(l).toMatchObject({ text: "LIVE", identity: "live", inHeader: "HEADER" });
+    // Live is set apart by colour as well as by its word.
+    expect(l.background).not.toBe(p.background);
+    expect(await w.page.textContent('[data-line="live"]')).toContain("U222");
+    expect(w.errors).toEqual([]);
   }, 60_000);
 
   it("shows a banner while the daemon is away and resumes its stream after a restart", async () => {

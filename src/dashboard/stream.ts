@@ -20,6 +20,7 @@ export const EVENT_TYPES = [
   "line.notice",
   "line.resubscribe",
   "orders.orphaned",
+  "line.identity_changed",
   "pacer.wait",
   "pacer.violation",
   "pacer.state",

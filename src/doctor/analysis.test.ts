@@ -145,15 +145,55 @@ describe("analyze", () => {
   it("daemon: healthy is ok, healthy on the mock warns, degraded warns, down and silent are errors", () => {
     const d = (daemon: DoctorFacts["daemon"]) =>
       summary(facts([endpoint(4002, connected, [attempt()])], { daemon }));
-    expect(d({ kind: "healthy", url: "u", upstream: "127.0.0.1:4002" })).toEqual(["ok:daemon-healthy"]);
-    expect(d({ kind: "healthy", url: "u", upstream: "mock" })).toEqual(["warn:mock-gateway"]);
-    expect(d({ kind: "unhealthy", url: "u", status: 503, detail: "status degraded" })).toEqual([
+    expect(d({ kind: "healthy", url: "u", upstream: "127.0.0.1:4002", lines: [] })).toEqual([
+      "ok:daemon-healthy",
+    ]);
+    expect(d({ kind: "healthy", url: "u", upstream: "mock", lines: [] })).toEqual(["warn:mock-gateway"]);
+    expect(d({ kind: "unhealthy", url: "u", status: 503, detail: "status degraded", lines: [] })).toEqual([
       "warn:daemon-unhealthy",
     ]);
-    expect(d({ kind: "unhealthy", url: "u", status: 503, detail: "status down" })).toEqual([
+    expect(d({ kind: "unhealthy", url: "u", status: 503, detail: "status down", lines: [] })).toEqual([
       "error:daemon-unhealthy",
     ]);
     expect(d({ kind: "error", url: "u", detail: "did not answer" })).toEqual(["error:daemon-unhealthy"]);
+  });
+
+  it("daemon lines: reports each line's identity, and a refused gateway of another identity as an error", () => {
+    const line = (reason: string, mode: "paper" | "live" | "mock" | null, accounts: string[]) => ({
+      name: "default",
+      state: reason.startsWith("identity_changed") ? "disconnected" : "ready",
+      reason,
+      upstream: "auto:127.0.0.1:4002",
+      identity: { mode, accounts },
+    });
+    const run = (daemon: DoctorFacts["daemon"]) =>
+      analyze(facts([endpoint(4002, connected, [attempt()])], { daemon }), OPTS).filter(
+        (f) => f.code === "line-identity",
+      );
+    const ok = run({
+      kind: "healthy",
+      url: "u",
+      upstream: "auto:127.0.0.1:4002",
+      lines: [line("handshake complete", "paper", ["DU111"])],
+    });
+    expect(ok).toHaveLength(1);
+    expect(ok[0]).toMatchObject({ level: "ok" });
+    expect(ok[0]?.message).toContain("PAPER DU111");
+    const refused = run({
+      kind: "unhealthy",
+      url: "u",
+      status: 503,
+      detail: "status down",
+      lines: [line("identity_changed: expected paper DU111, got live U222", "paper", ["DU111"])],
+    });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ level: "error" });
+    expect(refused[0]?.message).toContain("expected paper DU111, got live U222");
+    expect(refused[0]?.fix).toContain("switchboard lines forget default");
+    // The built-in mock has no identity to report.
+    expect(
+      run({ kind: "healthy", url: "u", upstream: "mock", lines: [line("ok", "mock", ["DU1"])] }),
+    ).toEqual([]);
   });
 
   it("clock skew is measured against the middle of the round trip", () => {

@@ -1,7 +1,24 @@
 /** The doctor's HTTP checks: the daemon's /health and the mock gateway's control API. */
 import type { Clock } from "../clock.js";
 import { getJson, isRecord } from "./http.js";
-import type { DaemonHealth, MockEvidence, ProcessInfo } from "./types.js";
+import type { DaemonHealth, DaemonLine, MockEvidence, ProcessInfo } from "./types.js";
+
+const MODES = new Set(["paper", "live", "mock"]);
+
+function daemonLine(l: Record<string, unknown>): DaemonLine {
+  const id = isRecord(l.identity) ? l.identity : null;
+  const mode =
+    id && typeof id.mode === "string" && MODES.has(id.mode) ? (id.mode as "paper" | "live" | "mock") : null;
+  return {
+    name: String(l.name),
+    state: String(l.state),
+    reason: typeof l.reason === "string" ? l.reason : "",
+    upstream: typeof l.upstream === "string" ? l.upstream : null,
+    identity: id
+      ? { mode, accounts: Array.isArray(id.accounts) ? id.accounts.filter((a) => typeof a === "string") : [] }
+      : null,
+  };
+}
 
 /** GET <url>/health. Nothing listening is "absent" (the daemon is optional), not a problem. */
 export async function checkDaemon(url: string, timeoutMs: number, clock: Clock): Promise<DaemonHealth> {
@@ -18,10 +35,11 @@ export async function checkDaemon(url: string, timeoutMs: number, clock: Clock):
   if (a.kind === "error") return { kind: "error", url: base, detail: a.detail };
   const data = isRecord(a.body) && isRecord(a.body.data) ? a.body.data : null;
   const upstream = data && typeof data.upstream === "string" ? data.upstream : null;
-  if (a.status === 200 && isRecord(a.body) && a.body.success === true)
-    return { kind: "healthy", url: base, upstream };
-  const status = data && typeof data.status === "string" ? data.status : null;
   const lines = data && Array.isArray(data.lines) ? data.lines.filter(isRecord) : [];
+  const seen = lines.map(daemonLine);
+  if (a.status === 200 && isRecord(a.body) && a.body.success === true)
+    return { kind: "healthy", url: base, upstream, lines: seen };
+  const status = data && typeof data.status === "string" ? data.status : null;
   const bad = lines
     .filter((l) => l.state !== "ready")
     .map(
@@ -30,7 +48,7 @@ export async function checkDaemon(url: string, timeoutMs: number, clock: Clock):
   const detail = status
     ? `status ${status}${upstream ? `, upstream ${upstream}` : ""}${bad.length ? `; lines: ${bad.join(", ")}` : ""}`
     : `HTTP ${a.status}`;
-  return { kind: "unhealthy", url: base, status: a.status, detail };
+  return { kind: "unhealthy", url: base, status: a.status, detail, lines: seen };
 }
 
 /**

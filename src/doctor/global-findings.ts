@@ -3,7 +3,7 @@
  * which, the same login twice, leftover instances) and the Switchboard daemon's health. Pure.
  */
 import { describeProcess, isPaper, lastAttempt } from "./facts.js";
-import type { DoctorFacts, EndpointFacts, Finding } from "./types.js";
+import type { DaemonHealth, DaemonLine, DoctorFacts, EndpointFacts, Finding } from "./types.js";
 
 export function gatewayFindings(facts: DoctorFacts): Finding[] {
   const out: Finding[] = [];
@@ -48,6 +48,42 @@ export function gatewayFindings(facts: DoctorFacts): Finding[] {
 export function daemonFindings(facts: DoctorFacts): Finding[] {
   const d = facts.daemon;
   if (d.kind === "absent") return [];
+  return [
+    ...healthFindings(d),
+    ...(d.kind === "error" ? [] : d.lines.flatMap((l) => identityFindings(d.url, l))),
+  ];
+}
+
+/**
+ * A line's identity: which accounts it holds to, and whether it refuses the gateway it
+ * found (reason identity_changed) — the one situation a restart of the wrong kind of gateway
+ * leaves behind, with what to do about it.
+ */
+function identityFindings(url: string, l: DaemonLine): Finding[] {
+  if (l.reason.startsWith("identity_changed")) {
+    return [
+      {
+        level: "error",
+        code: "line-identity",
+        message: `Line ${l.name} of the daemon at ${url} refuses the gateway it reaches: ${l.reason}. It waits for its own accounts and places nothing elsewhere.`,
+        fix:
+          `Bring back the gateway of the expected accounts. If the change is meant: stop the daemon, run ` +
+          `switchboard lines forget ${l.name} (refused while orders are live) and check lines[].mode / lines[].accounts in the config.`,
+      },
+    ];
+  }
+  const id = l.identity;
+  if (!id || id.mode === null || id.mode === "mock") return [];
+  return [
+    {
+      level: "ok",
+      code: "line-identity",
+      message: `Line ${l.name} holds to ${id.mode.toUpperCase()} ${id.accounts.join(",") || "(accounts not recorded yet)"}${l.upstream ? ` (upstream ${l.upstream})` : ""}.`,
+    },
+  ];
+}
+
+function healthFindings(d: Exclude<DaemonHealth, { kind: "absent" }>): Finding[] {
   if (d.kind === "healthy") {
     return [
       {

@@ -20,6 +20,8 @@ export type FindingCode =
   | "clock-skew"
   | "daemon-unhealthy"
   | "daemon-healthy"
+  /** A daemon line's identity (paper/live, accounts), or its refusal of another one. */
+  | "line-identity"
   | "mock-gateway";
 
 export interface Finding {
@@ -137,10 +139,20 @@ export interface GatewayProcess extends ProcessInfo {
   listenPorts: number[];
 }
 
+/** One line of the daemon's /health, as far as the doctor reads it. */
+export interface DaemonLine {
+  name: string;
+  state: string;
+  reason: string;
+  upstream: string | null;
+  /** null when the daemon does not report identities (older versions). */
+  identity: { mode: "paper" | "live" | "mock" | null; accounts: string[] } | null;
+}
+
 export type DaemonHealth =
   | { kind: "absent"; url: string }
-  | { kind: "healthy"; url: string; upstream: string | null }
-  | { kind: "unhealthy"; url: string; status: number; detail: string }
+  | { kind: "healthy"; url: string; upstream: string | null; lines: DaemonLine[] }
+  | { kind: "unhealthy"; url: string; status: number; detail: string; lines: DaemonLine[] }
   | { kind: "error"; url: string; detail: string };
 
 export interface DoctorFacts {

@@ -15,6 +15,11 @@ export interface Connector {
   open(signal: AbortSignal): Promise<Transport>;
   /** Cheap reachability check used during backoff to take the fast path back. */
   probe(signal: AbortSignal): Promise<boolean>;
+  /**
+   * The gateway last opened answered with another identity (line identity): a connector
+   * that chose it (`auto`) looks elsewhere next time.
+   */
+  rejected?(): void;
 }
 
 export function hostPortConnector(host: string, port: number, dialer: Dialer = tcpDialer): Connector {

@@ -125,8 +125,8 @@ export class FakeNet {
   nextValidId(orderId = 1): void {
     this.current?.feed(encodeMessage(NEXT_VALID_ID, { orderId }, FAKE_VERSION));
   }
-  accounts(): void {
-    this.current?.feed(encodeMessage(MANAGED_ACCTS, { accounts: ["DU1"] }, FAKE_VERSION));
+  accounts(accounts: readonly string[] = ["DU1"]): void {
+    this.current?.feed(encodeMessage(MANAGED_ACCTS, { accounts: [...accounts] }, FAKE_VERSION));
   }
   notice(code: number): void {
     this.current?.feed(

@@ -6,8 +6,10 @@ export type LineState =
 /** Every legal move; #transition refuses anything else (a bug, never a runtime condition). */
 export const LINE_TRANSITIONS: Readonly<Record<LineState, readonly LineState[]>> = {
   disconnected: ["connecting", "closed"],
-  connecting: ["handshaking", "reconnecting", "closed"],
-  handshaking: ["ready", "reconnecting", "closed"],
+  // → disconnected: the gateway has another identity (interfaces.md "Line identity"); the
+  // line waits for its own and retries from there.
+  connecting: ["handshaking", "reconnecting", "disconnected", "closed"],
+  handshaking: ["ready", "reconnecting", "disconnected", "closed"],
   ready: ["degraded", "reconnecting", "closed"],
   degraded: ["ready", "reconnecting", "closed"],
   reconnecting: ["connecting", "closed"],
@@ -30,6 +32,8 @@ export type LineEvent =
       reason: string;
       /** The socket generation this transition belongs to. */
       generation: number;
+      /** The connector's target at the transition ("auto:127.0.0.1:4002", "mock", host:port). */
+      upstream?: string;
     }
   | {
       type: "line.notice";
@@ -49,6 +53,18 @@ export type LineEvent =
       dataLost: boolean;
       cause: "1101" | "reconnect";
       generation: number;
+    }
+  | {
+      /** A gateway answered with accounts that are not the line's: refused, never ready. */
+      type: "line.identity_changed";
+      ts: number;
+      line: string;
+      /** The identity the line holds to, e.g. "paper DU111". */
+      expected: string;
+      got: { accounts: string[]; mode: "paper" | "live" };
+      /** Where the refused gateway was ("127.0.0.1:7496"). */
+      upstream: string;
+      reason: string;
     }
   | {
       type: "orders.orphaned";

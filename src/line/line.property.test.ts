@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
 import { FakeNet, flush } from "./fake-net.test-util.js";
+import { IdentityGuard } from "./identity-guard.js";
 import { Line } from "./line.js";
 import { isLegalTransition, type LineEvent, type LineState } from "./line-events.js";
 
@@ -15,6 +16,8 @@ type Step =
   | { k: "hello" }
   | { k: "ids" }
   | { k: "accounts" }
+  /** A gateway of another identity (live U9 where the line holds to paper DU1). */
+  | { k: "stranger" }
   | { k: "ready" }
   | { k: "notice"; code: number }
   | { k: "peerClose" }
@@ -33,6 +36,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 8, arbitrary: fc.constant({ k: "hello" as const }) },
   { weight: 4, arbitrary: fc.constant({ k: "ids" as const }) },
   { weight: 4, arbitrary: fc.constant({ k: "accounts" as const }) },
+  { weight: 3, arbitrary: fc.constant({ k: "stranger" as const }) },
   { weight: 12, arbitrary: fc.constant({ k: "ready" as const }) },
   {
     weight: 12,
@@ -69,6 +73,10 @@ async function apply(s: Step, line: Line, net: FakeNet, clock: ManualClock): Pro
       return net.nextValidId();
     case "accounts":
       return net.accounts();
+    case "stranger":
+      net.hello();
+      net.nextValidId();
+      return net.accounts(["U9"]);
     case "ready":
       net.hello();
       net.nextValidId();
@@ -125,6 +133,7 @@ describe("Line state machine (property)", () => {
             random: () => r,
             orderClientIdWaitMs: 30_000,
             placedOrders: () => (r > 0.5 ? [11] : []),
+            identity: new IdentityGuard({ pin: { accounts: ["DU1"] } }),
           });
           const events: LineEvent[] = [];
           let state = "disconnected" as LineState;
@@ -147,6 +156,9 @@ describe("Line state machine (property)", () => {
             expect(net.pendingDials).toBeLessThanOrEqual(1);
             if (state === "closed") expect(net.openCount).toBe(0);
             if (state === "ready" || state === "degraded") expect(net.openCount).toBe(1);
+            // Refused for its identity: no socket, and never ready on the stranger's accounts.
+            if (state === "disconnected") expect(net.openCount).toBe(0);
+            if (state === "ready") expect(line.accounts).toEqual(["DU1"]);
           }
           const closedAt = events.length;
           await line.close();
@@ -190,12 +202,23 @@ describe("Line state machine (property)", () => {
             ],
             0.5,
           ],
+          [
+            [
+              { k: "dial", ok: true },
+              { k: "stranger" },
+              { k: "advance", ms: 1_000 },
+              { k: "dial", ok: true },
+              { k: "ready" },
+              { k: "close" },
+            ],
+            0.5,
+          ],
         ],
       },
     );
     // The generator must actually drive the line through every state.
     expect([...reached].sort()).toEqual(
-      ["closed", "connecting", "degraded", "handshaking", "ready", "reconnecting"].sort(),
+      ["closed", "connecting", "degraded", "disconnected", "handshaking", "ready", "reconnecting"].sort(),
     );
   });
 });

@@ -21,6 +21,7 @@ import {
 } from "../protocol/messages/connection.js";
 import { openWithin } from "./connector.js";
 import { Heartbeat, type HeartbeatEvent } from "./heartbeat.js";
+import { type IdentityMismatch, isIdentityMismatch } from "./identity.js";
 import { LineClientId } from "./line-client-id.js";
 import { isLegalTransition, type LineEvent, type LineSnapshot, type LineState } from "./line-events.js";
 import { LineMetrics } from "./line-metrics.js";
@@ -102,7 +103,10 @@ export class Line implements AsyncDisposable {
     this.#retry = new Retry(
       {
         connect: (reason) => this.#connectNow(reason),
-        waiting: (gen) => this.#state === "reconnecting" && gen === this.#generation,
+        // A line refused for its identity waits in `disconnected` (generation > 0 once it dialled).
+        waiting: (gen) =>
+          gen === this.#generation &&
+          (this.#state === "reconnecting" || (this.#state === "disconnected" && gen > 0)),
       },
       this.#o,
     );
@@ -245,6 +249,8 @@ export class Line implements AsyncDisposable {
       to,
       reason,
       generation: this.#generation,
+      // Where the line is (for `auto`, the port it settled on): says which gateway it became ready on.
+      upstream: this.#o.connector.target,
     });
     // A new socket starts with no subscriptions: whoever holds them must replay.
     if (recovered) this.#emitResubscribe("reconnect");
@@ -284,6 +290,11 @@ export class Line implements AsyncDisposable {
       this.#dialing = undefined;
       this.#dialAbort = undefined;
       if (!live()) return;
+      // `auto` found only gateways of another identity: refused before any handshake of ours.
+      if (isIdentityMismatch(err)) {
+        this.#refuseIdentity(err.mismatch, err.where);
+        return;
+      }
       // An exhausted id range is not a network fault: no TCP fast path for it.
       const exhausted = isSwitchboardError(err) && err.code === "range_exhausted";
       this.#scheduleRetry(`connect failed: ${message(err)}`, { fastPath: !exhausted });
@@ -345,10 +356,19 @@ export class Line implements AsyncDisposable {
         this.#nextValidId = fromFields(NEXT_VALID_ID, fields, v).orderId;
         this.#handshake.nextValidId = true;
         break;
-      case IN.MANAGED_ACCTS:
-        this.#accounts = fromFields(MANAGED_ACCTS, fields, v).accounts;
+      case IN.MANAGED_ACCTS: {
+        const accounts = fromFields(MANAGED_ACCTS, fields, v).accounts;
+        const mismatch = this.#o.identity?.check(accounts);
+        if (mismatch) {
+          // Not forwarded: nothing of a gateway with another identity reaches the tenants.
+          if (this.#state === "handshaking") this.#refuseIdentity(mismatch, this.#session?.remote ?? "?");
+          else this.#lose(gen, mismatch.reason, { fastPath: false });
+          return;
+        }
+        this.#accounts = accounts;
         this.#handshake.accounts = true;
         break;
+      }
       case IN.ERR_MSG:
         notice = fromFields(ERR_MSG, fields, v);
         break;
@@ -365,6 +385,8 @@ export class Line implements AsyncDisposable {
       this.#o.clock.clearTimeout(this.#handshakeTimer);
       this.#heartbeat.start();
       this.#id.ready();
+      // Recorded (on disk) before anyone may use the line: a restart knows it at once.
+      this.#o.identity?.confirmed(this.#accounts);
       this.#transition("ready", "handshake complete");
     }
   }
@@ -481,6 +503,43 @@ export class Line implements AsyncDisposable {
     }
     session?.destroy();
     this.#scheduleRetry(reason, plan);
+  }
+
+  /**
+   * A gateway with another identity (line identity): close its socket, say so, and wait in
+   * `disconnected` for the line's own identity. No TCP fast path: the stranger accepts TCP,
+   * so only the backoff paces the next look.
+   */
+  #refuseIdentity(mismatch: IdentityMismatch, where: string): void {
+    const session = this.#session;
+    this.#session = undefined;
+    this.#o.clock.clearTimeout(this.#handshakeTimer);
+    this.#heartbeat.stop();
+    session?.destroy();
+    this.#o.connector.rejected?.();
+    this.#log.error(
+      { expected: mismatch.expected, got: mismatch.got, upstream: where },
+      `refused ${where}: ${mismatch.reason}`,
+    );
+    this.#hub.emit({
+      type: "line.identity_changed",
+      ts: this.#o.clock.now(),
+      line: this.name,
+      expected: mismatch.expected,
+      got: { accounts: [...mismatch.got.accounts], mode: mismatch.got.mode },
+      upstream: where,
+      reason: mismatch.reason,
+    });
+    const delay = this.#retry.next();
+    if (delay === null) {
+      this.#closing ??= this.#shutdown(
+        `gave up after ${this.#retry.attempt - 1} attempts: ${mismatch.reason}`,
+        false,
+      );
+      return;
+    }
+    this.#transition("disconnected", mismatch.reason);
+    if (this.#state === "disconnected") this.#retry.arm(delay, false, this.#generation);
   }
 
   #scheduleRetry(reason: string, plan: RetryPlan): void {

@@ -13,6 +13,7 @@ import { MAX_SERVER_VERSION, MIN_SERVER_VERSION } from "../protocol/versions.js"
 import { type BackoffFn, exponentialBackoff } from "./backoff.js";
 import { type ClientIdSource, fixedClientId } from "./client-ids.js";
 import { type Connector, hostPortConnector } from "./connector.js";
+import type { IdentityCheck } from "./identity-guard.js";
 
 export const DEFAULT_LINE_NAME = "default";
 export const DEFAULT_HOST = "127.0.0.1";
@@ -71,6 +72,11 @@ export interface LineOptions {
    * the switch. Without it the line assumes orders are live once it wrote a PLACE_ORDER.
    */
   placedOrders?: () => readonly number[];
+  /**
+   * The identity the line holds to (line identity): asked at every handshake; a gateway with
+   * other accounts is refused. Without it any accounts are accepted.
+   */
+  identity?: IdentityCheck;
   clock?: Clock;
   /** A draw in [0, 1) for backoff jitter. */
   random?: () => number;
@@ -98,6 +104,7 @@ export interface ResolvedLineOptions {
   closeTimeoutMs: number;
   maxFrameBytes: number;
   placedOrders: (() => readonly number[]) | undefined;
+  identity: IdentityCheck | undefined;
   clock: Clock;
   random: () => number;
   logger: Logger;
@@ -193,6 +200,7 @@ export function resolveLineOptions(options: LineOptions = {}): ResolvedLineOptio
     closeTimeoutMs: ms("closeTimeoutMs", options.closeTimeoutMs, DEFAULT_CLOSE_TIMEOUT_MS),
     maxFrameBytes: int("maxFrameBytes", options.maxFrameBytes, MAX_FRAME_BYTES, 1, MAX_FRAME_BYTES),
     placedOrders: options.placedOrders,
+    identity: options.identity,
     clock: options.clock ?? systemClock,
     // The one place a real random source is named: the default for an injected dependency.
     random: options.random ?? Math.random,

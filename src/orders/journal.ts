@@ -12,7 +12,9 @@
  *  - one process per journal (journal-lock.ts);
  *  - the first start after the JSON order map (`orders-<line>.json`) imports it: owners
  *    `proxy:<n>` stay theirs, per-run owners (`proxy-N`, `client-N`) become orphaned owners
- *    that no tenant can ever match; an unreadable file is a start error.
+ *    that no tenant can ever match; an unreadable file is a start error;
+ *  - the line's identity (accounts, paper|live) is an `identity` record, synced when written;
+ *    the last one wins and `identity: null` forgets it (`switchboard lines forget`).
  */
 import {
   closeSync,
@@ -28,6 +30,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { SwitchboardError } from "../errors.js";
+import type { LineIdentity } from "../line/identity.js";
 import type { JournalContents, OrderJournal } from "../switch/order-journal.js";
 import type { NewOrder, OrderEntry, OrderState } from "../switch/order-map.js";
 import { acquireJournalLock } from "./journal-lock.js";
@@ -48,7 +51,13 @@ type JournalRecord =
     }
   | { k: "written"; upstreamId: number }
   | { k: "state"; upstreamId: number; state: OrderState; permId: number; at?: number }
-  | { k: "mark"; owner: string; mark: number };
+  | { k: "mark"; owner: string; mark: number }
+  | { k: "identity"; identity: LineIdentity | null };
+
+/** What a journal holds besides orders. */
+interface LineRecords {
+  identity: LineIdentity | undefined;
+}
 
 interface Row extends NewOrder {
   written: boolean;
@@ -69,6 +78,7 @@ export class FileOrderJournal implements OrderJournal {
   readonly #unlock: () => void;
   readonly #contents: JournalContents;
   readonly #sync: boolean;
+  #identity: LineIdentity | undefined;
   /** Orphaned owners found at import (reported by the caller). */
   readonly orphaned: NewOrder[];
   #closed = false;
@@ -80,7 +90,9 @@ export class FileOrderJournal implements OrderJournal {
     contents: JournalContents,
     orphaned: NewOrder[],
     sync: boolean,
+    identity: LineIdentity | undefined,
   ) {
+    this.#identity = identity;
     this.path = path;
     this.#fd = fd;
     this.#unlock = unlock;
@@ -102,7 +114,8 @@ export class FileOrderJournal implements OrderJournal {
       const now = (o.now ?? Date.now)();
       const rows = new Map<number, Row>();
       const marks = new Map<string, number>();
-      if (existsSync(path)) readJournal(path, rows, marks);
+      const extra: LineRecords = { identity: undefined };
+      if (existsSync(path)) readJournal(path, rows, marks, extra);
       else importOrderFile(join(o.stateDir, `orders-${o.line}.json`), rows, marks);
       const retain = o.retainFinishedMs ?? RETAIN_FINISHED_MS;
       const orders: NewOrder[] = [];
@@ -118,10 +131,18 @@ export class FileOrderJournal implements OrderJournal {
         orders.push(order);
       }
       const highWater = Object.fromEntries(marks);
-      writeCompacted(path, orders, highWater);
+      writeCompacted(path, orders, highWater, extra);
       const fd = openSync(path, "a", 0o600);
       const orphaned = orders.filter((x) => x.owner.startsWith(ORPHAN_PREFIX) && x.state !== "finished");
-      return new FileOrderJournal(path, fd, unlock, { orders, highWater }, orphaned, o.sync ?? true);
+      return new FileOrderJournal(
+        path,
+        fd,
+        unlock,
+        { orders, highWater },
+        orphaned,
+        o.sync ?? true,
+        extra.identity,
+      );
     } catch (err) {
       unlock();
       throw err;
@@ -144,7 +165,7 @@ export class FileOrderJournal implements OrderJournal {
       const m = /^orders-(.+)\.journal$/.exec(name);
       if (!m || lines.includes(m[1] as string)) continue;
       const rows = new Map<number, Row>();
-      readJournal(join(stateDir, name), rows, new Map());
+      readJournal(join(stateDir, name), rows, new Map(), { identity: undefined });
       const live = [...rows.values()].filter((r) => r.state !== "finished" && r.state !== "refused").length;
       out.push({ line: m[1] as string, path: join(stateDir, name), live });
     }
@@ -153,6 +174,25 @@ export class FileOrderJournal implements OrderJournal {
 
   load(): JournalContents {
     return this.#contents;
+  }
+
+  /** The line's recorded identity (line identity), if any. */
+  identity(): LineIdentity | undefined {
+    return this.#identity;
+  }
+
+  /** On disk (fdatasync) when this returns, like an order's intent: a crash must not lose it. */
+  recordIdentity(identity: LineIdentity): void {
+    this.#append(
+      { k: "identity", identity: { accounts: [...identity.accounts], mode: identity.mode } },
+      true,
+    );
+    this.#identity = identity;
+  }
+
+  forgetIdentity(): void {
+    this.#append({ k: "identity", identity: null }, true);
+    this.#identity = undefined;
   }
 
   intent(e: OrderEntry, generation: number): void {
@@ -199,7 +239,12 @@ export class FileOrderJournal implements OrderJournal {
   }
 }
 
-function readJournal(path: string, rows: Map<number, Row>, marks: Map<string, number>): void {
+function readJournal(
+  path: string,
+  rows: Map<number, Row>,
+  marks: Map<string, number>,
+  extra: LineRecords,
+): void {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -221,7 +266,8 @@ function readJournal(path: string, rows: Map<number, Row>, marks: Map<string, nu
         cause: err,
       });
     }
-    apply(r, rows, marks);
+    if (r.k === "identity") extra.identity = r.identity ?? undefined;
+    else apply(r, rows, marks);
   }
 }
 
@@ -265,12 +311,20 @@ function apply(r: JournalRecord, rows: Map<number, Row>, marks: Map<string, numb
     case "mark":
       raise(marks, r.owner, r.mark);
       return;
+    case "identity":
+      return;
   }
 }
 
 /** The journal as it stands, written to a new file and moved over the old one. */
-function writeCompacted(path: string, orders: NewOrder[], highWater: Record<string, number>): void {
+function writeCompacted(
+  path: string,
+  orders: NewOrder[],
+  highWater: Record<string, number>,
+  extra: LineRecords,
+): void {
   const out: string[] = [];
+  if (extra.identity) out.push(JSON.stringify({ k: "identity", identity: extra.identity }));
   for (const [owner, mark] of Object.entries(highWater)) out.push(JSON.stringify({ k: "mark", owner, mark }));
   for (const o of orders) {
     out.push(

@@ -32,6 +32,14 @@ export const healthSchema = z
         connectedSince: z.string().nullable(),
         lastHeartbeatAgoMs: z.number().nullable(),
         reconnects: z.number().int(),
+        identity: z
+          .object({
+            mode: z.enum(["paper", "live", "mock"]).nullable(),
+            accounts: z.array(z.string()),
+          })
+          .describe(
+            "the identity the line holds to: paper (every account DU…), live, or mock; null until known",
+          ),
       }),
     ),
   })
@@ -79,12 +87,15 @@ export function healthRoutes(ctx: RouteContext): Route[] {
         const data = view.health();
         if (data.status === "healthy") return data;
         const lines = data.lines.filter((l) => l.required && l.state !== "ready");
+        // A stable word when the line's reason starts with one (identity_changed, client_id_held).
+        const reason = lines.map((l) => /^([a-z_]+):/.exec(l.reason)?.[1]).find((w) => w !== undefined);
         await reply.code(503).send({
           success: false,
           data,
           error: {
             code: "unhealthy",
             message: `status ${data.status}: ${lines.map((l) => `${l.name} ${l.state} (${l.reason})`).join("; ")}`,
+            ...(reason ? { reason } : {}),
           },
         });
         return HANDLED;

@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { CliExit, EXIT_FAILURE } from "../exit-codes.js";
+import { registerForget } from "./lines-forget.js";
 import { DEFAULT_STATUS_URL } from "./status.js";
 
 const TIMEOUT_MS = 5_000;
@@ -22,7 +23,10 @@ export function register(program: Command): void {
 export function registerLines(program: Command): void {
   const lines = program
     .command("lines")
-    .description("a running daemon's lines: lines switch-client-id <line>");
+    .description(
+      "lines: switch-client-id <line> (a running daemon), forget <line> (a stopped one's identity)",
+    );
+  registerForget(lines);
   lines
     .command("switch-client-id")
     .argument("<line>", "the line's name (default: default)")

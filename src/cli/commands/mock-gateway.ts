@@ -56,7 +56,15 @@ interface Flags {
   historyLatencyMs: number;
   historyBarCostUs: number;
   now?: string;
+  unmarked?: boolean;
 }
+
+/**
+ * The process title of an unmarked mock: no `mock-gateway` in it, so Switchboard's mock
+ * detection (doctor/checks.ts `detectMock`) does not see one, and no gateway name either, so
+ * the doctor does not count it as an IB process.
+ */
+export const UNMARKED_TITLE = "switchboard-unmarked-gateway";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   program
@@ -142,7 +150,22 @@ export function register(program: Command, setExit: (code: number) => void): voi
         return v;
       }),
     )
+    .addOption(
+      new Option(
+        "--unmarked",
+        "hide the signs Switchboard recognises a mock by (process title; needs a control port other than --port + 100), " +
+          "so a daemon treats it as a real gateway: for tests of what only real gateways get, e.g. line identity",
+      ),
+    )
     .action(async (flags: Flags) => {
+      if (flags.unmarked && flags.port !== 0 && flags.controlPort === flags.port + 100) {
+        throw new CliExit(
+          EXIT_USAGE,
+          `--unmarked: the control port ${flags.controlPort} is --port + 100, where Switchboard looks for a mock's control API; give another --control-port (0 = any free)`,
+        );
+      }
+      // Before anything else: the command line is how a daemon or the doctor recognise a mock.
+      if (flags.unmarked) process.title = UNMARKED_TITLE;
       const accounts = flags.accounts
         .split(",")
         .map((a) => a.trim())
@@ -201,8 +224,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
         throw new CliExit(EXIT_FAILURE, `mock-gateway: cannot listen: ${(err as Error).message}`);
       }
       logger.warn(
-        { ...info, accounts },
-        "mock IB Gateway serving (not a real gateway: no real orders, no real data)",
+        { ...info, accounts, ...(flags.unmarked ? { unmarked: true } : {}) },
+        flags.unmarked
+          ? "UNMARKED mock IB Gateway serving: Switchboard will take it for a real gateway (tests only; no real orders, no real data)"
+          : "mock IB Gateway serving (not a real gateway: no real orders, no real data)",
       );
       if (flags.now !== undefined)
         logger.warn({ now: new Date(gw.wall.now()).toISOString() }, "mock calendar pinned by --now");

@@ -123,6 +123,15 @@ export function table(head: readonly string[], rows: readonly (readonly unknown[
     .join("\n")}\n`;
 }
 
+/** "PAPER DU111", "LIVE U222", "MOCK", "?" (not known yet) or "-" (a daemon without identities). */
+function identityCell(identity: unknown): string {
+  if (typeof identity !== "object" || identity === null) return "-";
+  const { mode, accounts } = identity as { mode?: unknown; accounts?: unknown };
+  if (typeof mode !== "string") return "?";
+  const list = Array.isArray(accounts) ? accounts.join(",") : "";
+  return mode === "mock" ? "MOCK" : `${mode.toUpperCase()}${list ? ` ${list}` : ""}`;
+}
+
 function render(d: {
   url: string;
   health: Json;
@@ -137,9 +146,21 @@ function render(d: {
     `Switchboard at ${d.url}: ${cell(h.status).toUpperCase()} (upstream ${cell(h.upstream)})\n`,
     "Lines\n",
     table(
-      ["NAME", "STATE", "UPSTREAM", "CLIENT ID", "VERSION", "SINCE", "HEARTBEAT", "RECONNECTS", "REASON"],
+      [
+        "NAME",
+        "IDENTITY",
+        "STATE",
+        "UPSTREAM",
+        "CLIENT ID",
+        "VERSION",
+        "SINCE",
+        "HEARTBEAT",
+        "RECONNECTS",
+        "REASON",
+      ],
       arr(h.lines).map((l) => [
         l.name,
+        identityCell(l.identity),
         l.state,
         l.upstream,
         l.clientId,

@@ -1,6 +1,7 @@
 /**
  * One card per line: state (the words the daemon uses, with a colour that only repeats them),
- * what it connects to, server version, client id, uptime of the current socket, the last
+ * its identity in capitals beside the name (PAPER, LIVE or MOCK: which money the line can
+ * move must never take reading to find), what it connects to, server version, client id, uptime of the current socket, the last
  * heartbeat round trip and reconnects since start.
  */
 import { dash, duration, h, num, swap } from "../dom.js";
@@ -17,8 +18,26 @@ function row(term: string, value: Node | string): HTMLElement[] {
   return [h("dt", {}, term), h("dd", {}, value)];
 }
 
+const IDENTITY_LABEL = { paper: "PAPER", live: "LIVE", mock: "MOCK" } as const;
+
+/** The identity badge: the word says it; the colour (live loud, paper calm) only repeats it. */
+export function identityBadge(l: LineView): HTMLElement {
+  const mode = l.identity.mode;
+  const accounts = l.identity.accounts.join(", ");
+  const title =
+    mode === null
+      ? "identity not known yet: recorded at the line's first ready"
+      : `${mode}${accounts ? ` ${accounts}` : ""} (${l.identity.source === "config" ? "pinned by the config" : l.identity.source})`;
+  return h(
+    "span",
+    { class: `identity identity-${mode ?? "unknown"}`, "data-identity": mode ?? "unknown", title },
+    mode === null ? "PAPER/LIVE ?" : IDENTITY_LABEL[mode],
+  );
+}
+
 export function lineCard(l: LineView, now: number): HTMLElement {
   const since = l.connectedSince ? Date.parse(l.connectedSince) : null;
+  const accounts = l.accounts.length > 0 ? l.accounts : l.identity.accounts;
   return h(
     "article",
     { class: "card", "data-line": l.name, "aria-labelledby": `line-${l.name}` },
@@ -26,6 +45,7 @@ export function lineCard(l: LineView, now: number): HTMLElement {
       "header",
       {},
       h("h3", { id: `line-${l.name}` }, l.name),
+      identityBadge(l),
       h("span", { class: `state ${tone(l.state)}`, "data-state": l.state }, l.state),
     ),
     h("p", { class: "reason" }, l.reason || dash),
@@ -39,7 +59,7 @@ export function lineCard(l: LineView, now: number): HTMLElement {
       ...row("Heartbeat RTT", l.heartbeatRttMs === null ? dash : `${num(l.heartbeatRttMs)} ms`),
       ...row("Reconnects", num(l.reconnects)),
       ...row("Time ready", `${num(l.uptimeRatio * 100, 1)} %`),
-      ...row("Accounts", l.accounts.length > 0 ? l.accounts.join(", ") : dash),
+      ...row("Accounts", accounts.length > 0 ? accounts.join(", ") : dash),
     ),
   );
 }

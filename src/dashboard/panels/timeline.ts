@@ -22,6 +22,8 @@ export function describe(e: DaemonEvent): string {
       return `${s(f.line)}: ${s(f.code)} ${s(f.message)}`;
     case "line.resubscribe":
       return `${s(f.line)}: resubscribing after ${s(f.cause)}${f.dataLost ? " (data was lost)" : ""}`;
+    case "line.identity_changed":
+      return `${s(f.line)}: refused ${s(f.upstream)}: expected ${s(f.expected)}, got ${s((f.got as Fields | undefined)?.mode)} ${s((f.got as Fields | undefined)?.accounts)}`;
     case "orders.orphaned":
       return `${s(f.line)}: orders of client id ${s(f.clientId)} orphaned (permIds ${s(f.permIds)})`;
     case "pacer.wait":
@@ -51,7 +53,8 @@ export function describe(e: DaemonEvent): string {
 
 function tone(e: DaemonEvent): string {
   const f = e as Fields;
-  if (e.type === "pacer.violation" || e.type === "orders.orphaned") return "bad";
+  if (e.type === "pacer.violation" || e.type === "orders.orphaned" || e.type === "line.identity_changed")
+    return "bad";
   if (e.type === "line.state") return f.to === "ready" ? "good" : "warn";
   if (e.type === "line.notice") return f.level === "error" ? "bad" : f.level === "warn" ? "warn" : "";
   return "";
