@@ -49,6 +49,10 @@ const linesFor = (s: Stack, conId: number) =>
  * urgent, so once the answer is here they have been written.
  */
 async function barrier(t: { tenant: Tenant; inbox: Inbox }): Promise<void> {
+  // Group requests wait in the pacer under the switch's own tenant, not under `t`: let the
+  // pacer send everything queued first, so the probe below really follows them on the wire.
+  for (let i = 0; i < 500 && (stack?.pacer.snapshot().queued ?? 0) > 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
   const from = t.inbox.length;
   t.tenant.send([String(OUT.REQ_CURRENT_TIME), "1"]);
   await t.inbox.next((f) => f[0] === String(IN.CURRENT_TIME), { from });
