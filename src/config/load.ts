@@ -64,6 +64,8 @@ export interface DaemonConfig {
   readonly allow: readonly string[];
   readonly allowMock: boolean;
   readonly stateDir: string | undefined;
+  /** History jobs' dataset; undefined = `<stateDir>/bars`. */
+  readonly historyDir: string | undefined;
   readonly redis: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Client-id purposes: the defaults with the config's `purposes` merged over them. */
@@ -276,6 +278,7 @@ function resolve(
     allow,
     allowMock: c.allowMock ?? false,
     stateDir: c.stateDir,
+    historyDir: c.historyDir,
     redis: c.redis,
     logLevel: c.logLevel ?? DEFAULT_LOG_LEVEL,
     logFormat: c.logFormat,

@@ -1,8 +1,9 @@
 /**
  * Runs a backfill: for each symbol its contract and head timestamp, then the planned chunks
  * (plan.ts) through a source of bars, a few in flight at once, each answer written and
- * recorded at once (dataset.ts). Stopping (SIGINT) lets the requests in flight finish and be
- * recorded, then merges: a rerun asks only what is still missing.
+ * recorded at once (dataset.ts). A year whose chunks are all recorded is merged into its year
+ * file at once. Stopping (SIGINT) lets the requests in flight finish and be recorded, then
+ * merges: a rerun asks only what is still missing.
  *
  * Only IB's "no data" answer is recorded as no data; a pacing error is asked again after
  * its backoff, and any other failure stops that symbol (named in the outcome) without
@@ -83,6 +84,8 @@ export type BackfillEvent =
       pacingWaits: number;
     }
   | { type: "pacing"; symbol: string; retryAfterMs: number }
+  /** Every planned chunk of a year is recorded: its parts are merged into the year file. */
+  | { type: "merged"; symbol: string; year: number }
   | { type: "error"; symbol: string; message: string };
 
 export interface BackfillOutcome {
@@ -175,6 +178,14 @@ export async function runBackfill(
   }
   // Newest first across symbols, taking symbols in turn so each advances.
   const order = interleave(jobs);
+  // Chunks still to record per symbol and UTC year: at 0 the year is complete and merged.
+  const pendingYears = new Map<string, number>();
+  for (const j of jobs) {
+    for (const y of yearsOf(j.chunk.span)) {
+      const k = `${j.symbol}|${y}`;
+      pendingYears.set(k, (pendingYears.get(k) ?? 0) + 1);
+    }
+  }
   const failedSymbols = new Set(out.failed.map((f) => f.symbol));
   let next = 0;
   const worker = async () => {
@@ -233,12 +244,30 @@ export async function runBackfill(
         requests: out.requests,
         pacingWaits: out.pacingWaits,
       });
+      for (const y of yearsOf(job.chunk.span)) {
+        const k = `${job.symbol}|${y}`;
+        const left = (pendingYears.get(k) ?? 1) - 1;
+        pendingYears.set(k, left);
+        if (left === 0 && !failedSymbols.has(job.symbol)) {
+          await ds.mergeYear(job.series, y);
+          emit({ type: "merged", symbol: job.symbol, year: y });
+        }
+      }
       return;
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? DEFAULT_CONCURRENCY) }, worker));
   out.interrupted = stop.aborted && next < order.length;
   await ds.merge();
+  return out;
+}
+
+/** The UTC years a span of data touches. */
+function yearsOf(span: { start: number; end: number }): number[] {
+  const first = new Date(span.start).getUTCFullYear();
+  const last = new Date(span.end - 1).getUTCFullYear();
+  const out: number[] = [];
+  for (let y = first; y <= last; y++) out.push(y);
   return out;
 }
 

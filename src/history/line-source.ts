@@ -9,16 +9,26 @@ import { silentLogger } from "../logger.js";
 import { classifyIbError } from "../pacing/classify.js";
 import { Switchboard } from "../pool/pool.js";
 import type { Bar } from "../client/bars.js";
+import type { Connector } from "../line/connector.js";
 import type { Registry } from "../registry/registry.js";
 import type { BarSource, ChunkAnswer, SourceBar } from "./backfill.js";
 import { identityOf, type UpstreamIdentity } from "./dataset.js";
+import { ibTime, ibUtc } from "./ib-time.js";
 import { isSwitchboardMock } from "./mock-detect.js";
+
+export { ibTime, ibUtc };
 
 export const BACKFILL_PURPOSE = "backfill";
 
 export interface LineSourceOptions {
-  host: string;
-  port: number;
+  /** A fixed gateway… */
+  host?: string;
+  port?: number;
+  /** …or a connector (`auto`, the built-in mock) and where it got to once connected. */
+  connector?: Connector;
+  endpoint?: () => { host: string; port: number } | undefined;
+  /** The upstream is known to be a Switchboard mock (the built-in one). */
+  mock?: boolean;
   registry: Registry;
   timeoutMs?: number;
   /** IB's windows scaled down (benchmarks against a time-scaled mock). */
@@ -27,22 +37,6 @@ export interface LineSourceOptions {
 
 export interface LineSource extends BarSource {
   close(): Promise<void>;
-}
-
-/** IB's end time in UTC: "yyyyMMdd-HH:mm:ss". */
-export function ibUtc(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
-
-/** formatDate=2: epoch seconds for intraday bars, yyyyMMdd for daily ones (dated by session). */
-export function ibTime(date: string): number {
-  const t = date.trim();
-  if (/^\d{9,}$/.test(t)) return Number(t) * 1000;
-  const d = /^(\d{4})(\d{2})(\d{2})/.exec(t);
-  if (d) return Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]));
-  throw new RangeError(`unreadable bar time "${date}"`);
 }
 
 /** The typed client's bar (ISO time, numbers) as a dataset row. */
@@ -60,13 +54,20 @@ export function sourceBar(b: Bar): SourceBar {
 }
 
 export async function connectLineSource(o: LineSourceOptions): Promise<LineSource> {
+  const endpoint = (): { host: string; port: number } | undefined =>
+    o.endpoint?.() ??
+    (o.host !== undefined && o.port !== undefined ? { host: o.host, port: o.port } : undefined);
+  const where = o.connector ? { connector: o.connector } : { host: o.host, port: o.port };
   const sb = await Switchboard.connect({
     line: {
-      host: o.host,
-      port: o.port,
+      ...where,
       clientIds: registryClientIds({
         registry: o.registry,
-        upstream: () => `${o.host}:${o.port}`,
+        // Leases are scoped by the gateway: the one `auto` found once it found one.
+        upstream: () => {
+          const e = endpoint();
+          return e ? `${e.host}:${e.port}` : (o.connector?.target ?? "unknown");
+        },
         owner: `switchboard-history/${process.pid}`,
         pid: process.pid,
         clock: systemClock,
@@ -81,7 +82,9 @@ export async function connectLineSource(o: LineSourceOptions): Promise<LineSourc
   const call = (signal: AbortSignal) => ({ signal, timeoutMs: o.timeoutMs ?? 60_000 });
   return {
     async identity(): Promise<UpstreamIdentity> {
-      return identityOf(sb.line.accounts, await isSwitchboardMock(o.host, o.port));
+      const e = endpoint();
+      const mock = o.mock === true || (e !== undefined && (await isSwitchboardMock(e.host, e.port)));
+      return identityOf(sb.line.accounts, mock);
     },
     async conId(symbol, contract, signal) {
       const [c] = await client.qualifyContracts([{ symbol, ...contract }], call(signal));
