@@ -45,46 +45,55 @@ export interface AutoConnector extends Connector {
   readonly found: number | undefined;
 }
 
-export function autoConnector(o: AutoConnectorOptions): AutoConnector {
+/**
+ * One pass over `auto`'s ports: the first that completes a real handshake (and is not a
+ * Switchboard mock, unless allowed). `skippedMocks` keeps the log to one line per mock.
+ */
+export async function searchGateway(
+  o: AutoConnectorOptions,
+  signal: AbortSignal,
+  skippedMocks: Set<number> = new Set(),
+): Promise<number | undefined> {
   const timeoutMs = o.probeTimeoutMs ?? DEFAULT_AUTO_PROBE_TIMEOUT_MS;
+  for (const port of o.ports) {
+    if (signal.aborted) return undefined;
+    const span = PROBE_ID_RANGE.max - PROBE_ID_RANGE.min + 1;
+    const first = PROBE_ID_RANGE.min + Math.floor(o.random() * span);
+    const probe = await probeEndpoint({
+      host: AUTO_HOST,
+      port,
+      timeoutMs,
+      clientIds: [first, PROBE_ID_RANGE.min + ((first - PROBE_ID_RANGE.min + 1) % span)],
+      clock: o.clock,
+    });
+    if (!probe.attempts.some((a) => a.outcome.kind === "ok")) continue;
+    if (!o.allowMock) {
+      const inspection = await systemInspector()
+        .inspect([port], new Set(probe.localPorts))
+        .catch(() => undefined);
+      const owner = inspection?.owners.get(port) ?? null;
+      const mock = await detectMock(AUTO_HOST, owner, [port + MOCK_CONTROL_OFFSET], timeoutMs, o.clock);
+      if (mock) {
+        if (!skippedMocks.has(port)) {
+          skippedMocks.add(port);
+          o.logger.warn(
+            { port, evidence: mock },
+            "auto: skipping a Switchboard mock gateway (give --allow-mock to use it)",
+          );
+        }
+        continue;
+      }
+    }
+    return port;
+  }
+  return undefined;
+}
+
+export function autoConnector(o: AutoConnectorOptions): AutoConnector {
   let found: number | undefined;
   /** Ports already reported as a skipped mock, so the log says it once. */
   const skippedMocks = new Set<number>();
-
-  async function search(signal: AbortSignal): Promise<number | undefined> {
-    for (const port of o.ports) {
-      if (signal.aborted) return undefined;
-      const span = PROBE_ID_RANGE.max - PROBE_ID_RANGE.min + 1;
-      const first = PROBE_ID_RANGE.min + Math.floor(o.random() * span);
-      const probe = await probeEndpoint({
-        host: AUTO_HOST,
-        port,
-        timeoutMs,
-        clientIds: [first, PROBE_ID_RANGE.min + ((first - PROBE_ID_RANGE.min + 1) % span)],
-        clock: o.clock,
-      });
-      if (!probe.attempts.some((a) => a.outcome.kind === "ok")) continue;
-      if (!o.allowMock) {
-        const inspection = await systemInspector()
-          .inspect([port], new Set(probe.localPorts))
-          .catch(() => undefined);
-        const owner = inspection?.owners.get(port) ?? null;
-        const mock = await detectMock(AUTO_HOST, owner, [port + MOCK_CONTROL_OFFSET], timeoutMs, o.clock);
-        if (mock) {
-          if (!skippedMocks.has(port)) {
-            skippedMocks.add(port);
-            o.logger.warn(
-              { port, evidence: mock },
-              "auto: skipping a Switchboard mock gateway (give --allow-mock to use it)",
-            );
-          }
-          continue;
-        }
-      }
-      return port;
-    }
-    return undefined;
-  }
+  const search = (signal: AbortSignal) => searchGateway(o, signal, skippedMocks);
 
   return {
     get target() {

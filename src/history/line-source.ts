@@ -9,7 +9,6 @@ import { silentLogger } from "../logger.js";
 import { classifyIbError } from "../pacing/classify.js";
 import { Switchboard } from "../pool/pool.js";
 import type { Bar } from "../client/bars.js";
-import type { Connector } from "../line/connector.js";
 import type { Registry } from "../registry/registry.js";
 import type { BarSource, ChunkAnswer, SourceBar } from "./backfill.js";
 import { identityOf, type UpstreamIdentity } from "./dataset.js";
@@ -21,12 +20,8 @@ export { ibTime, ibUtc };
 export const BACKFILL_PURPOSE = "backfill";
 
 export interface LineSourceOptions {
-  /** A fixed gateway… */
-  host?: string;
-  port?: number;
-  /** …or a connector (`auto`, the built-in mock) and where it got to once connected. */
-  connector?: Connector;
-  endpoint?: () => { host: string; port: number } | undefined;
+  host: string;
+  port: number;
   /** The upstream is known to be a Switchboard mock (the built-in one). */
   mock?: boolean;
   registry: Registry;
@@ -54,20 +49,13 @@ export function sourceBar(b: Bar): SourceBar {
 }
 
 export async function connectLineSource(o: LineSourceOptions): Promise<LineSource> {
-  const endpoint = (): { host: string; port: number } | undefined =>
-    o.endpoint?.() ??
-    (o.host !== undefined && o.port !== undefined ? { host: o.host, port: o.port } : undefined);
-  const where = o.connector ? { connector: o.connector } : { host: o.host, port: o.port };
   const sb = await Switchboard.connect({
     line: {
-      ...where,
+      host: o.host,
+      port: o.port,
       clientIds: registryClientIds({
         registry: o.registry,
-        // Leases are scoped by the gateway: the one `auto` found once it found one.
-        upstream: () => {
-          const e = endpoint();
-          return e ? `${e.host}:${e.port}` : (o.connector?.target ?? "unknown");
-        },
+        upstream: () => `${o.host}:${o.port}`,
         owner: `switchboard-history/${process.pid}`,
         pid: process.pid,
         clock: systemClock,
@@ -82,8 +70,7 @@ export async function connectLineSource(o: LineSourceOptions): Promise<LineSourc
   const call = (signal: AbortSignal) => ({ signal, timeoutMs: o.timeoutMs ?? 60_000 });
   return {
     async identity(): Promise<UpstreamIdentity> {
-      const e = endpoint();
-      const mock = o.mock === true || (e !== undefined && (await isSwitchboardMock(e.host, e.port)));
+      const mock = o.mock === true || (await isSwitchboardMock(o.host, o.port));
       return identityOf(sb.line.accounts, mock);
     },
     async conId(symbol, contract, signal) {

@@ -143,22 +143,23 @@ async function history(symbols: string[], f: HistoryFlags): Promise<number> {
       if (upstream.kind === "tcp") {
         where = { host: upstream.host, port: upstream.port, registry };
       } else if (upstream.kind === "auto") {
-        const { autoConnector, AUTO_HOST } = await import("../../daemon/upstream.js");
+        // One pass over the ports, as `start --upstream auto` does on each connect.
+        const { searchGateway, AUTO_HOST } = await import("../../daemon/upstream.js");
         const { systemClock } = await import("../../clock.js");
         const { silentLogger } = await import("../../logger.js");
-        const connector = autoConnector({
-          ports: autoPorts,
-          allowMock: f.allowMock === true,
-          clock: systemClock,
-          random: Math.random,
-          logger: silentLogger,
-        });
-        where = {
-          connector,
-          endpoint: () =>
-            connector.found === undefined ? undefined : { host: AUTO_HOST, port: connector.found },
-          registry,
-        };
+        const port = await searchGateway(
+          {
+            ports: autoPorts,
+            allowMock: f.allowMock === true,
+            clock: systemClock,
+            random: Math.random,
+            logger: silentLogger,
+          },
+          AbortSignal.timeout(60_000),
+        );
+        if (port === undefined)
+          throw new Error("no TWS / IB Gateway answered (a Switchboard mock needs --allow-mock)");
+        where = { host: AUTO_HOST, port, registry };
       } else {
         // The built-in mock, in this process (as `start` runs it).
         const { MockGateway } = await import("../../mock/gateway.js");
