@@ -92,6 +92,7 @@ export class Dataset {
   #cov: CoverageFile;
   #saving: Promise<void> = Promise.resolve();
   #merging: Promise<void> = Promise.resolve();
+  #pendingSave: Promise<void> | undefined;
 
   private constructor(out: string, cov: CoverageFile) {
     this.out = out;
@@ -263,11 +264,18 @@ export class Dataset {
     for (const f of await readdir(dir)) if (!named.has(f)) await rm(join(dir, f), { force: true });
   }
 
-  /** Saves are chained: concurrent records never interleave their writes. */
+  /**
+   * Saves are chained, so concurrent records never interleave their writes, and grouped: a
+   * save not yet started is shared by every change made before it starts (it writes the
+   * coverage as it is then), so many records in flight cost one write, not one each.
+   */
   #save(): Promise<void> {
-    const next = this.#saving.then(() =>
-      writeAtomic(join(this.#meta, COVERAGE_FILE), `${JSON.stringify(this.#cov, null, 1)}\n`),
-    );
+    if (this.#pendingSave) return this.#pendingSave;
+    const next = this.#saving.then(() => {
+      this.#pendingSave = undefined;
+      return writeAtomic(join(this.#meta, COVERAGE_FILE), `${JSON.stringify(this.#cov, null, 1)}\n`);
+    });
+    this.#pendingSave = next;
     this.#saving = next.catch(() => undefined);
     return next;
   }

@@ -38,7 +38,8 @@ export interface JobSpec {
   readonly currency: string;
   readonly format: DatasetFormat;
   readonly allowMock: boolean;
-  readonly concurrency: number;
+  /** Fixed requests in flight; absent: adaptive. */
+  readonly concurrency?: number | undefined;
 }
 
 export type JobState = "queued" | "running" | "stopping" | "done" | "failed" | "stopped";
@@ -186,7 +187,7 @@ export class HistoryJobs {
           from: s.from,
           to: s.to,
           now: this.#o.clock.now(),
-          concurrency: s.concurrency,
+          ...(s.concurrency === undefined ? {} : { concurrency: s.concurrency }),
           allowMock: s.allowMock,
         },
         (e) => this.#onEvent(job, e),

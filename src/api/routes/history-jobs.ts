@@ -53,7 +53,13 @@ export const jobBody = z
       .default("USD"),
     format: z.enum(["parquet", "csv"]).default("parquet"),
     allowMock: z.boolean().default(false).describe("accept a Switchboard mock's (made-up) bars"),
-    concurrency: z.number().int().min(1).max(50).default(8).describe("requests in flight at once"),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .optional()
+      .describe("requests in flight at once (default: adapts to how fast IB answers)"),
   })
   .meta({ id: "HistoryJobRequest" });
 
@@ -82,7 +88,7 @@ export const jobSchema = z
       currency: z.string(),
       format: z.enum(["parquet", "csv"]),
       allowMock: z.boolean(),
-      concurrency: z.number().int(),
+      concurrency: z.number().int().optional(),
     }),
     createdAt: z.string(),
     startedAt: z.string().optional(),

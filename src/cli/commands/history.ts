@@ -64,7 +64,11 @@ export function registerHistory(program: Command, setExit: SetExit): void {
     .option("--state-dir <dir>", "in-process: where client-id leases live")
     .option("--allow-mock", "accept a Switchboard mock's (made-up) bars")
     .option("--json", "JSON lines even on a TTY")
-    .option("--concurrency <n>", "requests in flight at once", "8")
+    .option(
+      "--concurrency <n|auto>",
+      "requests in flight at once (auto: adapts to how fast IB answers, up to 48)",
+      "auto",
+    )
     .action(async (symbols: string[], flags: HistoryFlags) => {
       setExit(await history(symbols, flags));
     });
@@ -87,9 +91,9 @@ async function history(symbols: string[], f: HistoryFlags): Promise<number> {
   if (f.from > to) usage(`--from (${f.from}) is after --to (${to})`);
   if (f.format !== "parquet" && f.format !== "csv")
     usage(`--format must be parquet or csv, got "${f.format}"`);
-  const concurrency = Number(f.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 50) {
-    usage(`--concurrency must be an integer 1..50 (IB allows 50 open historical requests)`);
+  const concurrency = f.concurrency === "auto" ? undefined : Number(f.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 50)) {
+    usage(`--concurrency must be auto or an integer 1..50 (IB allows 50 open historical requests)`);
   }
   const upper = [...new Set(symbols.map((s) => s.toUpperCase()))];
   const url = f.url ?? process.env.SWITCHBOARD_URL;
@@ -207,7 +211,7 @@ async function history(symbols: string[], f: HistoryFlags): Promise<number> {
         from: f.from,
         to,
         now: Date.now(),
-        concurrency,
+        ...(concurrency === undefined ? {} : { concurrency }),
         allowMock: f.allowMock === true,
       },
       emit,
