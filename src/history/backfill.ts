@@ -12,7 +12,8 @@
 import { calendarFor } from "../calendar/calendars.js";
 import type { BarRow } from "./bar-table.js";
 import { type Dataset, seriesKey, type SeriesRecord, type UpstreamIdentity } from "./dataset.js";
-import { AdaptiveConcurrency } from "./concurrency.js";
+import { setMaxListeners } from "node:events";
+import { AdaptiveConcurrency, IB_OPEN_HISTORICAL } from "./concurrency.js";
 import { type Chunk, planChunks } from "./plan.js";
 
 export interface ContractSpec {
@@ -213,6 +214,9 @@ export async function runBackfill(
 
   // An in-flight request is finished and recorded even after stop: its signal is not `stop`.
   const inflightSignal = new AbortController().signal;
+  // Every request in flight and every symbol being planned listens on these at once.
+  setMaxListeners(IB_OPEN_HISTORICAL + 8, inflightSignal);
+  setMaxListeners(Math.max(10, o.symbols.length + 8), stop);
   async function runJob(job: Job): Promise<void> {
     for (;;) {
       out.requests++;
