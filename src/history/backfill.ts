@@ -66,6 +66,11 @@ export interface BackfillOptions {
    */
   readonly concurrency?: number;
   readonly allowMock: boolean;
+  /**
+   * Aborts the requests in flight (their spans stay unrecorded and are asked again by the
+   * next run): for a shutdown that cannot wait for slow answers. `stop` lets them finish.
+   */
+  readonly abandon?: AbortSignal;
 }
 
 export type BackfillEvent =
@@ -213,7 +218,7 @@ export async function runBackfill(
   const left = () => [...queues.entries()].some(([s, q]) => q.length > 0 && !failedSymbols.has(s));
 
   // An in-flight request is finished and recorded even after stop: its signal is not `stop`.
-  const inflightSignal = new AbortController().signal;
+  const inflightSignal = o.abandon ?? new AbortController().signal;
   // Every request in flight and every symbol being planned listens on these at once.
   setMaxListeners(IB_OPEN_HISTORICAL + 8, inflightSignal);
   setMaxListeners(Math.max(10, o.symbols.length + 8), stop);

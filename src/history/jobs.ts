@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import type { Clock } from "../clock.js";
+import type { Clock, TimerHandle } from "../clock.js";
 import type { BaseEvent } from "../events.js";
 import { type BackfillEvent, type BarSource, runBackfill } from "./backfill.js";
 import type { DatasetFormat } from "./bar-table.js";
@@ -23,6 +23,8 @@ import { Dataset, DatasetError } from "./dataset.js";
 
 export const MAX_FINISHED_JOBS = 100;
 export const PROGRESS_EVENT_INTERVAL_MS = 1_000;
+/** At daemon shutdown, answers in flight are awaited this long, then abandoned (asked again next time). */
+export const CLOSE_GRACE_MS = 10_000;
 /** CSV datasets live beside the Parquet one; `_` keeps Hive readers of the Parquet out of it. */
 export const CSV_SUBDIR = "_csv";
 
@@ -76,6 +78,7 @@ interface Job {
   failed: { symbol: string; message: string }[];
   error?: { code: string; message: string };
   stop: AbortController;
+  abandon: AbortController;
   lastEventAt: number;
 }
 
@@ -112,6 +115,7 @@ export class HistoryJobs {
       progress: { chunks: 0, done: 0, requests: 0, bars: 0, noData: 0, pacingWaits: 0 },
       failed: [],
       stop: new AbortController(),
+      abandon: new AbortController(),
       lastEventAt: 0,
     };
     if (this.#closed) {
@@ -152,12 +156,25 @@ export class HistoryJobs {
     return view(job);
   }
 
-  /** Stops every job (resumably) and waits for the running one to record what it has. */
+  /**
+   * Stops every job (resumably) and waits for the running one to record what it has — at most
+   * CLOSE_GRACE_MS: then its requests still in flight are abandoned (never recorded, so asked
+   * again by the next run), and the daemon's shutdown is not held by a slow answer.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     for (const j of [...this.#queue]) this.stop(j.id);
     for (const j of this.#jobs.values()) if (j.state === "running") this.stop(j.id);
-    await this.#running;
+    const running = this.#running;
+    if (!running) return;
+    let timer: TimerHandle | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = this.#o.clock.setTimeout(resolve, CLOSE_GRACE_MS);
+    });
+    await Promise.race([running, grace]);
+    this.#o.clock.clearTimeout(timer);
+    for (const j of this.#jobs.values()) j.abandon.abort();
+    await running;
   }
 
   async #drain(): Promise<void> {
@@ -189,6 +206,7 @@ export class HistoryJobs {
           now: this.#o.clock.now(),
           ...(s.concurrency === undefined ? {} : { concurrency: s.concurrency }),
           allowMock: s.allowMock,
+          abandon: job.abandon.signal,
         },
         (e) => this.#onEvent(job, e),
         job.stop.signal,
