@@ -5,7 +5,8 @@
 //   current  — our Pacer under the `current` profile (IB's rules today), mock `current`
 //   legacy   — our Pacer under `legacy` (the old hard limits on every bar size), mock `legacy`
 //   switchboard-history — our backfill (`switchboard history`'s code path: planner, line,
-//              pacer, parts and coverage on disk) over a 10-stock × 1-year plan
+//              pacer, parts and coverage on disk) over a 10-stock × 1-year plan, requests in
+//              flight adapting to the answers (the default); and the same with a fixed 8
 //   naive    — the loop users write: one request, wait for its answer, sleep 10 s (scaled)
 // Reported: requests answered with bars, bars, both per second of real time and of IB time,
 // and the mock's pacing violations. The baseline of the ratios is the naive loop.
@@ -165,7 +166,7 @@ function naiveLoop(sleepMs) {
  * lease, pacer, dataset writer (parts + coverage on disk), a 10-symbol × 1-year plan.
  * Bars counted are those recorded on disk within the slice.
  */
-async function ours() {
+async function ours(concurrency) {
   const mock = new MockGateway({ port: 0, controlPort: null, timeScale: TIME_SCALE, now: NOW, ...HISTORY });
   const { port } = await mock.start();
   const out = mkdtempSync(join(tmpdir(), "sb-bench-history-"));
@@ -190,6 +191,7 @@ async function ours() {
       to: "2026-11-17",
       now: Date.parse(NOW),
       allowMock: true,
+      ...(concurrency === undefined ? {} : { concurrency }),
     },
     (e) => {
       if (e.type === "plan" && t0 === 0) t0 = Date.now();
@@ -213,7 +215,7 @@ async function ours() {
   await mock.close();
   rmSync(out, { recursive: true, force: true });
   return {
-    strategy: "switchboard-history",
+    strategy: concurrency === undefined ? "switchboard-history" : `switchboard-history-fixed-${concurrency}`,
     profile: "current",
     answeredRequests: snapshot.answered,
     bars: snapshot.bars,
@@ -227,11 +229,13 @@ async function ours() {
 
 const results = [
   await ours(),
+  // The former default, a fixed 8 in flight, for the effect of adapting (same run).
+  await ours(8),
   await run("current", "current", paced("current")),
   await run("legacy", "legacy", paced("legacy")),
   await run("naive-sleep-10s", "current", naiveLoop(10_000 / TIME_SCALE)),
 ];
-const [history, current, legacy, naive] = results;
+const [history, historyFixed, current, legacy, naive] = results;
 report("backfill", {
   target: "mock-gateway",
   workload: "1-min TRADES backfill, 10 US stocks, 1 D per request, newest session first",
@@ -242,6 +246,7 @@ report("backfill", {
   baseline: "naive-sleep-10s",
   ratios: {
     historyVsNaive: naive.bars ? round(history.bars / naive.bars) : null,
+    historyFixed8VsNaive: naive.bars ? round(historyFixed.bars / naive.bars) : null,
     currentVsNaive: naive.bars ? round(current.bars / naive.bars) : null,
     legacyVsNaive: naive.bars ? round(legacy.bars / naive.bars) : null,
     currentVsLegacy: legacy.bars ? round(current.bars / legacy.bars) : null,

@@ -117,6 +117,7 @@ dist/assets). The JSON API works without it: <code>/health</code>, <code>/api/ib
   <section aria-labelledby="h-groups" class="wide"><h2 id="h-groups">Shared subscriptions</h2><div id="groups"></div></section>
   <section aria-labelledby="h-leases"><h2 id="h-leases">Client-id leases</h2><div id="leases"></div></section>
   <section aria-labelledby="h-pacing"><h2 id="h-pacing">Pacing</h2><div id="pacing"></div></section>
+  <section aria-labelledby="h-jobs" class="wide"><h2 id="h-jobs">History jobs</h2><div id="jobs"></div></section>
   <section aria-labelledby="h-events" class="wide"><h2 id="h-events">Events</h2><ol id="events" class="timeline"></ol></section>
 </main>
 </body></html>`;

@@ -1,5 +1,5 @@
 /**
- * The data routes' port: qualify, history and quote, each with an abort signal. The daemon
+ * The data routes' port: qualify, history, head timestamp and quote, each with an abort signal. The daemon
  * plugs in an implementation over the switch and the typed client; until that exists the
  * routes answer 501 `not_implemented` (never invented data).
  */
@@ -97,6 +97,20 @@ export interface HistoryQuery extends ContractQuery {
   rth: boolean;
 }
 
+/** The earliest data IB has for a contract and whatToShow (a backfill never asks before it). */
+export interface HeadQuery extends ContractQuery {
+  what: (typeof WHAT_TO_SHOW)[number];
+  rth: boolean;
+}
+
+export const headSchema = z
+  .object({
+    contract: contractSchema,
+    head: z.string().describe("ISO 8601 instant of the earliest bar IB has"),
+  })
+  .meta({ id: "HeadTimestamp" });
+export type HeadAnswer = z.infer<typeof headSchema>;
+
 export interface QuoteQuery extends ContractQuery {
   /** A cached quote younger than this is good enough; 0 = always ask. */
   maxAgeMs: number;
@@ -113,6 +127,7 @@ export interface DataService {
     q: HistoryQuery,
     o: CallOptions,
   ): Promise<{ contract: QualifiedContract; bars: Bar[]; noData?: boolean }>;
+  headTimestamp(q: HeadQuery, o: CallOptions): Promise<HeadAnswer>;
   quote(q: QuoteQuery, o: CallOptions): Promise<Quote>;
 }
 
@@ -121,7 +136,7 @@ export function unavailableDataService(reason: string): DataService {
   const fail = async (): Promise<never> => {
     throw new NotImplementedError(reason);
   };
-  return { qualify: fail, history: fail, quote: fail };
+  return { qualify: fail, history: fail, headTimestamp: fail, quote: fail };
 }
 
 /** A part of the build that is missing (HTTP 501): not the gateway's fault, so not a 503. */

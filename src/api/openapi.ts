@@ -149,7 +149,7 @@ export function buildOpenApi(routes: readonly Route[], version: string): Json {
               },
             },
           };
-    const responses: Record<string, Json> = { "200": ok };
+    const responses: Record<string, Json> = { [String(r.status)]: ok };
     const statuses = new Set<number>(r.errors);
     if (r.auth !== "none") statuses.add(401).add(403);
     if (r.query || r.params || r.body) statuses.add(400);

@@ -17,6 +17,7 @@ import type { RouteContext } from "./routes/context.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { dataRoutes } from "./routes/data.js";
 import { healthRoutes } from "./routes/health.js";
+import { historyJobRoutes } from "./routes/history-jobs.js";
 import { idsRoutes } from "./routes/ids.js";
 import { metaRoutes } from "./routes/meta.js";
 import { paceRoutes } from "./routes/pace.js";
@@ -65,6 +66,7 @@ export class ApiServer implements AsyncDisposable {
       ...paceRoutes(ctx),
       ...idsRoutes(ctx),
       ...dataRoutes(ctx),
+      ...historyJobRoutes(ctx),
       ...dashboardRoutes(ctx, history, options.version),
       ...metaRoutes(ctx, () => {
         openapi ??= buildOpenApi(this.#routes, options.version);
@@ -158,7 +160,7 @@ export class ApiServer implements AsyncDisposable {
         handler: async (request, reply) => {
           const data = await r.run(request, reply);
           if (data === HANDLED) return reply;
-          return reply.send(ok(data));
+          return reply.code(r.status).send(ok(data));
         },
       });
     }

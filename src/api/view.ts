@@ -8,6 +8,7 @@ import type { PacerStatus } from "../pacing/scheduler.js";
 import type { PacerStatsSnapshot } from "../pacing/stats.js";
 import type { Registry } from "../registry/registry.js";
 import type { DataService } from "./data-service.js";
+import type { HistoryJobs } from "../history/jobs.js";
 
 /** One tenant as the switch reports it (kept structural so the API does not need the switch). */
 export interface TenantView {
@@ -72,4 +73,6 @@ export interface DaemonView {
   readonly registry: Registry;
   readonly events: EventLog;
   readonly data: DataService;
+  /** Backfill jobs (`/api/history/jobs`), once the daemon has started them. */
+  readonly historyJobs?: Pick<HistoryJobs, "create" | "list" | "get" | "stop"> | undefined;
 }

@@ -71,6 +71,8 @@ export interface DaemonConfig {
   /** The ports `auto` probes, in order. */
   readonly autoPorts: readonly number[];
   readonly stateDir: string | undefined;
+  /** History jobs' dataset; undefined = `<stateDir>/bars`. */
+  readonly historyDir: string | undefined;
   readonly redis: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Client-id purposes: the defaults with the config's `purposes` merged over them. */
@@ -304,6 +306,7 @@ function resolve(
     allowMock: c.allowMock ?? false,
     autoPorts: c.autoPorts ?? AUTO_PORTS,
     stateDir: c.stateDir,
+    historyDir: c.historyDir,
     redis: c.redis,
     logLevel: c.logLevel ?? DEFAULT_LOG_LEVEL,
     logFormat: c.logFormat,

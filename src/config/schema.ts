@@ -297,6 +297,12 @@ export const CONFIG_KEYS = {
     description: "file store of client-id leases (default $XDG_STATE_HOME/switchboard)",
     arg: "<dir>",
   },
+  historyDir: {
+    schema: z.string().min(1).optional(),
+    accepts: "a directory path",
+    description: "where history jobs (POST /api/history/jobs) write their dataset (default <stateDir>/bars)",
+    arg: "<dir>",
+  },
   redis: {
     schema: z
       .string()

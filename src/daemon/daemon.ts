@@ -6,6 +6,7 @@
  * registry). One #transition writes the state.
  */
 
+import { join } from "node:path";
 import type { DataService } from "../api/data-service.js";
 import { unavailableDataService } from "../api/data-service.js";
 import { ApiServer } from "../api/server.js";
@@ -22,6 +23,7 @@ import { Line } from "../line/line.js";
 import type { Logger } from "../logger.js";
 import { MockGateway } from "../mock/gateway.js";
 import { resolveRules } from "../pacing/rules.js";
+import { FilePacerMemory, PACER_MEMORY_FILE } from "../pacing/memory.js";
 import { Pacer } from "../pacing/scheduler.js";
 import type { ProxyServer } from "../proxy/proxy-server.js";
 import { FileLeaseStore } from "../registry/file-store.js";
@@ -29,6 +31,10 @@ import { lazyRedisLeaseStore } from "../registry/lazy-redis-store.js";
 import { Registry } from "../registry/registry.js";
 import { defaultStateDir } from "../registry/state-dir.js";
 import { FileOrderAudit } from "../orders/audit.js";
+import { identityOf, type UpstreamIdentity } from "../history/dataset.js";
+import { HistoryJobs } from "../history/jobs.js";
+import { isSwitchboardMock } from "../history/mock-detect.js";
+import { serviceSource } from "../history/service-source.js";
 import { FileOrderJournal } from "../orders/journal.js";
 import { Switch } from "../switch/switch.js";
 import { registryClientIds } from "./client-ids.js";
@@ -100,6 +106,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
   #proxy: ProxyServer | undefined;
   #api: ApiServer | undefined;
   #attachment: DataAttachment | undefined;
+  #historyJobs: HistoryJobs | undefined;
   #startedAt = "";
   #closing: Promise<void> | undefined;
   /** Lines whose host:port upstream is a Switchboard mock process (found at start). */
@@ -122,12 +129,21 @@ export class Daemon implements DaemonView, AsyncDisposable {
     this.pacer = new Pacer({
       clock: deps.clock,
       rules: resolveRules({ profile: config.pacingProfile, override: config.pacingRules }),
+      // IB counts the historical windows, not us: a restart must not spend them again.
+      memory: new FilePacerMemory(
+        join(config.stateDir ?? defaultStateDir(deps.env), PACER_MEMORY_FILE),
+        (message) => this.#log.warn(message),
+      ),
     });
     this.#waits = new WaitDigest(deps.clock, (e) => this.events.push(e));
   }
 
   get state(): DaemonState {
     return this.#state;
+  }
+
+  get historyJobs(): HistoryJobs | undefined {
+    return this.#historyJobs;
   }
 
   get data(): DataService {
@@ -175,6 +191,16 @@ export class Daemon implements DaemonView, AsyncDisposable {
         clock: this.#d.clock,
         version: () => primary.line.serverVersion,
         line: primary.line,
+      });
+      // Jobs ask through the data service: the same seats, switch and pacer as HTTP callers.
+      this.#historyJobs = new HistoryJobs({
+        dir: this.#c.historyDir ?? join(this.#c.stateDir ?? defaultStateDir(this.#d.env), "bars"),
+        source: serviceSource(
+          () => this.data,
+          () => this.#upstreamIdentity(primary),
+        ),
+        clock: this.#d.clock,
+        emit: this.#push,
       });
       // The TWS-protocol proxy serves the primary line's switch (interfaces.md "Proxy port").
       this.#proxy = await listening(
@@ -345,6 +371,25 @@ export class Daemon implements DaemonView, AsyncDisposable {
             "Give --upstream host:port or --upstream auto for a real TWS / IB Gateway."
         : "upstream is the BUILT-IN MOCK gateway (synthetic data, no real orders)",
     );
+  }
+
+  /**
+   * Who a line's bars come from, for a history job's dataset: the built-in mock and any
+   * Switchboard mock gateway say `mock` (their bars are made up), else IB's paper or live
+   * accounts of the line.
+   */
+  async #upstreamIdentity(l: ManagedLine): Promise<UpstreamIdentity> {
+    const u = l.config.upstream;
+    let endpoint: { host: string; port: number } | undefined;
+    if (u.kind === "tcp") endpoint = { host: u.host, port: u.port };
+    else if (u.kind === "auto") {
+      const m = /^auto:(.+):(\d+)$/.exec(l.connector.target);
+      if (m) endpoint = { host: m[1] as string, port: Number(m[2]) };
+    }
+    const mock =
+      u.kind === "mock" ||
+      (endpoint !== undefined && (await isSwitchboardMock(endpoint.host, endpoint.port).catch(() => false)));
+    return identityOf(l.line.accounts, mock);
   }
 
   /**
@@ -541,6 +586,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
       }
     };
     await step("api", () => this.#api?.close());
+    // Jobs stop resumably: their requests in flight finish on the still-open line.
+    await step("history jobs", () => this.#historyJobs?.close());
     // Downstreams go before the switches, so their subscriptions are cancelled on a live line.
     await step("proxy", () => this.#proxy?.close());
     await step("data", () => this.#attachment?.close());

@@ -15,6 +15,8 @@ import type {
   CallOptions,
   ContractQuery,
   DataService,
+  HeadAnswer,
+  HeadQuery,
   HistoryQuery,
   QualifiedContract,
   Quote,
@@ -33,6 +35,7 @@ import type { ContractDetails } from "../protocol/messages/contracts.js";
 import { DEFAULT_SERVER_VERSION } from "../protocol/versions.js";
 import type { Switch } from "../switch/switch.js";
 import { MAX_DATA_TIMEOUT_MS } from "../api/routes/data-params.js";
+import { ibTime } from "../history/ib-time.js";
 import { SeatPool } from "./seats.js";
 
 export const QUOTE_CACHE_SIZE = 1_000;
@@ -165,6 +168,7 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
   const service: ClientDataService = {
     qualify: (q, c) => seated(c, async (client) => (await qualifyAll(client, q, c)).map(contractJson)),
     history: (q: HistoryQuery, c) => seated(c, (client) => history(client, q, c)),
+    headTimestamp: (q: HeadQuery, c) => seated(c, (client) => headTimestamp(client, q, c)),
     quote: (q: QuoteQuery, c) => seated(c, (client) => quote(client, q, c)),
     async close() {
       offState();
@@ -200,6 +204,15 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
     return { contract: contractJson(first!), bars, ...(noData ? { noData: true } : {}) };
   }
 
+  async function headTimestamp(client: IbClient, q: HeadQuery, c: CallOptions): Promise<HeadAnswer> {
+    const [first] = await qualifyAll(client, q, c);
+    const text = await client.headTimestamp(
+      { contract: first!.contract, whatToShow: q.what, useRTH: q.rth },
+      call(c),
+    );
+    return { contract: contractJson(first!), head: new Date(ibTime(text)).toISOString() };
+  }
+
   async function quote(client: IbClient, q: QuoteQuery, c: CallOptions): Promise<Quote> {
     const key = `${q.symbol}|${q.secType}|${q.exchange}|${q.currency}`.toUpperCase();
     const now = o.clock.now();
@@ -218,6 +231,7 @@ export function clientDataService(o: ClientDataServiceOptions): ClientDataServic
     ...service,
     qualify: (q, c) => service.qualify(q, c).catch(rethrow),
     history: (q, c) => service.history(q, c).catch(rethrow),
+    headTimestamp: (q, c) => service.headTimestamp(q, c).catch(rethrow),
     quote: (q, c) => service.quote(q, c).catch(rethrow),
   };
 }

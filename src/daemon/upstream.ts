@@ -55,64 +55,81 @@ export interface AutoConnector extends Connector {
   readonly foundMock: boolean;
 }
 
-export function autoConnector(o: AutoConnectorOptions): AutoConnector {
+/** What one search remembers across searches (so the log says each skip once) and reports. */
+export interface SearchMemo {
+  skippedMocks: Set<number>;
+  /** Gateways already reported as another identity ("port accounts"). */
+  skippedStrangers: Set<string>;
+  /** The first gateway of another identity seen in the latest search. */
+  stranger?: { mismatch: IdentityMismatch; port: number };
+}
+
+export function searchMemo(): SearchMemo {
+  return { skippedMocks: new Set(), skippedStrangers: new Set() };
+}
+
+/**
+ * One pass over `auto`'s ports: the first that completes a real handshake, is not a
+ * Switchboard mock (unless allowed) and is of the line's identity (when it has one).
+ */
+export async function searchGateway(
+  o: AutoConnectorOptions,
+  signal: AbortSignal,
+  memo: SearchMemo = searchMemo(),
+): Promise<{ port: number; mock: boolean } | undefined> {
   const timeoutMs = o.probeTimeoutMs ?? DEFAULT_AUTO_PROBE_TIMEOUT_MS;
+  delete memo.stranger;
+  for (const port of o.ports) {
+    if (signal.aborted) return undefined;
+    const span = PROBE_ID_RANGE.max - PROBE_ID_RANGE.min + 1;
+    const first = PROBE_ID_RANGE.min + Math.floor(o.random() * span);
+    const probe = await probeEndpoint({
+      host: AUTO_HOST,
+      port,
+      timeoutMs,
+      clientIds: [first, PROBE_ID_RANGE.min + ((first - PROBE_ID_RANGE.min + 1) % span)],
+      clock: o.clock,
+    });
+    const ok = probe.attempts.find((x) => x.outcome.kind === "ok");
+    if (!ok) continue;
+    const inspection = await systemInspector()
+      .inspect([port], new Set(probe.localPorts))
+      .catch(() => undefined);
+    const owner = inspection?.owners.get(port) ?? null;
+    const mock = await detectMock(AUTO_HOST, owner, [port + MOCK_CONTROL_OFFSET], timeoutMs, o.clock);
+    if (mock && !o.allowMock) {
+      if (!memo.skippedMocks.has(port)) {
+        memo.skippedMocks.add(port);
+        o.logger.warn(
+          { port, evidence: mock },
+          "auto: skipping a Switchboard mock gateway (give --allow-mock to use it)",
+        );
+      }
+      continue;
+    }
+    const mismatch = o.identity?.acceptForAuto(ok.accounts);
+    if (mismatch) {
+      memo.stranger ??= { mismatch, port };
+      const key = `${port} ${ok.accounts.join(",")}`;
+      if (!memo.skippedStrangers.has(key)) {
+        memo.skippedStrangers.add(key);
+        o.logger.warn(
+          { port, accounts: ok.accounts },
+          `auto: skipping ${AUTO_HOST}:${port}: ${mismatch.reason}`,
+        );
+      }
+      continue;
+    }
+    return { port, mock: mock !== null };
+  }
+  return undefined;
+}
+
+export function autoConnector(o: AutoConnectorOptions): AutoConnector {
   let found: number | undefined;
   let foundMock = false;
-  /** Ports already reported as a skipped mock, so the log says it once. */
-  const skippedMocks = new Set<number>();
-  /** Gateways already reported as another identity ("port identity"), so the log says it once. */
-  const skippedStrangers = new Set<string>();
-  /** The first gateway of another identity seen in the current search. */
-  let stranger: { mismatch: IdentityMismatch; port: number } | undefined;
-
-  async function search(signal: AbortSignal): Promise<{ port: number; mock: boolean } | undefined> {
-    stranger = undefined;
-    for (const port of o.ports) {
-      if (signal.aborted) return undefined;
-      const span = PROBE_ID_RANGE.max - PROBE_ID_RANGE.min + 1;
-      const first = PROBE_ID_RANGE.min + Math.floor(o.random() * span);
-      const probe = await probeEndpoint({
-        host: AUTO_HOST,
-        port,
-        timeoutMs,
-        clientIds: [first, PROBE_ID_RANGE.min + ((first - PROBE_ID_RANGE.min + 1) % span)],
-        clock: o.clock,
-      });
-      const ok = probe.attempts.find((a) => a.outcome.kind === "ok");
-      if (!ok) continue;
-      const inspection = await systemInspector()
-        .inspect([port], new Set(probe.localPorts))
-        .catch(() => undefined);
-      const owner = inspection?.owners.get(port) ?? null;
-      const mock = await detectMock(AUTO_HOST, owner, [port + MOCK_CONTROL_OFFSET], timeoutMs, o.clock);
-      if (mock && !o.allowMock) {
-        if (!skippedMocks.has(port)) {
-          skippedMocks.add(port);
-          o.logger.warn(
-            { port, evidence: mock },
-            "auto: skipping a Switchboard mock gateway (give --allow-mock to use it)",
-          );
-        }
-        continue;
-      }
-      const mismatch = o.identity?.acceptForAuto(ok.accounts);
-      if (mismatch) {
-        stranger ??= { mismatch, port };
-        const key = `${port} ${ok.accounts.join(",")}`;
-        if (!skippedStrangers.has(key)) {
-          skippedStrangers.add(key);
-          o.logger.warn(
-            { port, accounts: ok.accounts },
-            `auto: skipping ${AUTO_HOST}:${port}: ${mismatch.reason}`,
-          );
-        }
-        continue;
-      }
-      return { port, mock: mock !== null };
-    }
-    return undefined;
-  }
+  const memo = searchMemo();
+  const search = (signal: AbortSignal) => searchGateway(o, signal, memo);
 
   return {
     get target() {
@@ -141,6 +158,7 @@ export function autoConnector(o: AutoConnectorOptions): AutoConnector {
       }
       const hit = await search(signal);
       if (hit === undefined) {
+        const stranger = memo.stranger;
         if (stranger) throw new IdentityMismatchError(stranger.mismatch, `${AUTO_HOST}:${stranger.port}`);
         throw new UpstreamUnavailableError(
           `auto: no TWS / IB Gateway answered on ports ${o.ports.join(", ")}`,

@@ -7,6 +7,7 @@
 import { type Api, ApiError } from "./api.js";
 import { Charts } from "./charts.js";
 import { h } from "./dom.js";
+import { renderJobs } from "./panels/jobs.js";
 import { renderLeases } from "./panels/leases.js";
 import { renderLines } from "./panels/lines.js";
 import { renderPacing } from "./panels/pacing.js";
@@ -57,7 +58,8 @@ export class Dashboard {
   }
 
   #onEvent(id: number, e: DaemonEvent): void {
-    this.#timeline.add(id, e);
+    // A job's progress (once a second) moves the jobs panel; the timeline keeps its end only.
+    if (e.type !== "history.progress") this.#timeline.add(id, e);
     if (e.type === "line.state" && this.#snap && id > this.#snap.lastEventId) {
       // Show the new state at once (not for replayed events the snapshot already includes);
       // the refresh that follows fills in the rest.
@@ -90,7 +92,7 @@ export class Dashboard {
     if (this.#refreshing) return;
     this.#refreshing = true;
     try {
-      const [metrics, pool, health, leases, purposes, pace, stats] = await Promise.all([
+      const [metrics, pool, health, leases, purposes, pace, stats, jobs] = await Promise.all([
         // Its lastEventId tells replayed events from new ones; an event that falls between
         // these reads is shown by the refresh it schedules, a moment later.
         this.#api.get<{ lastEventId: number }>("/api/ib/pool/metrics"),
@@ -100,8 +102,9 @@ export class Dashboard {
         this.#api.get<Snapshot["purposes"]>("/api/ids/purposes"),
         this.#api.get<Snapshot["pace"]>("/api/ib/pace/status"),
         this.#api.get<Snapshot["stats"]>("/api/ib/pace/stats"),
+        this.#api.get<Snapshot["jobs"]>("/api/history/jobs"),
       ]);
-      this.#snap = { pool, health, leases, purposes, pace, stats, lastEventId: metrics.lastEventId };
+      this.#snap = { pool, health, leases, purposes, pace, stats, jobs, lastEventId: metrics.lastEventId };
       this.#checkEpoch();
       this.#setConn("up");
       this.#render();
@@ -152,6 +155,7 @@ export class Dashboard {
     renderGroups(byId("groups"), s.pool.groups ?? [], s.pool.linesSaved ?? 0);
     renderLeases(byId("leases"), s.leases, s.purposes, now);
     renderPacing(byId("pacing"), s.pace, s.stats);
+    renderJobs(byId("jobs"), s.jobs);
     byId("version").textContent = info.version;
     const parts = [
       `${s.health.status}`,

@@ -179,6 +179,41 @@ describe("dashboard", () => {
     expect(w.errors).toEqual([]);
   }, 90_000);
 
+  it("shows history jobs: a job posted over HTTP appears, runs and ends done with its bars", async () => {
+    stateDir = await mkdtemp(join(tmpdir(), "sb-dash-"));
+    const d = await daemon();
+    const w = await page();
+    await w.page.goto(`${d.http}/`);
+    await waitForLineState(w.page, "ready");
+    expect(await w.page.textContent("#jobs")).toContain("No history jobs.");
+    const res = await fetch(`${d.http}/api/history/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        symbols: ["AAPL", "MSFT"],
+        bar: "1 hour",
+        from: "2026-11-02",
+        to: "2026-11-13",
+        allowMock: true,
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { data } = (await res.json()) as { data: { id: string } };
+    await w.page.waitForSelector('#jobs [data-state="done"]', { timeout: 30_000 });
+    const row = await w.page.$eval("#jobs tbody tr", (tr) =>
+      Array.from(tr.querySelectorAll("td"), (td) => td.textContent ?? ""),
+    );
+    expect(row[0]).toBe(data.id.slice(0, 8));
+    expect(row[1]).toBe("AAPL MSFT");
+    expect(row[4]).toBe("done");
+    expect(row[5]).toContain("(100%)");
+    // 10 extended sessions of 16 one-hour bars, two symbols.
+    expect(row[6]).toBe((2 * 10 * 16).toLocaleString());
+    // The job's events reached the timeline too.
+    await w.page.waitForSelector('#events li[data-type="history.done"]');
+    expect(w.errors).toEqual([]);
+  }, 60_000);
+
   it("takes the token from ?token=, removes it from the address bar and uses it", async () => {
     stateDir = await mkdtemp(join(tmpdir(), "sb-dash-"));
     const d = await daemon(["--token", "s3cret-token-for-tests"]);

@@ -32,6 +32,8 @@ export const EVENT_TYPES = [
   "tenant.close",
   "switch.replayed",
   "switch.order",
+  "history.progress",
+  "history.done",
 ] as const;
 
 const RETRY_MIN_MS = 1_000;

@@ -13,6 +13,10 @@ import type { PacerStatsSnapshot } from "../pacing/stats.js";
 import type { LeaseEvent, PublicLease } from "../registry/types.js";
 import type { SwitchEvent } from "../switch/switch-events.js";
 
+import type { JobView } from "../history/jobs.js";
+
+export type HistoryJob = JobView;
+
 export type { DaemonInfo, HealthReport, LineView, PacerStatsSnapshot, PacerStatus, PoolSample };
 
 export interface Tenant extends TenantView {
@@ -63,6 +67,8 @@ export interface Snapshot {
   purposes: Purpose[];
   pace: PacerStatus;
   stats: PacerStatsSnapshot;
+  /** Backfill jobs (GET /api/history/jobs). */
+  jobs: HistoryJob[];
   /** The daemon's newest event id when the snapshot was taken. */
   lastEventId: number;
 }

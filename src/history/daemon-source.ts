@@ -3,6 +3,7 @@
  * the daemon's line and pacer. 200 with `noData` is IB's "no data"; 429 `pacing_timeout` is
  * waited out (Retry-After) and asked again, never recorded as no data.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import type { BarSource, ChunkAnswer, SourceBar } from "./backfill.js";
 import { identityOf, type UpstreamIdentity } from "./dataset.js";
 import { isSwitchboardMock } from "./mock-detect.js";
@@ -74,9 +75,28 @@ export function daemonSource(o: DaemonSourceOptions): BarSource {
       const list = r.body.data as { conId: number }[];
       return (list[0] as { conId: number }).conId;
     },
-    // The daemon has no head-timestamp route: the plan starts at --from, and the sessions
-    // before the head come back as IB's "no data".
-    headTimestamp: () => Promise.resolve(undefined),
+    // The plan never starts before the head: asked once per series through the daemon's
+    // pacer (IB paces head timestamps too).
+    async headTimestamp(ask, signal) {
+      const q = new URLSearchParams({
+        symbol: ask.symbol,
+        ...ask.contract,
+        what: ask.what,
+        rth: String(ask.rth),
+        timeoutMs: String(timeoutMs),
+      });
+      const path = `/api/history/head?${q}`;
+      for (;;) {
+        const r = await get(path, signal);
+        if (r.status === 429) {
+          const s = Number(r.retryAfter);
+          await delay(Number.isFinite(s) && s > 0 ? s * 1000 : 1_000, undefined, { signal });
+          continue;
+        }
+        if (r.status !== 200) throw fail(path, r);
+        return Date.parse((r.body.data as { head: string }).head);
+      }
+    },
     async bars(ask, signal): Promise<ChunkAnswer> {
       const q = new URLSearchParams({
         symbol: ask.symbol,

@@ -10,6 +10,7 @@
  * - a part file the coverage file does not name is a leftover of a killed run and is removed
  *   (its span is asked again: it was never recorded);
  * - merging is idempotent (rows keyed by time), so a merge cut short is simply done again;
+ * - merges run one at a time, and forget only the parts they merged;
  * - one dataset holds one upstream source: mock bars and real bars never mix.
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
@@ -90,6 +91,8 @@ export class Dataset {
   readonly #meta: string;
   #cov: CoverageFile;
   #saving: Promise<void> = Promise.resolve();
+  #merging: Promise<void> = Promise.resolve();
+  #pendingSave: Promise<void> | undefined;
 
   private constructor(out: string, cov: CoverageFile) {
     this.out = out;
@@ -189,38 +192,64 @@ export class Dataset {
   }
 
   /** Merges every part into its year files, then forgets and removes the parts. */
-  async merge(): Promise<void> {
-    for (const s of Object.values(this.#cov.series)) {
-      const parts = s.spans.filter((x) => x.part !== undefined);
-      if (parts.length === 0) continue;
-      const byYear = new Map<number, BarRow[]>();
-      for (const p of parts) {
-        const rows = JSON.parse(
-          await readFile(join(this.#meta, "parts", p.part as string), "utf8"),
-        ) as BarRow[];
-        for (const r of rows) {
-          const y = new Date(r.time).getUTCFullYear();
-          let list = byYear.get(y);
-          if (!list) byYear.set(y, (list = []));
-          list.push(r);
-        }
+  merge(): Promise<void> {
+    return this.#serialMerge(async () => {
+      for (const s of Object.values(this.#cov.series)) await this.#mergeParts(s, () => true);
+    });
+  }
+
+  /**
+   * Merges the parts of one series that hold bars of `year` (UTC) into the year files: called
+   * when a year of the series completes, so finished years are plain files while the run
+   * goes on. A part that reaches into the next year is merged whole (rows go to their year).
+   */
+  mergeYear(s: SeriesRecord, year: number): Promise<void> {
+    const start = Date.UTC(year, 0, 1);
+    const end = Date.UTC(year + 1, 0, 1);
+    return this.#serialMerge(() => this.#mergeParts(s, (x) => x.start < end && x.end > start));
+  }
+
+  /** One merge at a time: two merges of one series must not write the same year file at once. */
+  #serialMerge(fn: () => Promise<void>): Promise<void> {
+    const next = this.#merging.then(fn);
+    this.#merging = next.catch(() => undefined);
+    return next;
+  }
+
+  async #mergeParts(s: SeriesRecord, which: (x: RecordedSpan) => boolean): Promise<void> {
+    const parts = s.spans.filter((x) => x.part !== undefined && which(x));
+    if (parts.length === 0) return;
+    const byYear = new Map<number, BarRow[]>();
+    for (const p of parts) {
+      const rows = JSON.parse(
+        await readFile(join(this.#meta, "parts", p.part as string), "utf8"),
+      ) as BarRow[];
+      for (const r of rows) {
+        const y = new Date(r.time).getUTCFullYear();
+        let list = byYear.get(y);
+        if (!list) byYear.set(y, (list = []));
+        list.push(r);
       }
-      for (const [year, rows] of byYear) {
-        const path = this.yearFile(s, year);
-        const merged = new Map<number, BarRow>();
-        try {
-          for (const r of await readBars(path, this.format)) merged.set(r.time, r);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-        }
-        for (const r of rows) merged.set(r.time, r);
-        const sorted = [...merged.values()].sort((a, b) => a.time - b.time);
-        await writeAtomic(path, encodeBars(sorted, this.format));
-      }
-      s.spans = s.spans.map((x) => (x.part === undefined ? x : { start: x.start, end: x.end, bars: x.bars }));
-      await this.#save();
-      for (const p of parts) await rm(join(this.#meta, "parts", p.part as string), { force: true });
     }
+    for (const [year, rows] of byYear) {
+      const path = this.yearFile(s, year);
+      const merged = new Map<number, BarRow>();
+      try {
+        for (const r of await readBars(path, this.format)) merged.set(r.time, r);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+      for (const r of rows) merged.set(r.time, r);
+      const sorted = [...merged.values()].sort((a, b) => a.time - b.time);
+      await writeAtomic(path, encodeBars(sorted, this.format));
+    }
+    // Only the parts merged here are forgotten: spans recorded meanwhile keep their parts.
+    const done = new Set(parts.map((p) => p.part as string));
+    s.spans = s.spans.map((x) =>
+      x.part === undefined || !done.has(x.part) ? x : { start: x.start, end: x.end, bars: x.bars },
+    );
+    await this.#save();
+    for (const name of done) await rm(join(this.#meta, "parts", name), { force: true });
   }
 
   yearFile(s: SeriesId, year: number): string {
@@ -235,11 +264,18 @@ export class Dataset {
     for (const f of await readdir(dir)) if (!named.has(f)) await rm(join(dir, f), { force: true });
   }
 
-  /** Saves are chained: concurrent records never interleave their writes. */
+  /**
+   * Saves are chained, so concurrent records never interleave their writes, and grouped: a
+   * save not yet started is shared by every change made before it starts (it writes the
+   * coverage as it is then), so many records in flight cost one write, not one each.
+   */
   #save(): Promise<void> {
-    const next = this.#saving.then(() =>
-      writeAtomic(join(this.#meta, COVERAGE_FILE), `${JSON.stringify(this.#cov, null, 1)}\n`),
-    );
+    if (this.#pendingSave) return this.#pendingSave;
+    const next = this.#saving.then(() => {
+      this.#pendingSave = undefined;
+      return writeAtomic(join(this.#meta, COVERAGE_FILE), `${JSON.stringify(this.#cov, null, 1)}\n`);
+    });
+    this.#pendingSave = next;
     this.#saving = next.catch(() => undefined);
     return next;
   }

@@ -12,13 +12,18 @@ import type { Bar } from "../client/bars.js";
 import type { Registry } from "../registry/registry.js";
 import type { BarSource, ChunkAnswer, SourceBar } from "./backfill.js";
 import { identityOf, type UpstreamIdentity } from "./dataset.js";
+import { ibTime, ibUtc } from "./ib-time.js";
 import { isSwitchboardMock } from "./mock-detect.js";
+
+export { ibTime, ibUtc };
 
 export const BACKFILL_PURPOSE = "backfill";
 
 export interface LineSourceOptions {
   host: string;
   port: number;
+  /** The upstream is known to be a Switchboard mock (the built-in one). */
+  mock?: boolean;
   registry: Registry;
   timeoutMs?: number;
   /** IB's windows scaled down (benchmarks against a time-scaled mock). */
@@ -27,22 +32,6 @@ export interface LineSourceOptions {
 
 export interface LineSource extends BarSource {
   close(): Promise<void>;
-}
-
-/** IB's end time in UTC: "yyyyMMdd-HH:mm:ss". */
-export function ibUtc(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
-
-/** formatDate=2: epoch seconds for intraday bars, yyyyMMdd for daily ones (dated by session). */
-export function ibTime(date: string): number {
-  const t = date.trim();
-  if (/^\d{9,}$/.test(t)) return Number(t) * 1000;
-  const d = /^(\d{4})(\d{2})(\d{2})/.exec(t);
-  if (d) return Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]));
-  throw new RangeError(`unreadable bar time "${date}"`);
 }
 
 /** The typed client's bar (ISO time, numbers) as a dataset row. */
@@ -81,7 +70,8 @@ export async function connectLineSource(o: LineSourceOptions): Promise<LineSourc
   const call = (signal: AbortSignal) => ({ signal, timeoutMs: o.timeoutMs ?? 60_000 });
   return {
     async identity(): Promise<UpstreamIdentity> {
-      return identityOf(sb.line.accounts, await isSwitchboardMock(o.host, o.port));
+      const mock = o.mock === true || (await isSwitchboardMock(o.host, o.port));
+      return identityOf(sb.line.accounts, mock);
     },
     async conId(symbol, contract, signal) {
       const [c] = await client.qualifyContracts([{ symbol, ...contract }], call(signal));

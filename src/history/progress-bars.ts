@@ -44,6 +44,8 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       } else if (e.type === "pacing") {
         waits++;
         overall.update(done, { bars, waits });
+      } else if (e.type === "merged") {
+        multi.log(`${e.symbol}: ${e.year} complete\n`);
       } else {
         multi.log(`${e.symbol}: ${e.message}\n`);
       }

@@ -51,6 +51,9 @@ export interface RuleUse {
   readonly keys: number;
 }
 
+/** Remembered window entries by rule id: [key, [at (epoch ms), amount][]][]. */
+export type WindowMemory = Record<string, [string, [number, number][]][]>;
+
 export class PacingLedger {
   readonly #rules: PacingRules;
   readonly #mode: LedgerMode;
@@ -61,14 +64,23 @@ export class PacingLedger {
   /** tenant + hold → the request holding the slot. */
   readonly #holds = new Map<string, PacingRequest>();
   /** tenant + hold → its window entries, so an answer can move them (restamp). Bounded. */
-  readonly #entriesOf = new Map<string, { list: Entry[]; entry: Entry }[]>();
+  readonly #entriesOf = new Map<string, { list: Entry[]; entry: Entry; ruleId: string }[]>();
   /** Entries still unheard, with their lists (pacer mode only). */
   #unheard: { list: Entry[]; entry: Entry }[] = [];
+  /** Rules whose windows outlive the process (pacer memory); `changed` says they moved. */
+  readonly #remembered: ReadonlySet<string>;
+  #changed = false;
 
   constructor(
     rules: PacingRules,
-    options: { mode?: LedgerMode; scopes?: readonly RuleScope[]; maxKeysPerRule?: number } = {},
+    options: {
+      mode?: LedgerMode;
+      scopes?: readonly RuleScope[];
+      maxKeysPerRule?: number;
+      remembered?: readonly string[];
+    } = {},
   ) {
+    this.#remembered = new Set(options.remembered ?? []);
     this.#rules = rules;
     this.#mode = options.mode ?? ENFORCE_MODE;
     this.#scopes = new Set(options.scopes ?? ["connection", "gateway"]);
@@ -142,6 +154,7 @@ export class PacingLedger {
         this.#unheard.push({ list, entry });
       }
       list.push(entry);
+      if (this.#remembered.has(rule.id)) this.#changed = true;
       if (req.hold !== undefined) {
         const id = holdId(req.tenant, req.hold);
         const refs = this.#entriesOf.get(id) ?? [];
@@ -150,7 +163,7 @@ export class PacingLedger {
             this.#entriesOf.delete(this.#entriesOf.keys().next().value as string);
           this.#entriesOf.set(id, refs);
         }
-        refs.push({ list, entry });
+        refs.push({ list, entry, ruleId: rule.id });
       }
     }
     if (req.hold !== undefined) this.#holds.set(holdId(req.tenant, req.hold), req);
@@ -188,9 +201,10 @@ export class PacingLedger {
     const refs = this.#entriesOf.get(id);
     if (!refs) return;
     this.#entriesOf.delete(id);
-    for (const { list, entry } of refs) {
+    for (const { list, entry, ruleId } of refs) {
       if (entry.at >= at) continue;
       entry.at = at;
+      if (this.#remembered.has(ruleId)) this.#changed = true;
       list.sort((a, b) => a.at - b.at);
     }
   }
@@ -210,6 +224,45 @@ export class PacingLedger {
     this.#unheard = [];
     for (const list of lists) list.sort((a, b) => a.at - b.at);
     return true;
+  }
+
+  /** True once since the last call when a remembered rule's window changed. */
+  takeChanged(): boolean {
+    const was = this.#changed;
+    this.#changed = false;
+    return was;
+  }
+
+  /** The live entries of the remembered rules at `now`: [ruleId, [key, [at, amount]…]…]. */
+  rememberedWindows(now: number): WindowMemory {
+    const out: WindowMemory = {};
+    for (const rule of this.#active()) {
+      if (rule.type !== "window" || !this.#remembered.has(rule.id)) continue;
+      const horizon = now - rule.windowMs - this.#mode.guardMs(rule.windowMs);
+      const keys: [string, [number, number][]][] = [];
+      for (const [key, list] of this.#windows.get(rule.id) ?? []) {
+        const live = list.filter((e) => e.at > horizon).map((e): [number, number] => [e.at, e.amount]);
+        if (live.length > 0) keys.push([key, live]);
+      }
+      if (keys.length > 0) out[rule.id] = keys;
+    }
+    return out;
+  }
+
+  /** Put remembered entries back (a restart): rules not in this table are ignored. */
+  restoreWindows(memory: WindowMemory, now: number): void {
+    for (const rule of this.#active()) {
+      if (rule.type !== "window" || !this.#remembered.has(rule.id)) continue;
+      const horizon = now - rule.windowMs - this.#mode.guardMs(rule.windowMs);
+      let byKey = this.#windows.get(rule.id);
+      if (!byKey) this.#windows.set(rule.id, (byKey = new Map()));
+      for (const [key, entries] of memory[rule.id] ?? []) {
+        const live = entries.filter(([at]) => at > horizon).map(([at, amount]) => ({ at, amount }));
+        if (live.length === 0) continue;
+        const list = [...(byKey.get(key) ?? []), ...live].sort((a, b) => a.at - b.at);
+        byKey.set(key, list);
+      }
+    }
   }
 
   /** Free a hold (request ended, failed or was cancelled). Returns whether one was held. */

@@ -16,6 +16,7 @@ import { incomingReleases, type PacingRequest, PRIORITIES, type Priority } from 
 import { DEFAULT_RULES, type PacingRules } from "./rules.js";
 import { PacerStats, type PacerStatsSnapshot } from "./stats.js";
 import { TenantQueue, type Waiter } from "./tenant-queue.js";
+import { type PacerMemoryStore, REMEMBERED_RULES } from "./memory.js";
 
 export type { PacerEvent } from "./pacer-events.js";
 
@@ -39,6 +40,8 @@ export interface PacerOptions {
   /** How far into a tenant's queue to look past requests held back by a keyed rule. */
   lookahead?: number;
   events?: EventHub<PacerEvent>;
+  /** Keeps IB's historical windows across restarts (memory.ts). */
+  memory?: PacerMemoryStore;
 }
 
 export interface AcquireOptions {
@@ -88,6 +91,7 @@ export class Pacer {
   readonly #maxTenants: number;
   readonly #deadlineMs: number;
   readonly #lookahead: number;
+  readonly #memory: PacerMemoryStore | undefined;
   #state: PacerState = "open";
   #virtualNow = 0;
   #serveSeq = 0;
@@ -103,9 +107,13 @@ export class Pacer {
     this.#rules = options.rules ?? DEFAULT_RULES;
     const fraction = options.guardFraction ?? DEFAULT_GUARD_FRACTION;
     const min = options.guardMinMs ?? DEFAULT_GUARD_MIN_MS;
+    this.#memory = options.memory;
     this.#ledger = new PacingLedger(this.#rules, {
       mode: { useTarget: true, guardMs: (w) => Math.ceil(Math.max(min, w * fraction)) },
+      ...(this.#memory ? { remembered: REMEMBERED_RULES } : {}),
     });
+    const remembered = this.#memory?.load();
+    if (remembered) this.#ledger.restoreWindows(remembered, this.#clock.now());
     this.#stats = new PacerStats(this.#clock.now());
     this.#maxQueue = options.maxQueuePerTenant ?? DEFAULT_MAX_QUEUE_PER_TENANT;
     this.#maxTenants = options.maxTenants ?? DEFAULT_MAX_TENANTS;
@@ -167,6 +175,7 @@ export class Pacer {
   release(tenant: string, hold: string): void {
     // The answer is here, so IB counted the request no later than now (see restamp).
     this.#ledger.restamp(tenant, hold, this.#clock.now());
+    this.#remember();
     if (this.#ledger.release(tenant, hold)) this.#pump();
   }
 
@@ -183,6 +192,7 @@ export class Pacer {
       this.#ledger.restamp(tenant, hold, now);
       freed = this.#ledger.release(tenant, hold) || freed;
     }
+    this.#remember();
     if (freed) this.#pump();
   }
 
@@ -398,6 +408,8 @@ export class Pacer {
     q.remove(w);
     this.#settle(w);
     this.#ledger.record(w.req, now);
+    // Saved before the permit goes out: the request never reaches the socket unremembered.
+    this.#remember();
     this.#virtualNow = q.vtime;
     q.vtime += Math.max(1, w.req.cost);
     q.lastServed = ++this.#serveSeq;
@@ -438,6 +450,21 @@ export class Pacer {
       return;
     }
     w.resolve(permit);
+  }
+
+  /** Hands the remembered windows to the store when they changed. A failing store costs memory, not requests. */
+  #remember(): void {
+    if (!this.#memory || !this.#ledger.takeChanged()) return;
+    try {
+      this.#memory.save(this.#ledger.rememberedWindows(this.#clock.now()));
+    } catch (err) {
+      this.events.emit({
+        type: "pacer.state",
+        ts: this.#clock.now(),
+        state: this.#state,
+        reason: `pacer memory not saved: ${err instanceof Error ? err.message : String(err)}`,
+      });
+    }
   }
 
   #armWake(at: number, now: number): void {

@@ -145,6 +145,12 @@ export const historyQuery = z.object({
   rth: queryBool.default(true).describe("regular trading hours only (default true)"),
 });
 
+export const headQuery = z.object({
+  ...contractFields,
+  what: historyQuery.shape.what,
+  rth: historyQuery.shape.rth,
+});
+
 export const quoteParams = z.object({ symbol: contractFields.symbol });
 export const quoteQuery = z.object({
   secType: contractFields.secType,

@@ -1,5 +1,5 @@
 /**
- * Data routes: qualify, history, quote. Each call gets an AbortSignal that fires at
+ * Data routes: qualify, history, head timestamp, quote. Each call gets an AbortSignal that fires at
  * `timeoutMs`, when the client goes away, or when the daemon stops, so no request hangs:
  * the answer is the data, 429 `pacing_timeout` (the pacer could not make room in time),
  * 503 `upstream_unavailable` (the line is down; see daemon/data.ts) or 504 `timeout`.
@@ -8,9 +8,9 @@ import type { ServerResponse } from "node:http";
 import { z } from "zod";
 import { sleep, type TimerHandle } from "../../clock.js";
 import { AbortedError, isSwitchboardError, TimeoutError } from "../../errors.js";
-import { barSchema, type CallOptions, contractSchema, quoteSchema } from "../data-service.js";
+import { barSchema, type CallOptions, contractSchema, headSchema, quoteSchema } from "../data-service.js";
 import type { RouteContext } from "./context.js";
-import { historyQuery, qualifyQuery, quoteParams, quoteQuery } from "./data-params.js";
+import { headQuery, historyQuery, qualifyQuery, quoteParams, quoteQuery } from "./data-params.js";
 import { type Route, route } from "./spec.js";
 
 const ERRORS = [400, 403, 404, 429, 501, 502, 503, 504] as const;
@@ -50,6 +50,18 @@ export function dataRoutes(ctx: RouteContext): Route[] {
         bounded(ctx, reply.raw, query.timeoutMs, (o) =>
           data().history({ ...query, end: query.end === undefined ? undefined : new Date(query.end) }, o),
         ),
+    }),
+    route({
+      method: "GET",
+      url: "/api/history/head",
+      tag: "data",
+      summary: "Head timestamp: the earliest bar IB has for the contract and whatToShow",
+      auth: "token",
+      query: headQuery,
+      response: headSchema,
+      errors: ERRORS,
+      handler: ({ query, reply }) =>
+        bounded(ctx, reply.raw, query.timeoutMs, (o) => data().headTimestamp(query, o)),
     }),
     route({
       method: "GET",

@@ -36,6 +36,8 @@ interface RouteDef<Q extends z.ZodType, P extends z.ZodType, B extends z.ZodType
   response?: z.ZodType;
   /** Extra statuses this route answers, for the OpenAPI document. */
   errors?: readonly number[];
+  /** Status of a success answer (default 200; 202 for work accepted to run later). */
+  status?: 200 | 201 | 202;
   handler(input: RouteInput<z.output<Q>, z.output<P>, z.output<B>>): Promise<unknown>;
 }
 
@@ -53,6 +55,7 @@ export interface Route {
   body: z.ZodType | undefined;
   response: z.ZodType | undefined;
   errors: readonly number[];
+  status: 200 | 201 | 202;
   run(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
 
@@ -75,6 +78,7 @@ export function route<
     body: strict,
     response: def.response,
     errors: def.errors ?? [],
+    status: def.status ?? 200,
     run: (request, reply) =>
       def.handler({
         query: parse(def.query, request.query ?? {}, "query") as z.output<Q>,

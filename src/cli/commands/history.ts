@@ -24,7 +24,8 @@ interface HistoryFlags {
   format: string;
   url?: string;
   token?: string;
-  upstream?: string;
+  upstream: string;
+  autoPorts: string;
   stateDir?: string;
   allowMock?: boolean;
   json?: boolean;
@@ -54,11 +55,20 @@ export function registerHistory(program: Command, setExit: SetExit): void {
     .option("--format <f>", "parquet or csv", "parquet")
     .option("--url <url>", "a running daemon (also SWITCHBOARD_URL): chunks go through its /api/history")
     .option("--token <t>", "the daemon's HTTP token")
-    .option("--upstream <host:port>", "in-process: the gateway", "127.0.0.1:4002")
+    .option(
+      "--upstream <mock|host:port|auto>",
+      "in-process: the gateway, as for `start` (auto: probe IB's usual ports, paper first)",
+      "auto",
+    )
+    .option("--auto-ports <ports>", "in-process: the ports `auto` probes", "4002,7497,4001,7496")
     .option("--state-dir <dir>", "in-process: where client-id leases live")
     .option("--allow-mock", "accept a Switchboard mock's (made-up) bars")
     .option("--json", "JSON lines even on a TTY")
-    .option("--concurrency <n>", "requests in flight at once", "8")
+    .option(
+      "--concurrency <n|auto>",
+      "requests in flight at once (auto: adapts to how fast IB answers, up to 48)",
+      "auto",
+    )
     .action(async (symbols: string[], flags: HistoryFlags) => {
       setExit(await history(symbols, flags));
     });
@@ -81,24 +91,30 @@ async function history(symbols: string[], f: HistoryFlags): Promise<number> {
   if (f.from > to) usage(`--from (${f.from}) is after --to (${to})`);
   if (f.format !== "parquet" && f.format !== "csv")
     usage(`--format must be parquet or csv, got "${f.format}"`);
-  const concurrency = Number(f.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 50) {
-    usage(`--concurrency must be an integer 1..50 (IB allows 50 open historical requests)`);
+  const concurrency = f.concurrency === "auto" ? undefined : Number(f.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 50)) {
+    usage(`--concurrency must be auto or an integer 1..50 (IB allows 50 open historical requests)`);
   }
   const upper = [...new Set(symbols.map((s) => s.toUpperCase()))];
   const url = f.url ?? process.env.SWITCHBOARD_URL;
-  let upstream: { host: string; port: number } | undefined;
-  if (!url) {
-    const m = /^(.+):(\d+)$/.exec(f.upstream ?? "");
-    if (!m) usage(`--upstream must be host:port, got "${f.upstream}"`);
-    upstream = { host: m[1] as string, port: Number(m[2]) };
-  }
+  const { parseUpstream } = await import("../../config/schema.js");
+  const upstream =
+    parseUpstream(f.upstream) ?? usage(`--upstream must be mock, auto or host:port, got "${f.upstream}"`);
+  const autoPorts = f.autoPorts.split(",").map((p) => Number(p.trim()));
+  if (autoPorts.length === 0 || autoPorts.some((p) => !Number.isInteger(p) || p < 1 || p > 65_535))
+    usage(`--auto-ports must be a comma-separated list of ports, got "${f.autoPorts}"`);
+  if (upstream.kind === "mock" && f.allowMock !== true)
+    usage("--upstream mock serves made-up bars: give --allow-mock");
 
   const json = f.json === true || !process.stderr.isTTY;
   const bars = json ? undefined : (await import("../../history/progress-bars.js")).terminalProgress();
   const emit = (e: BackfillEvent | Record<string, unknown>) => {
     if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
-    else if (bars && ["plan", "progress", "pacing", "error"].includes(String(e.type)) && "symbol" in e) {
+    else if (
+      bars &&
+      ["plan", "progress", "pacing", "merged", "error"].includes(String(e.type)) &&
+      "symbol" in e
+    ) {
       bars.update(e as BackfillEvent);
     } else {
       bars?.stop();
@@ -125,18 +141,50 @@ async function history(symbols: string[], f: HistoryFlags): Promise<number> {
     const registry = new Registry({
       store: new FileLeaseStore({ stateDir: f.stateDir ?? defaultStateDir(process.env) }),
     });
+    let mock: { close(): Promise<void> } | undefined;
     try {
-      const line = await connectLineSource({ ...(upstream as { host: string; port: number }), registry });
+      let where: Parameters<typeof connectLineSource>[0];
+      if (upstream.kind === "tcp") {
+        where = { host: upstream.host, port: upstream.port, registry };
+      } else if (upstream.kind === "auto") {
+        // One pass over the ports, as `start --upstream auto` does on each connect.
+        const { searchGateway, AUTO_HOST } = await import("../../daemon/upstream.js");
+        const { systemClock } = await import("../../clock.js");
+        const { silentLogger } = await import("../../logger.js");
+        const found = await searchGateway(
+          {
+            ports: autoPorts,
+            allowMock: f.allowMock === true,
+            clock: systemClock,
+            random: Math.random,
+            logger: silentLogger,
+          },
+          AbortSignal.timeout(60_000),
+        );
+        if (found === undefined)
+          throw new Error("no TWS / IB Gateway answered (a Switchboard mock needs --allow-mock)");
+        where = { host: AUTO_HOST, port: found.port, registry };
+      } else {
+        // The built-in mock, in this process (as `start` runs it).
+        const { MockGateway } = await import("../../mock/gateway.js");
+        const gw = new MockGateway({ host: "127.0.0.1", port: 0, controlPort: 0 });
+        mock = gw;
+        const info = await gw.start();
+        where = { host: "127.0.0.1", port: info.port, mock: true, registry };
+      }
+      const line = await connectLineSource(where);
       source = line;
       close = async () => {
         await line.close();
         await registry.close();
+        await mock?.close();
       };
     } catch (err) {
       await registry.close();
+      await mock?.close();
       emit({
         type: "error",
-        message: `cannot reach ${f.upstream}: ${err instanceof Error ? err.message : String(err)}`,
+        message: `cannot reach ${f.upstream}${upstream.kind === "auto" ? ` (ports ${autoPorts.join(", ")})` : ""}: ${err instanceof Error ? err.message : String(err)}`,
       });
       return EXIT_FAILURE;
     }
@@ -163,7 +211,7 @@ async function history(symbols: string[], f: HistoryFlags): Promise<number> {
         from: f.from,
         to,
         now: Date.now(),
-        concurrency,
+        ...(concurrency === undefined ? {} : { concurrency }),
         allowMock: f.allowMock === true,
       },
       emit,

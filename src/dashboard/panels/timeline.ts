@@ -44,6 +44,10 @@ export function describe(e: DaemonEvent): string {
       return `${s(f.kind)} tenant ${s(f.tenant)} closed · ${s(f.name)} · ${s(f.cancelled)} cancelled`;
     case "switch.replayed":
       return `${s(f.line)}: replayed ${s(f.subscriptions)} subscriptions after ${s(f.cause)} (${s(f.failed)} failed)`;
+    case "history.done": {
+      const p = (f.progress ?? {}) as Fields;
+      return `history job ${s(f.id).slice(0, 8)} ${s(f.state)} · ${s(p.bars)} bars in ${s(p.requests)} requests`;
+    }
     default: {
       const { type: _t, ts: _ts, ...rest } = f;
       return JSON.stringify(rest);
@@ -56,6 +60,7 @@ function tone(e: DaemonEvent): string {
   if (e.type === "pacer.violation" || e.type === "orders.orphaned" || e.type === "line.identity_changed")
     return "bad";
   if (e.type === "line.state") return f.to === "ready" ? "good" : "warn";
+  if (e.type === "history.done") return f.state === "done" ? "good" : f.state === "failed" ? "bad" : "warn";
   if (e.type === "line.notice") return f.level === "error" ? "bad" : f.level === "warn" ? "warn" : "";
   return "";
 }
