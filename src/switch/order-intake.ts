@@ -3,6 +3,8 @@
  *
  * Invariants:
  *  - read-only refuses every order message with 201;
+ *  - HTTP tenants never place orders; an in-process tenant only with an owner of its own and
+ *    a journal (a state dir): never under a per-run owner;
  *  - only the owner's newest open socket may send order messages; an older one gets 201 for a
  *    new order and 399 for a modify or cancel, and never regains the right;
  *  - order messages are accepted only while the line is `ready` and no reconciliation runs;
@@ -118,6 +120,13 @@ function actionOf(msgId: number, known: OrderEntry | undefined): OrderAction {
 /** Why this tenant may not send an order message now, or undefined. */
 function whyNot(core: SwitchCore, tenant: Tenant): string | undefined {
   if (tenant.kind === "http") return "HTTP tenants do not place orders";
+  if (tenant.kind === "client") {
+    // An order identity must outlive the process, or a restart forgets which orders are whose.
+    if (!tenant.stableOwner)
+      return "an in-process client places orders only with an owner (acquire(purpose, { owner }))";
+    if (!core.o.journal)
+      return "an in-process client places orders only with a state dir (the order journal)";
+  }
   if (core.tenantOfOwner(tenant.orderOwner) !== tenant)
     return `client id ${tenant.clientId} is used by a newer connection`;
   if (core.line.state !== "ready") return `upstream not ready (${core.line.state})`;

@@ -132,8 +132,8 @@ export class Switch implements AsyncDisposable {
     const clientId = options.clientId ?? 0;
     // The order owner is (line, virtual client id) for a proxy client, whatever socket it
     // comes on: the newest socket of an owner holds its order rights (set below), older ones
-    // lose them for good. In-process tenants bring a stable owner name, or get one that
-    // lives as long as this switch.
+    // lose them for good. In-process tenants bring a stable owner name; without one their
+    // owner lives as long as this switch and they may not place orders (order-intake.ts).
     const orderOwner =
       options.kind === "proxy"
         ? `proxy:${clientId}`
@@ -146,6 +146,7 @@ export class Switch implements AsyncDisposable {
       name: options.name ?? id,
       clientId,
       orderOwner,
+      stableOwner: options.kind === "proxy" || (options.kind === "client" && options.owner !== undefined),
       openedAt: this.#core.o.clock.now(),
     });
     this.#core.tenants.set(id, tenant);
