@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RawClient } from "../mock/raw-client.test-util.js";
 import { toFields } from "../protocol/codec.js";
 import { CANCEL_ORDER, PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
+import type { AuditRecord, OrderAudit } from "../switch/order-journal.js";
+import type { SwitchOptions } from "../switch/options.js";
 import { AAPL, contractReq, type ProxyStack, startProxyStack, until, V } from "./test-stack.test-util.js";
 
 const cleanup: { close(): Promise<void> }[] = [];
@@ -16,8 +18,15 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c.close();
 });
 
-async function stack(): Promise<ProxyStack> {
-  const s = await startProxyStack();
+class MemoryAudit implements OrderAudit {
+  readonly records: AuditRecord[] = [];
+  append(r: AuditRecord): void {
+    this.records.push(r);
+  }
+}
+
+async function stack(sw?: SwitchOptions): Promise<ProxyStack> {
+  const s = await startProxyStack(sw === undefined ? {} : { switch: sw });
   cleanup.push(s);
   return s;
 }
@@ -198,5 +207,62 @@ describe("order messages only while the line is ready", () => {
       await c.waitFor(status(1, "Submitted"));
       expect(gatewayOrders(s, "unknown-stall")).toHaveLength(1);
     }
+  });
+});
+
+describe("a modify or cancel written into a socket that dies unanswered", () => {
+  it("a cancel gets 399 'outcome unknown' and an unknown audit line, then the order's real status", async () => {
+    const audit = new MemoryAudit();
+    const s = await stack({ audit });
+    const c = await client(s.port, 15);
+    c.sendFields(resting(1, "unknown-cancel"));
+    await c.waitFor(status(1, "Submitted"));
+    // The gateway cancels at once, but its answers are late: the socket dies first.
+    s.mock.latency(300);
+    c.sendFields(cancel(1));
+    await until(
+      () => gatewayOrders(s, "unknown-cancel")[0]?.status === "Cancelled",
+      "the cancel at the gateway",
+    );
+    const reconciled = s.sw.orderLane().reconciliations;
+    s.mock.drop();
+    const unknown = await c.waitFor(err(1, 399), 10_000);
+    expect(unknown[4]).toMatch(/outcome unknown/);
+    expect(audit.records).toContainEqual(
+      expect.objectContaining({ kind: "cancel", outcome: "unknown", localId: 1 }),
+    );
+    const after = c.messages.indexOf(unknown);
+    s.mock.latency(0);
+    await until(() => s.sw.orderLane().reconciliations > reconciled, "a reconciliation", 15_000);
+    // Reconciled: the owner hears how it really ended.
+    await c.waitFor((f) => c.messages.indexOf(f) > after && status(1, "Cancelled")(f));
+    expect(c.errors(201)).toEqual([]);
+    expect(gatewayOrders(s, "unknown-cancel")).toHaveLength(1);
+  });
+
+  it("a modify gets 399 'outcome unknown' and an unknown audit line, then the order as TWS has it", async () => {
+    const audit = new MemoryAudit();
+    const s = await stack({ audit });
+    const c = await client(s.port, 16);
+    c.sendFields(resting(1, "unknown-modify", "1"));
+    await c.waitFor(status(1, "Submitted"));
+    s.mock.latency(300);
+    c.sendFields(resting(1, "unknown-modify", "3"));
+    await until(() => gatewayOrders(s, "unknown-modify")[0]?.modifyCount === 1, "the modify at the gateway");
+    const reconciled = s.sw.orderLane().reconciliations;
+    s.mock.drop();
+    const unknown = await c.waitFor(err(1, 399), 10_000);
+    expect(unknown[4]).toMatch(/outcome unknown/);
+    expect(audit.records).toContainEqual(
+      expect.objectContaining({ kind: "modify", outcome: "unknown", localId: 1 }),
+    );
+    const after = c.messages.indexOf(unknown);
+    s.mock.latency(0);
+    await until(() => s.sw.orderLane().reconciliations > reconciled, "a reconciliation", 15_000);
+    // The open order as the gateway has it (3 shares), then its status.
+    await c.waitFor((f) => c.messages.indexOf(f) > after && f[0] === "5" && f[1] === "1");
+    await c.waitFor((f) => c.messages.indexOf(f) > after && status(1, "Submitted")(f));
+    expect(c.errors(201)).toEqual([]);
+    expect(gatewayOrders(s, "unknown-modify")).toMatchObject([{ placeCount: 1, modifyCount: 1 }]);
   });
 });

@@ -156,6 +156,15 @@ export class OrderLane {
       entry.writtenGeneration = item.generation;
       if (item.action === "place") core.o.journal?.written(entry);
     }
+    if (entry && item.action !== "place" && item.action !== "exercise") {
+      // Until TWS says anything about this order, a dropped connection leaves the change's
+      // outcome unknown (order-reconcile.ts).
+      entry.unanswered = {
+        action: item.action === "modify" ? "modify" : "cancel",
+        generation: item.generation,
+        reported: false,
+      };
+    }
     core.audit(item, "written");
     item.onWritten?.();
   }

@@ -6,6 +6,10 @@
  *  - an order written but not acknowledged (no status, no error, no open order) when its
  *    connection ends becomes `unknown`: its owner gets 399 "outcome unknown" and its last
  *    known status, and it is never written again;
+ *  - a modify or cancel written but not answered (nothing from TWS about its order since)
+ *    when its connection ends gets the same 399 "outcome unknown" and an `unknown` audit line;
+ *    its order is reconciled on the next ready and the owner gets TWS's status for it;
+ *  - an order TWS acknowledged once is never declared "never placed";
  *  - on the next ready, before any order message is accepted again, the switch asks TWS for
  *    its open and completed orders under the line's client id and settles every order that
  *    is not finished: found open → live; found completed (by orderRef) → finished with that
@@ -63,6 +67,7 @@ export class OrderReconciler {
       case IN.ORDER_STATUS: {
         const e = core.orders.byUpstream(Number(fields[1]));
         if (!e) return;
+        e.unanswered = undefined;
         e.lastStatus = [...fields];
         const permId = Number(fields[6]);
         if (permId > 0) e.permId = permId;
@@ -76,6 +81,7 @@ export class OrderReconciler {
         const id = Number(fields[1]);
         const e = core.orders.byUpstream(id);
         if (!e) return;
+        e.unanswered = undefined;
         const permId = Number(fields[25]);
         if (permId > 0) e.permId = permId;
         if (this.#running) this.#openSeen.add(id);
@@ -86,6 +92,7 @@ export class OrderReconciler {
       case IN.ERR_MSG: {
         const e = core.orders.byUpstream(Number(fields[2]));
         const code = Number(fields[3]);
+        if (e) e.unanswered = undefined;
         // TWS refused a new order before any status: it never became live.
         if (e && e.state === "written" && !isWarningCode(code)) {
           this.#settle(e, "finished", `error ${code}`);
@@ -111,24 +118,51 @@ export class OrderReconciler {
     }
   }
 
-  /** The connection ended: written, unacknowledged orders have an unknown outcome now. */
+  /**
+   * The connection ended: written, unacknowledged orders have an unknown outcome now, and so
+   * have modifies and cancels TWS did not answer.
+   */
   onConnectionLost(): void {
     const core = this.#core;
     this.#running = false;
     for (const e of [...core.orders.all()]) {
-      if (e.state !== "written") continue;
-      e.state = "unknown";
-      core.o.journal?.update(e);
-      this.#auditPlace(e, "unknown", undefined, "place", e.writtenGeneration);
-      for (const t of answerTargets(core, undefined, e.owner)) {
-        core.errorTo(
-          t,
-          e.localId,
-          ORDER_WARNING,
-          "Order Message: Warning: outcome unknown: the upstream connection ended before TWS answered; it is reconciled when the line is back",
-        );
-        deliverLastStatus(core, e, t);
+      const change = e.unanswered;
+      let told = false;
+      if (e.state === "written") {
+        e.state = "unknown";
+        core.o.journal?.update(e);
+        this.#auditPlace(e, "unknown", undefined, "place", e.writtenGeneration);
+        this.#tellUnknown(e);
+        told = true;
       }
+      if (change && !change.reported && !isDone(e.state)) {
+        change.reported = true;
+        core.audit(
+          {
+            action: change.action,
+            owner: e.owner,
+            localId: e.localId,
+            entry: e,
+            generation: change.generation,
+            upstreamClientId: e.upstreamClientId,
+          },
+          "unknown",
+        );
+        if (!told) this.#tellUnknown(e);
+      }
+    }
+  }
+
+  #tellUnknown(e: OrderEntry): void {
+    const core = this.#core;
+    for (const t of answerTargets(core, undefined, e.owner)) {
+      core.errorTo(
+        t,
+        e.localId,
+        ORDER_WARNING,
+        "Order Message: Warning: outcome unknown: the upstream connection ended before TWS answered; it is reconciled when the line is back",
+      );
+      deliverLastStatus(core, e, t);
     }
   }
 
@@ -200,6 +234,8 @@ export class OrderReconciler {
     if (!this.#openEnd || !this.#completedEnd) return;
     const core = this.#core;
     for (const e of this.#candidates) {
+      // Whatever is found below is TWS's answer to a change whose outcome was unknown.
+      e.unanswered = undefined;
       if (isDone(e.state)) continue;
       if (this.#openSeen.has(e.upstreamId)) {
         this.#settle(e, "live");
@@ -221,7 +257,7 @@ export class OrderReconciler {
         );
         continue;
       }
-      if (!done && e.state === "live") {
+      if (!done && (e.state === "live" || e.permId > 0)) {
         // TWS acknowledged it before: it exists, even if today's lists no longer show it (a
         // GTC order finished in an earlier session). Never tell the owner it was not placed.
         core.log.warn(
