@@ -266,3 +266,46 @@ describe("a modify or cancel written into a socket that dies unanswered", () => 
     expect(gatewayOrders(s, "unknown-modify")).toMatchObject([{ placeCount: 1, modifyCount: 1 }]);
   });
 });
+
+describe("reconciliation consults executions", () => {
+  it("an order that filled while its connection was down ends Filled, found by its executions", async () => {
+    const s = await stack();
+    const c = await client(s.port, 17);
+    const market = (orderId: number) =>
+      toFields(
+        PLACE_ORDER,
+        placeOrder({
+          orderId,
+          contract: AAPL,
+          action: "BUY",
+          totalQuantity: "1",
+          orderType: "MKT",
+          // The app gives every order of one strategy the same ref: completed orders cannot
+          // tell them apart, the executions (client id, order id) can.
+          orderRef: "fills-while-down",
+        }),
+        V,
+      );
+    c.sendFields(market(1));
+    await c.waitFor(status(1, "Filled"));
+    // The gateway fills the second at once, but its answers are late: the socket dies first.
+    s.mock.latency(300);
+    c.sendFields(market(2));
+    await until(
+      () => gatewayOrders(s, "fills-while-down").filter((o) => o.status === "Filled").length === 2,
+      "the second fill at the gateway",
+    );
+    const reconciled = s.sw.orderLane().reconciliations;
+    s.mock.drop();
+    const unknown = await c.waitFor(err(2, 399), 10_000);
+    expect(unknown[4]).toMatch(/outcome unknown/);
+    const after = c.messages.indexOf(unknown);
+    s.mock.latency(0);
+    await until(() => s.sw.orderLane().reconciliations > reconciled, "a reconciliation", 15_000);
+    const filled = await c.waitFor((f) => c.messages.indexOf(f) > after && status(2, "Filled")(f));
+    expect(filled[3]).toBe("1");
+    expect(c.errors(201)).toEqual([]);
+    expect(s.sw.liveOrders()).toEqual([]);
+    expect(gatewayOrders(s, "fills-while-down").map((o) => o.placeCount)).toEqual([1, 1]);
+  });
+});

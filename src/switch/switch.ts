@@ -89,7 +89,8 @@ export class Switch implements AsyncDisposable {
     this.#unsubscribe.push(
       line.onMessage((msgId, fields) => {
         this.#core.pacer.heard();
-        this.#core.reconciler.observe(msgId, fields);
+        // The reconciliation's own executions question is answered to nobody else.
+        if (this.#core.reconciler.observe(msgId, fields)) return;
         handleInbound(this.#core, msgId, fields);
       }),
       line.on("line.state", (e) => this.#onLineState(e.from, e.to)),
