@@ -12,7 +12,11 @@
  *  - one process per journal (journal-lock.ts);
  *  - the first start after the JSON order map (`orders-<line>.json`) imports it: owners
  *    `proxy:<n>` stay theirs, per-run owners (`proxy-N`, `client-N`) become orphaned owners
- *    that no tenant can ever match; an unreadable file is a start error;
+ *    that no tenant can ever match; an unreadable file is a start error. The file is moved
+ *    aside (`.imported`) only after the journal holding its orders is on disk, directory
+ *    included, so a kill at any moment loses nothing: a file still there next to a journal is
+ *    merged again (orders the journal already knows keep the journal's state);
+ *  - every rename is followed by an fsync of the state dir, so it survives a power loss;
  *  - the line's identity (accounts, paper|live) is an `identity` record, synced when written;
  *    the last one wins and `identity: null` forgets it (`switchboard lines forget`).
  */
@@ -26,9 +30,10 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { SwitchboardError } from "../errors.js";
 import type { LineIdentity } from "../line/identity.js";
 import type { JournalContents, OrderJournal } from "../switch/order-journal.js";
@@ -115,8 +120,10 @@ export class FileOrderJournal implements OrderJournal {
       const rows = new Map<number, Row>();
       const marks = new Map<string, number>();
       const extra: LineRecords = { identity: undefined };
+      removeStaleTemps(o.stateDir, path);
       if (existsSync(path)) readJournal(path, rows, marks, extra);
-      else importOrderFile(join(o.stateDir, `orders-${o.line}.json`), rows, marks);
+      const legacy = join(o.stateDir, `orders-${o.line}.json`);
+      const imported = importOrderFile(legacy, rows, marks);
       const retain = o.retainFinishedMs ?? RETAIN_FINISHED_MS;
       const orders: NewOrder[] = [];
       for (const r of rows.values()) {
@@ -132,6 +139,11 @@ export class FileOrderJournal implements OrderJournal {
       }
       const highWater = Object.fromEntries(marks);
       writeCompacted(path, orders, highWater, extra);
+      if (imported) {
+        // Only now: the journal on disk holds every order the old file had.
+        renameSync(legacy, `${legacy}.imported`);
+        fsyncDir(o.stateDir);
+      }
       const fd = openSync(path, "a", 0o600);
       const orphaned = orders.filter((x) => x.owner.startsWith(ORPHAN_PREFIX) && x.state !== "finished");
       return new FileOrderJournal(
@@ -358,6 +370,37 @@ function writeCompacted(
     closeSync(fd);
   }
   renameSync(tmp, path);
+  fsyncDir(dirname(path));
+}
+
+/** A rename is durable once its directory is synced. */
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Compactions a killed process left half-written (we hold the lock: nobody writes them now). */
+function removeStaleTemps(stateDir: string, path: string): void {
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = readdirSync(stateDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(`${base}.`) && name.endsWith(".tmp")) {
+      try {
+        unlinkSync(join(stateDir, name));
+      } catch {
+        // Gone already.
+      }
+    }
+  }
 }
 
 /** The JSON order map written by earlier versions (one object, rewritten per order). */
@@ -367,12 +410,16 @@ interface LegacyOrderFile {
   highWater: Record<string, number>;
 }
 
-function importOrderFile(path: string, rows: Map<number, Row>, marks: Map<string, number>): void {
+/**
+ * Merge the old JSON order map into `rows` (orders the journal already knows keep their
+ * record). Returns whether there was one; the caller moves it aside once the journal is durable.
+ */
+function importOrderFile(path: string, rows: Map<number, Row>, marks: Map<string, number>): boolean {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw new SwitchboardError("store", `cannot read the order map ${path}`, { cause: err });
   }
   let state: LegacyOrderFile;
@@ -386,6 +433,7 @@ function importOrderFile(path: string, rows: Map<number, Row>, marks: Map<string
   }
   const owner = (o: string) => (/^proxy:\d+$/.test(o) ? o : `${ORPHAN_PREFIX}${o}`);
   for (const o of state.orders) {
+    if (rows.has(o.upstreamId)) continue;
     rows.set(o.upstreamId, {
       owner: owner(o.owner),
       localId: o.localId,
@@ -400,5 +448,5 @@ function importOrderFile(path: string, rows: Map<number, Row>, marks: Map<string
     });
   }
   for (const [o, mark] of Object.entries(state.highWater)) raise(marks, owner(o), mark);
-  renameSync(path, `${path}.imported`);
+  return true;
 }
