@@ -3,9 +3,12 @@
  * append-only while the process runs, compacted at start.
  *
  * Invariants:
- *  - a new order's record is on disk (fdatasync) before its upstream write (`intent`);
- *    confirmations and state changes are appended without a sync: losing one only makes the
- *    order `unknown` after a crash, and unknown orders are reconciled, never written again;
+ *  - a new order's record is on disk (fdatasync) before its upstream write: `intent` appends
+ *    it and resolves once it is synced. The sync runs in libuv's thread pool, never on the
+ *    event loop, and one fdatasync serves every record appended before it started (group
+ *    commit); confirmations and state changes are appended without a sync: losing one only
+ *    makes the order `unknown` after a crash, and unknown orders are reconciled, never
+ *    written again;
  *  - at start a record without a confirmed write is `unknown`: the journal is not a replay log;
  *  - the cost of a record does not grow with the number of orders (append, no rewrite);
  *  - orders finished more than `retainFinishedMs` ago leave memory at compaction; marks stay;
@@ -23,6 +26,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fsyncSync,
   mkdirSync,
@@ -87,6 +91,10 @@ export class FileOrderJournal implements OrderJournal {
   /** Orphaned owners found at import (reported by the caller). */
   readonly orphaned: NewOrder[];
   #closed = false;
+  /** The fdatasync running in the thread pool, and the one queued to follow it. */
+  #syncing: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
+  #fdClosed = false;
 
   private constructor(
     path: string,
@@ -193,61 +201,107 @@ export class FileOrderJournal implements OrderJournal {
     return this.#identity;
   }
 
-  /** On disk (fdatasync) when this returns, like an order's intent: a crash must not lose it. */
+  /**
+   * On disk (fdatasync) when this returns, like an order's intent: a crash must not lose it.
+   * Rare (a line's first ready), so synced right here.
+   */
   recordIdentity(identity: LineIdentity): void {
-    this.#append(
-      { k: "identity", identity: { accounts: [...identity.accounts], mode: identity.mode } },
-      true,
-    );
+    this.#appendSynced({
+      k: "identity",
+      identity: { accounts: [...identity.accounts], mode: identity.mode },
+    });
     this.#identity = identity;
   }
 
   forgetIdentity(): void {
-    this.#append({ k: "identity", identity: null }, true);
+    this.#appendSynced({ k: "identity", identity: null });
     this.#identity = undefined;
   }
 
-  intent(e: OrderEntry, generation: number): void {
-    this.#append(
-      {
-        k: "order",
-        owner: e.owner,
-        localId: e.localId,
-        upstreamId: e.upstreamId,
-        upstreamClientId: e.upstreamClientId,
-        orderRef: e.orderRef,
-        generation,
-      },
-      this.#sync,
-    );
+  intent(e: OrderEntry, generation: number): Promise<void> {
+    if (this.#closed) throw new SwitchboardError("closed", `the order journal ${this.path} is closed`);
+    this.#append({
+      k: "order",
+      owner: e.owner,
+      localId: e.localId,
+      upstreamId: e.upstreamId,
+      upstreamClientId: e.upstreamClientId,
+      orderRef: e.orderRef,
+      generation,
+    });
+    return this.#sync ? this.#durable() : Promise.resolve();
   }
 
   written(e: OrderEntry): void {
-    this.#append({ k: "written", upstreamId: e.upstreamId }, false);
+    // After close there is nothing to confirm into: the order is `unknown` at the next start.
+    if (!this.#closed) this.#append({ k: "written", upstreamId: e.upstreamId });
   }
 
   update(e: OrderEntry): void {
-    this.#append(
-      { k: "state", upstreamId: e.upstreamId, state: e.state, permId: e.permId, at: e.finishedAt },
-      false,
-    );
+    if (this.#closed) return;
+    this.#append({
+      k: "state",
+      upstreamId: e.upstreamId,
+      state: e.state,
+      permId: e.permId,
+      at: e.finishedAt,
+    });
   }
 
+  /**
+   * Everything appended is synced before this returns and the lock is given back; the file
+   * itself is closed once a sync still running in the thread pool is done with it.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     try {
       fdatasyncSync(this.#fd);
     } finally {
-      closeSync(this.#fd);
       this.#unlock();
+      this.#closeFdWhenIdle();
     }
   }
 
-  #append(r: JournalRecord, sync: boolean): void {
-    if (this.#closed) throw new SwitchboardError("closed", `the order journal ${this.path} is closed`);
+  #append(r: JournalRecord): void {
     writeSync(this.#fd, `${JSON.stringify(r)}\n`);
-    if (sync) fdatasyncSync(this.#fd);
+  }
+
+  #appendSynced(r: JournalRecord): void {
+    if (this.#closed) throw new SwitchboardError("closed", `the order journal ${this.path} is closed`);
+    this.#append(r);
+    fdatasyncSync(this.#fd);
+  }
+
+  /** Resolves once everything appended so far is on disk. */
+  #durable(): Promise<void> {
+    if (this.#closed) return Promise.resolve(); // close() synced it all
+    if (this.#syncing === undefined) {
+      const run = new Promise<void>((resolve, reject) => {
+        fdatasync(this.#fd, (err) => (err ? reject(err) : resolve()));
+      });
+      this.#syncing = run.finally(() => {
+        this.#syncing = undefined;
+        this.#closeFdWhenIdle();
+      });
+      return this.#syncing;
+    }
+    // The running sync may have started before this record was appended: one more after it
+    // covers this record and every one appended meanwhile.
+    const again = () => {
+      this.#queued = undefined;
+      const next = this.#durable();
+      this.#closeFdWhenIdle();
+      return next;
+    };
+    this.#queued ??= this.#syncing.then(again, again);
+    return this.#queued;
+  }
+
+  #closeFdWhenIdle(): void {
+    if (!this.#closed || this.#fdClosed || this.#syncing !== undefined || this.#queued !== undefined) return;
+    this.#fdClosed = true;
+    closeSync(this.#fd);
   }
 }
 

@@ -34,7 +34,7 @@ import {
   ORDER_WARNING,
 } from "./order-answers.js";
 import type { AuditOutcome, AuditRecord } from "./order-journal.js";
-import { isDone, type OrderEntry } from "./order-map.js";
+import { isDone, type OrderEntry, type UnansweredChange } from "./order-map.js";
 
 const FINISHED = new Set(["Filled", "Cancelled", "ApiCancelled"]);
 
@@ -61,6 +61,8 @@ export class OrderReconciler {
   readonly #completedByPerm = new Map<number, Completed>();
   /** Executions of this run's question, by upstream order id (under the line's client id). */
   readonly #executions = new Map<number, { permId: number; cumQty: number }>();
+  /** Candidates with a modify or cancel of unknown outcome: audited once settled. */
+  readonly #unknownChanges = new Map<OrderEntry, UnansweredChange>();
   /** execIds of those executions: their commission reports are ours too. */
   readonly #execIds = new Set<string>();
   #executionsReqId: number | undefined;
@@ -230,6 +232,8 @@ export class OrderReconciler {
     const clientId = core.line.clientId ?? 0;
     this.#candidates = core.orders.live().filter((e) => e.upstreamClientId === clientId);
     if (this.#candidates.length === 0) return;
+    // Kept across an abandoned run: its answers may have cleared `unanswered` already.
+    for (const e of this.#candidates) if (e.unanswered?.reported) this.#unknownChanges.set(e, e.unanswered);
     this.#running = true;
     this.#openSeen.clear();
     this.#completed.clear();
@@ -363,6 +367,23 @@ export class OrderReconciler {
         );
       }
     }
+    // A modify or cancel whose outcome was unknown: its order's state as TWS has it now.
+    for (const [e, change] of this.#unknownChanges) {
+      core.audit(
+        {
+          action: change.action,
+          owner: e.owner,
+          localId: e.localId,
+          entry: e,
+          generation: core.line.generation,
+          upstreamClientId: e.upstreamClientId,
+        },
+        "status",
+        e.state === "live" ? (e.lastStatus?.[2] ?? "live") : e.state,
+        "reconcile",
+      );
+    }
+    this.#unknownChanges.clear();
     this.#candidates = [];
     this.#running = false;
     this.runs++;
