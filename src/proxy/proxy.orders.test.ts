@@ -309,3 +309,33 @@ describe("reconciliation consults executions", () => {
     expect(gatewayOrders(s, "fills-while-down").map((o) => o.placeCount)).toEqual([1, 1]);
   });
 });
+
+describe("sockets sharing a virtual client id share its order identity", () => {
+  it("a fill reaches every open socket of the owner: status, execution and commission report", async () => {
+    const s = await stack();
+    const old = await client(s.port, 21);
+    const fresh = await client(s.port, 21);
+    fresh.sendFields(
+      toFields(
+        PLACE_ORDER,
+        placeOrder({
+          orderId: 1,
+          contract: AAPL,
+          action: "BUY",
+          totalQuantity: "1",
+          orderType: "MKT",
+          orderRef: "shared-fill",
+        }),
+        V,
+      ),
+    );
+    for (const c of [fresh, old]) {
+      await c.waitFor(status(1, "Filled"));
+      // EXECUTION_DATA of a live fill (request id -1) under the owner's order id …
+      const execution = await c.waitFor((f) => f[0] === "11" && f[1] === "-1" && f[2] === "1");
+      // … then its commission report, by execId.
+      await c.waitFor((f) => f[0] === "59" && f[2] === execution[14]);
+    }
+    expect(gatewayOrders(s, "shared-fill")).toMatchObject([{ placeCount: 1, status: "Filled" }]);
+  });
+});

@@ -54,12 +54,14 @@ export function refuseOrderMessage(core: SwitchCore, m: RefusedMessage, reason: 
   }
 }
 
-/** The sender, if still open, and the owner's newest open socket. */
+/**
+ * The sender, if still open, and every open socket of the owner: sockets that share a
+ * virtual client id share its order identity, so each hears what becomes of its orders.
+ */
 export function answerTargets(core: SwitchCore, sender: Tenant | undefined, owner: string): Tenant[] {
   const out: Tenant[] = [];
   if (sender && sender.state === "open") out.push(sender);
-  const newest = core.tenantsOfOwner(owner)[0];
-  if (newest && !out.includes(newest)) out.push(newest);
+  for (const t of core.tenantsOfOwner(owner)) if (!out.includes(t)) out.push(t);
   return out;
 }
 
