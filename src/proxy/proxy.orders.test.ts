@@ -339,3 +339,37 @@ describe("sockets sharing a virtual client id share its order identity", () => {
     expect(gatewayOrders(s, "shared-fill")).toMatchObject([{ placeCount: 1, status: "Filled" }]);
   });
 });
+
+describe("every refusal is audited", () => {
+  it("a cancel of an unknown order (135) and an order with an unknown parent (201) each get an audit line", async () => {
+    const audit = new MemoryAudit();
+    const s = await stack({ audit });
+    const c = await client(s.port, 22);
+    c.sendFields(cancel(7));
+    await c.waitFor(err(7, 135));
+    c.sendFields(
+      toFields(
+        PLACE_ORDER,
+        placeOrder({
+          orderId: 8,
+          contract: AAPL,
+          action: "SELL",
+          totalQuantity: "1",
+          orderType: "LMT",
+          lmtPrice: 1000,
+          parentId: 5,
+          orderRef: "orphan-child",
+        }),
+        V,
+      ),
+    );
+    await c.waitFor(err(8, 201));
+    expect(audit.records).toContainEqual(
+      expect.objectContaining({ owner: "proxy:22", localId: 7, kind: "cancel", outcome: "refused(135)" }),
+    );
+    expect(audit.records).toContainEqual(
+      expect.objectContaining({ owner: "proxy:22", localId: 8, kind: "place", outcome: "refused(201)" }),
+    );
+    expect(gatewayOrders(s, "orphan-child")).toEqual([]);
+  });
+});
