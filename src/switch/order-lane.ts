@@ -13,6 +13,8 @@
  *    off the event loop and the owner's next message waits for it, and the line, client id
  *    and generation are checked again after it;
  *  - every accepted message gets exactly one outcome: written, or refused;
+ *  - bounded: at most `maxOrderLane` (1,000) messages wait per owner; past that a message is
+ *    refused at once (201 for a new order, 399 for a modify or cancel), audited;
  *  - the lane runs under a pacer tenant of its own (`order:<owner>`): a sender socket that
  *    closes does not withdraw what it already handed over (TWS would have read it).
  */
@@ -60,6 +62,11 @@ export class OrderLane {
 
   accept(item: LaneItem): void {
     const q = this.#queues.get(item.owner) ?? [];
+    if (q.length >= this.#core.o.maxOrderLane) {
+      // Bounded: an owner that floods its lane hears so at once, never silence later.
+      this.#refuse(item, `order lane full (${q.length} order messages of this client wait to be sent)`);
+      return;
+    }
     q.push(item);
     this.#queues.set(item.owner, q);
     if (!this.#busy.has(item.owner)) this.#next(item.owner);
