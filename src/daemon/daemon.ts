@@ -487,6 +487,11 @@ export class Daemon implements DaemonView, AsyncDisposable {
         random,
         clock,
         logger,
+        // The lease of the line's id lost, or held by someone else: on the event stream.
+        onConflict: (c) => {
+          const event = { type: "lease.conflict", ts: clock.now(), line: cfg.name, ...c };
+          this.#push(event);
+        },
         // Live orders from the journal: the line comes back on their client id.
         heldId: () =>
           heldClientId(
