@@ -45,6 +45,17 @@ import type { NewOrder, OrderEntry, OrderState } from "../switch/order-map.js";
 import { acquireJournalLock } from "./journal-lock.js";
 
 export const RETAIN_FINISHED_MS = 7 * 24 * 3_600_000;
+
+/** Orders named for a person: owner, order id, TWS order id and client id, permId, orderRef, state. */
+export function describeOrders(orders: readonly NewOrder[]): string {
+  return orders
+    .map(
+      (o) =>
+        `${o.owner} order ${o.localId} (TWS order id ${o.upstreamId} under client id ${o.upstreamClientId}` +
+        `${o.permId ? `, permId ${o.permId}` : ""}${o.orderRef ? `, orderRef ${o.orderRef}` : ""}, ${o.state ?? "unknown"})`,
+    )
+    .join("; ");
+}
 /** Owners imported from per-run counters: never equal to a tenant's owner. */
 export const ORPHAN_PREFIX = "orphan:";
 
@@ -166,6 +177,39 @@ export class FileOrderJournal implements OrderJournal {
     } catch (err) {
       unlock();
       throw err;
+    }
+  }
+
+  /**
+   * `switchboard lines rename <old> <new>`: the journal and audit trail of line `from` become
+   * those of line `to`, under both journals' locks. Refused if `to` has a journal, an old
+   * order map or an audit trail already, or `from` has no journal.
+   */
+  static rename(stateDir: string, from: string, to: string): void {
+    const src = FileOrderJournal.journalPath(stateDir, from);
+    const dst = FileOrderJournal.journalPath(stateDir, to);
+    const audit = (line: string) => join(stateDir, `orders-${line}.audit.jsonl`);
+    const unlockTo = acquireJournalLock(`${dst}.lock`);
+    try {
+      for (const taken of [dst, join(stateDir, `orders-${to}.json`), audit(to)])
+        if (existsSync(taken))
+          throw new SwitchboardError(
+            "invalid_argument",
+            `line "${to}" already has ${taken}: not renaming over it`,
+          );
+      // Opening it takes its lock (refused while a daemon uses it) and imports an old order map.
+      if (!existsSync(src) && !existsSync(join(stateDir, `orders-${from}.json`)))
+        throw new SwitchboardError("not_found", `line "${from}" has no order journal in ${stateDir}`);
+      const j = FileOrderJournal.open({ stateDir, line: from });
+      try {
+        renameSync(src, dst);
+        if (existsSync(audit(from))) renameSync(audit(from), audit(to));
+        fsyncDir(stateDir);
+      } finally {
+        j.close();
+      }
+    } finally {
+      unlockTo();
     }
   }
 
