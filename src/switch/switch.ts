@@ -455,6 +455,10 @@ export class Switch implements AsyncDisposable {
         c.groups.membershipsOf(tenant.id).filter((m) => m.group.kind === "stream").length +
         c.broadcasts.subscriberCount(tenant.id),
       orders: c.orders.forTenant(tenant.orderOwner).length,
+      orderOwner: tenant.orderOwner,
+      sharedOwner: c.tenantsOfOwner(tenant.orderOwner).length > 1,
+      orderRights:
+        tenant.kind !== "http" && tenant.stableOwner && c.tenantOfOwner(tenant.orderOwner) === tenant,
       messagesIn: tenant.messagesIn,
       messagesOut: tenant.messagesOut,
       queued: c.held.get(tenant.id)?.length ?? 0,

@@ -18,6 +18,12 @@ export interface TenantSnapshot {
   liveRequests: number;
   subscriptions: number;
   orders: number;
+  /** Whose orders it places and sees (`proxy:<virtual client id>`, `client:<owner>`). */
+  orderOwner: string;
+  /** Another open socket shares its order owner (the same virtual client id). */
+  sharedOwner: boolean;
+  /** It may send order messages: the owner's newest socket, with an owner that outlives the process. */
+  orderRights: boolean;
   messagesIn: number;
   messagesOut: number;
   queued: number;
