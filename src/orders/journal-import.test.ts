@@ -66,5 +66,6 @@ describe("importing orders-<line>.json", () => {
       }
     }
     expect(finished).toBe(true);
-  });
+    // A hang guard only: one child process per kill point, on a machine that may be busy.
+  }, 180_000);
 });

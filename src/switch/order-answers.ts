@@ -43,7 +43,7 @@ export function refuseOrderMessage(core: SwitchCore, m: RefusedMessage, reason: 
     m.entry.finishedAt = core.o.clock.now();
   }
   core.audit(m, `refused(${code})`);
-  const targets = answerTargets(core, m.sender, m.owner);
+  const targets = refusalTargets(core, m.sender, m.owner);
   for (const t of targets) {
     if (code === ORDER_REJECTED) {
       core.errorTo(t, m.localId, code, `Order rejected - reason:${reason}`);
@@ -55,14 +55,22 @@ export function refuseOrderMessage(core: SwitchCore, m: RefusedMessage, reason: 
 }
 
 /**
- * The sender, if still open, and every open socket of the owner: sockets that share a
- * virtual client id share its order identity, so each hears what becomes of its orders.
+ * Who hears that a message was refused: its sender, while open — it is the answer to that
+ * message, and another socket of the owner may use the same order id for an order of its own
+ * that a 201 would kill in its client library. A sender that has gone leaves the answer to
+ * the owner's open sockets (the client that reconnected under that id).
  */
-export function answerTargets(core: SwitchCore, sender: Tenant | undefined, owner: string): Tenant[] {
-  const out: Tenant[] = [];
-  if (sender && sender.state === "open") out.push(sender);
-  for (const t of core.tenantsOfOwner(owner)) if (!out.includes(t)) out.push(t);
-  return out;
+export function refusalTargets(core: SwitchCore, sender: Tenant | undefined, owner: string): Tenant[] {
+  if (sender && sender.state === "open") return [sender];
+  return core.tenantsOfOwner(owner);
+}
+
+/**
+ * Every open socket of the owner: sockets that share a virtual client id share its order
+ * identity, so each hears what becomes of its orders (outcome unknown, reconciled status).
+ */
+export function answerTargets(core: SwitchCore, owner: string): Tenant[] {
+  return core.tenantsOfOwner(owner);
 }
 
 /** The order's last ORDER_STATUS in the tenant's ids; a PendingSubmit one if TWS sent none yet. */

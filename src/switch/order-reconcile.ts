@@ -214,7 +214,7 @@ export class OrderReconciler {
 
   #tellUnknown(e: OrderEntry): void {
     const core = this.#core;
-    for (const t of answerTargets(core, undefined, e.owner)) {
+    for (const t of answerTargets(core, e.owner)) {
       core.errorTo(
         t,
         e.localId,
@@ -316,7 +316,10 @@ export class OrderReconciler {
         continue;
       }
       // Executions under its own (client id, order id): it was placed, and it has its permId.
-      const executed = this.#executions.get(e.upstreamId);
+      const found = this.#executions.get(e.upstreamId);
+      // An order id is this order's only with its permId, once that is known.
+      const executed =
+        found && (!(e.permId > 0) || !(found.permId > 0) || found.permId === e.permId) ? found : undefined;
       if (executed && executed.permId > 0 && !(e.permId > 0)) e.permId = executed.permId;
       // A completed order is this one only by its permId, or by an orderRef no other completed
       // order shares (another app's order may carry the same ref).
@@ -327,8 +330,7 @@ export class OrderReconciler {
         // Not open, not among completed orders, but it traded: nothing of it works any more.
         const filled = String(executed.cumQty);
         this.#settle(e, "finished", "Filled");
-        for (const t of answerTargets(core, undefined, e.owner))
-          deliverStatus(core, e, t, "Filled", filled, "0");
+        for (const t of answerTargets(core, e.owner)) deliverStatus(core, e, t, "Filled", filled, "0");
         continue;
       }
       if (!done && sameRef.length > 1 && !(e.permId > 0)) {
@@ -349,7 +351,7 @@ export class OrderReconciler {
       }
       if (done) {
         this.#settle(e, "finished", done.status);
-        for (const t of answerTargets(core, undefined, e.owner))
+        for (const t of answerTargets(core, e.owner))
           deliverStatus(core, e, t, done.status, done.filled, "0");
         continue;
       }
@@ -358,7 +360,7 @@ export class OrderReconciler {
       e.finishedAt = core.o.clock.now();
       core.o.journal?.update(e);
       this.#auditPlace(e, `refused(${ORDER_REJECTED})`, undefined, "reconcile");
-      for (const t of answerTargets(core, undefined, e.owner)) {
+      for (const t of answerTargets(core, e.owner)) {
         core.errorTo(
           t,
           e.localId,
