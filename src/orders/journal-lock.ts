@@ -22,6 +22,8 @@ import { isProcessAlive } from "../registry/liveness.js";
 
 /** Lock files this process holds: a second open in the same process is refused too. */
 const held = new Set<string>();
+/** Nonces of the locks this process holds, whatever path spelling they were taken under. */
+const ours = new Set<string>();
 /** Takeovers of takeovers: each level needs another contender to die mid-takeover. */
 const MAX_TAKEOVER_DEPTH = 8;
 const MAX_ATTEMPTS = 16;
@@ -53,8 +55,9 @@ export function processStartTime(pid: number): string | null {
 const keyOf = (h: Holder): string => `${h.pid}-${h.start ?? "x"}-${h.nonce ?? "x"}`;
 
 function holderAlive(h: Holder): boolean {
-  // This very pid in an earlier life (a container's pid 1): we hold nothing we do not know of.
-  if (h.pid === process.pid) return false;
+  // This very pid: alive if it is one of our own locks (another spelling of the same path),
+  // else an earlier life of this pid (a container's pid 1) that holds nothing any more.
+  if (h.pid === process.pid) return h.nonce !== undefined && ours.has(h.nonce);
   if (!isProcessAlive(h.pid)) return false;
   if (h.start === null) return true;
   const now = processStartTime(h.pid);
@@ -156,9 +159,11 @@ function takeOver(path: string, dead: Holder, mine: string): boolean {
 
 function won(path: string, me: Holder): () => void {
   held.add(path);
+  if (me.nonce !== undefined) ours.add(me.nonce);
   removeLeftovers(path);
   return () => {
     held.delete(path);
+    if (me.nonce !== undefined) ours.delete(me.nonce);
     // Only our own lock: never one that someone took over after judging us dead.
     const now = readHolder(path);
     if (now !== "absent" && now !== undefined && keyOf(now) === keyOf(me)) unlinkQuietly(path);

@@ -55,14 +55,16 @@ export function refuseOrderMessage(core: SwitchCore, m: RefusedMessage, reason: 
 }
 
 /**
- * Who hears that a message was refused: its sender, while open — it is the answer to that
- * message, and another socket of the owner may use the same order id for an order of its own
- * that a 201 would kill in its client library. A sender that has gone leaves the answer to
- * the owner's open sockets (the client that reconnected under that id).
+ * Who hears that a message was refused: its sender, while open, and every open socket of the
+ * owner. Order ids belong to the owner, not the socket (a socket's new order id is above the
+ * owner's high-water mark), so the refused order id means the same order to each of them —
+ * and a client that reconnected hears about a message its old socket sent.
  */
 export function refusalTargets(core: SwitchCore, sender: Tenant | undefined, owner: string): Tenant[] {
-  if (sender && sender.state === "open") return [sender];
-  return core.tenantsOfOwner(owner);
+  const out: Tenant[] = [];
+  if (sender && sender.state === "open") out.push(sender);
+  for (const t of core.tenantsOfOwner(owner)) if (!out.includes(t)) out.push(t);
+  return out;
 }
 
 /**

@@ -91,6 +91,8 @@ export class OrderLane {
 
   #next(owner: string): void {
     const q = this.#queues.get(owner);
+    // Refused while waiting (the switch closed): they have their outcome, they take no turn.
+    while (q && q[0] && this.#settled.has(q[0])) q.shift();
     const head = q?.[0];
     if (!q || !head) {
       this.#queues.delete(owner);
