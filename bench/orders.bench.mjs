@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { report, summarize } from "./lib.mjs";
 
 const { MockGateway } = await import("../dist/mock/index.js");
@@ -86,6 +86,9 @@ async function switchPath(port, clientId, journal) {
   const audit = dir ? new FileOrderAudit({ stateDir: dir, line: "bench" }) : undefined;
   const sw = new Switch(line, pacer, { journal: j, audit });
   const t = sw.openTenant({ kind: "proxy", clientId: 5 });
+  // How long the event loop is held up (the journal's fdatasync runs in the thread pool).
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   let waiting;
   t.onMessage((f) => {
     if (f[0] === "3" && waiting && Number(f[1]) === waiting.id) waiting.done();
@@ -101,17 +104,21 @@ async function switchPath(port, clientId, journal) {
     samples.push(performance.now() - t0);
     await sleep(SPACING_MS);
   }
+  loop.disable();
   await sw.close();
   await line.close();
   await pacer.close();
   audit?.close();
   j?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  return summarize(samples);
+  return {
+    ...summarize(samples),
+    eventLoopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+  };
 }
 
 /** intent (fdatasync) + written + audit append per order, with `preload` orders already journaled. */
-function journalCost(preload) {
+async function journalCost(preload) {
   const dir = mkdtempSync(join(tmpdir(), "sb-bench-journal-"));
   let j = FileOrderJournal.open({ stateDir: dir, line: "bench", sync: false });
   const map = new OrderMap();
@@ -142,7 +149,7 @@ function journalCost(preload) {
       orderRef: `b${id}`,
     });
     const s = performance.now();
-    j.intent(e, 1);
+    await j.intent(e, 1);
     j.written(e);
     audit.append({
       ts: new Date().toISOString(),
@@ -169,8 +176,8 @@ try {
   const switchNoJournal = await switchPath(port, 11, undefined);
   const switchJournalNoSync = await switchPath(port, 12, "nosync");
   const switchJournalFdatasync = await switchPath(port, 13, "fdatasync");
-  const empty = journalCost(0);
-  const full = journalCost(MAP_SIZE);
+  const empty = await journalCost(0);
+  const full = await journalCost(MAP_SIZE);
   report("orders", {
     goal: "lane p50 over a raw line ≤ 0.2 ms without the journal's fdatasync; journal cost flat in the map size",
     roundTripMs: { raw, switchNoJournal, switchJournalNoSync, switchJournalFdatasync },

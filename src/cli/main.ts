@@ -52,7 +52,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "lines",
-    summary: "a line's order state: switch-client-id <line> (reports its live orders as orphaned)",
+    summary:
+      "a line's order state: switch-client-id <line> (reports its live orders as orphaned) | forget <line> | rename <old> <new>",
     load: () => import("./commands/lines.js"),
   },
   {

@@ -6,14 +6,19 @@
  * 326 puts the id in cool-down.
  *
  * A line whose journal holds live orders asks for their id by number (`heldId`), never for
- * "any free id": TWS ties those orders to it. A lease of such an id that is lost is taken
- * again by number (retried with the same backoff); the registry never hands that id to
- * anyone else while the line holds it.
+ * "any free id": TWS ties those orders to it.
+ *
+ * Invariant: while the line holds an id, it holds its lease. A lease that is lost (expired,
+ * force-released) is taken again by number at once — with or without orders, since the line's
+ * socket at TWS still uses that id and anyone else leasing it would meet 326 — and retried
+ * with the same backoff while someone else holds it. Each loss, and each new holder in the
+ * way, is reported through `onConflict` (the daemon's SSE `lease.conflict`).
  */
 import type { Clock, TimerHandle } from "../clock.js";
 import { SwitchboardError } from "../errors.js";
 import type { ClientIdLease, ClientIdSource } from "../line/client-ids.js";
 import type { Logger } from "../logger.js";
+import { RangeExhaustedError } from "../registry/errors.js";
 import type { Registry } from "../registry/registry.js";
 
 export const DAEMON_LEASE_PURPOSE = "proxy";
@@ -33,6 +38,17 @@ export interface RegistryClientIdsOptions {
   random?: () => number;
   /** The client id live orders sit under, if any: leased by id, never swapped for another. */
   heldId?: () => number | undefined;
+  /** The lease of the line's id was lost, or someone else holds it now. */
+  onConflict?: (c: LeaseConflict) => void;
+}
+
+export interface LeaseConflict {
+  clientId: number;
+  /** `lost`: the lease went away; `held_by_other`: re-leasing it failed, `holder` has it. */
+  reason: "lost" | "held_by_other";
+  holder?: string;
+  /** Live orders sit under this id. */
+  holdsOrders: boolean;
 }
 
 /** A lease is renewed at a third of its TTL, so two renewals may fail before it expires. */
@@ -86,16 +102,16 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
           (err: unknown) => {
             if (released) return;
             const gone = err instanceof SwitchboardError && err.code === "lease_invalid";
-            if (gone && o.heldId?.() === lease.clientId) {
-              // Orders live under this id: take that same id again at once, so nobody else
-              // can lease it meanwhile (the line keeps its socket; TWS still knows it by it).
-              reLease();
-              return;
-            }
-            // The lease is gone (force-released by an operator, or expired) and holds no
-            // orders: renewing cannot bring it back; the next connect leases afresh.
             if (gone) {
-              o.logger.error({ err, clientId: lease.clientId }, "client id lease lost; not renewing");
+              // Force-released by an operator, or expired: the line's socket still uses this
+              // id at TWS, so take that same id again at once, before anyone else can.
+              const holdsOrders = o.heldId?.() === lease.clientId;
+              o.logger.error(
+                { err, clientId: lease.clientId, holdsOrders },
+                "lease.conflict: client id lease lost; re-leasing it",
+              );
+              o.onConflict?.({ clientId: lease.clientId, reason: "lost", holdsOrders });
+              reLease();
               return;
             }
             // A store that failed for now (lock contention, Redis away): try again, sooner.
@@ -108,21 +124,41 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
           },
         );
       };
+      /** The last holder reported in the way, so a long conflict is reported once per holder. */
+      let reportedHolder: string | undefined;
       const reLease = () => {
         o.registry.lease(purpose, o.owner, ttlMs, { pid: o.pid, upstream, clientId: lease.clientId }).then(
           (again) => {
+            if (released) {
+              void o.registry
+                .release(again.clientId, { token: again.token, upstream })
+                .catch(() => undefined);
+              return;
+            }
             token = again.token;
             failures = 0;
-            o.logger.warn({ clientId: lease.clientId }, "lease.conflict: re-leased the id that holds orders");
-            if (!released) schedule(renewIntervalMs(ttlMs));
+            reportedHolder = undefined;
+            o.logger.warn({ clientId: lease.clientId }, "lease.conflict: re-leased the line's client id");
+            schedule(renewIntervalMs(ttlMs));
           },
           (e: unknown) => {
             if (released) return;
             const delay = renewRetryDelayMs(failures++, ttlMs, random);
+            const holder =
+              e instanceof RangeExhaustedError ? (e.holders[0]?.owner ?? "another owner") : undefined;
             o.logger.error(
-              { err: e, clientId: lease.clientId, retryInMs: delay },
-              "lease.conflict: cannot re-lease the id that holds orders; retrying",
+              { err: e, clientId: lease.clientId, holder, retryInMs: delay },
+              "lease.conflict: cannot re-lease the line's client id; retrying",
             );
+            if (holder !== undefined && holder !== reportedHolder) {
+              reportedHolder = holder;
+              o.onConflict?.({
+                clientId: lease.clientId,
+                reason: "held_by_other",
+                holder,
+                holdsOrders: o.heldId?.() === lease.clientId,
+              });
+            }
             o.clock.clearTimeout(timer);
             timer = o.clock.setTimeout(reLease, delay);
           },

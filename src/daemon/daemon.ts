@@ -437,7 +437,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
         throw new ConfigError(
           "lines",
           `${stray.path} holds ${stray.live} live order(s) of line "${stray.line}", which is not in the config: ` +
-            `configure that line again (or rename it back) so its orders are reconciled; move the journal away only once they are settled`,
+            `configure that line again so its orders are reconciled, or if you renamed it, move its journal to the new name ` +
+            `with \`switchboard lines rename ${stray.line} <new>\` (\`switchboard lines forget ${stray.line}\`, which clears a line's identity, is refused while they are live)`,
         );
       }
       this.#log.warn(
@@ -532,6 +533,11 @@ export class Daemon implements DaemonView, AsyncDisposable {
         random,
         clock,
         logger,
+        // The lease of the line's id lost, or held by someone else: on the event stream.
+        onConflict: (c) => {
+          const event = { type: "lease.conflict", ts: clock.now(), line: cfg.name, ...c };
+          this.#push(event);
+        },
         // Live orders from the journal: the line comes back on their client id.
         heldId: () =>
           heldClientId(

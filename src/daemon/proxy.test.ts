@@ -69,6 +69,34 @@ describe("daemon with the proxy", () => {
     expect(d.tenants().some((t) => t.kind === "proxy")).toBe(false);
   });
 
+  it("shows a second open socket of a client id as a shared order owner; only the newest has order rights", async () => {
+    const { ready } = await start();
+    const port = ready.proxyPort as number;
+    const old = await connect(port, 41);
+    const fresh = await connect(port, 41);
+    const alone = await connect(port, 42);
+    for (const c of [old, fresh, alone]) {
+      c.sendFields(["49", "1"]);
+      await c.waitFor((f) => f[0] === "49");
+    }
+    const res = await fetch(`${ready.http}/api/ib/pool/status`);
+    type T = {
+      kind: string;
+      clientId: number;
+      openedAt: string;
+      orderOwner: string;
+      sharedOwner: boolean;
+      orderRights: boolean;
+    };
+    const body = (await res.json()) as { data: { tenants: T[] } };
+    const of = (id: number) => body.data.tenants.filter((t) => t.kind === "proxy" && t.clientId === id);
+    expect(of(41).map((t) => [t.orderOwner, t.sharedOwner, t.orderRights])).toEqual([
+      ["proxy:41", true, false],
+      ["proxy:41", true, true],
+    ]);
+    expect(of(42).map((t) => [t.sharedOwner, t.orderRights])).toEqual([[false, true]]);
+  });
+
   it("passes --strict-client-ids to the proxy", async () => {
     const { ready } = await start({ strictClientIds: true });
     const port = ready.proxyPort as number;

@@ -1,5 +1,13 @@
 /** The order journal on real files: durability rules, the liveness lock, import, compaction. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -114,6 +122,15 @@ describe("order journal", () => {
     // The same pid with another start time is a reused pid: the holder is gone.
     writeFileSync(lock, JSON.stringify({ pid: process.ppid, start: "1" }));
     expect(openJournal(dir).load().orders).toEqual([]);
+  });
+
+  it("is refused to this same process under another spelling of its path (a symlinked state dir)", () => {
+    const dir = tmp();
+    const link = `${dir}-link`;
+    symlinkSync(dir, link);
+    dirs.push(link);
+    openJournal(dir);
+    expect(() => openJournal(link)).toThrow(JournalLockedError);
   });
 
   it("imports orders-<line>.json once: proxy owners stay theirs, per-run owners become orphans", () => {

@@ -3,22 +3,30 @@
  * append-only while the process runs, compacted at start.
  *
  * Invariants:
- *  - a new order's record is on disk (fdatasync) before its upstream write (`intent`);
- *    confirmations and state changes are appended without a sync: losing one only makes the
- *    order `unknown` after a crash, and unknown orders are reconciled, never written again;
+ *  - a new order's record is on disk (fdatasync) before its upstream write: `intent` appends
+ *    it and resolves once it is synced. The sync runs in libuv's thread pool, never on the
+ *    event loop, and one fdatasync serves every record appended before it started (group
+ *    commit); confirmations and state changes are appended without a sync: losing one only
+ *    makes the order `unknown` after a crash, and unknown orders are reconciled, never
+ *    written again;
  *  - at start a record without a confirmed write is `unknown`: the journal is not a replay log;
  *  - the cost of a record does not grow with the number of orders (append, no rewrite);
  *  - orders finished more than `retainFinishedMs` ago leave memory at compaction; marks stay;
  *  - one process per journal (journal-lock.ts);
  *  - the first start after the JSON order map (`orders-<line>.json`) imports it: owners
  *    `proxy:<n>` stay theirs, per-run owners (`proxy-N`, `client-N`) become orphaned owners
- *    that no tenant can ever match; an unreadable file is a start error;
+ *    that no tenant can ever match; an unreadable file is a start error. The file is moved
+ *    aside (`.imported`) only after the journal holding its orders is on disk, directory
+ *    included, so a kill at any moment loses nothing: a file still there next to a journal is
+ *    merged again (orders the journal already knows keep the journal's state);
+ *  - every rename is followed by an fsync of the state dir, so it survives a power loss;
  *  - the line's identity (accounts, paper|live) is an `identity` record, synced when written;
  *    the last one wins and `identity: null` forgets it (`switchboard lines forget`).
  */
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fsyncSync,
   mkdirSync,
@@ -26,9 +34,10 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { SwitchboardError } from "../errors.js";
 import type { LineIdentity } from "../line/identity.js";
 import type { JournalContents, OrderJournal } from "../switch/order-journal.js";
@@ -36,6 +45,17 @@ import type { NewOrder, OrderEntry, OrderState } from "../switch/order-map.js";
 import { acquireJournalLock } from "./journal-lock.js";
 
 export const RETAIN_FINISHED_MS = 7 * 24 * 3_600_000;
+
+/** Orders named for a person: owner, order id, TWS order id and client id, permId, orderRef, state. */
+export function describeOrders(orders: readonly NewOrder[]): string {
+  return orders
+    .map(
+      (o) =>
+        `${o.owner} order ${o.localId} (TWS order id ${o.upstreamId} under client id ${o.upstreamClientId}` +
+        `${o.permId ? `, permId ${o.permId}` : ""}${o.orderRef ? `, orderRef ${o.orderRef}` : ""}, ${o.state ?? "unknown"})`,
+    )
+    .join("; ");
+}
 /** Owners imported from per-run counters: never equal to a tenant's owner. */
 export const ORPHAN_PREFIX = "orphan:";
 
@@ -82,6 +102,10 @@ export class FileOrderJournal implements OrderJournal {
   /** Orphaned owners found at import (reported by the caller). */
   readonly orphaned: NewOrder[];
   #closed = false;
+  /** The fdatasync running in the thread pool, and the one queued to follow it. */
+  #syncing: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
+  #fdClosed = false;
 
   private constructor(
     path: string,
@@ -115,8 +139,10 @@ export class FileOrderJournal implements OrderJournal {
       const rows = new Map<number, Row>();
       const marks = new Map<string, number>();
       const extra: LineRecords = { identity: undefined };
+      removeStaleTemps(o.stateDir, path);
       if (existsSync(path)) readJournal(path, rows, marks, extra);
-      else importOrderFile(join(o.stateDir, `orders-${o.line}.json`), rows, marks);
+      const legacy = join(o.stateDir, `orders-${o.line}.json`);
+      const imported = importOrderFile(legacy, rows, marks);
       const retain = o.retainFinishedMs ?? RETAIN_FINISHED_MS;
       const orders: NewOrder[] = [];
       for (const r of rows.values()) {
@@ -132,6 +158,11 @@ export class FileOrderJournal implements OrderJournal {
       }
       const highWater = Object.fromEntries(marks);
       writeCompacted(path, orders, highWater, extra);
+      if (imported) {
+        // Only now: the journal on disk holds every order the old file had.
+        renameSync(legacy, `${legacy}.imported`);
+        fsyncDir(o.stateDir);
+      }
       const fd = openSync(path, "a", 0o600);
       const orphaned = orders.filter((x) => x.owner.startsWith(ORPHAN_PREFIX) && x.state !== "finished");
       return new FileOrderJournal(
@@ -146,6 +177,39 @@ export class FileOrderJournal implements OrderJournal {
     } catch (err) {
       unlock();
       throw err;
+    }
+  }
+
+  /**
+   * `switchboard lines rename <old> <new>`: the journal and audit trail of line `from` become
+   * those of line `to`, under both journals' locks. Refused if `to` has a journal, an old
+   * order map or an audit trail already, or `from` has no journal.
+   */
+  static rename(stateDir: string, from: string, to: string): void {
+    const src = FileOrderJournal.journalPath(stateDir, from);
+    const dst = FileOrderJournal.journalPath(stateDir, to);
+    const audit = (line: string) => join(stateDir, `orders-${line}.audit.jsonl`);
+    const unlockTo = acquireJournalLock(`${dst}.lock`);
+    try {
+      for (const taken of [dst, join(stateDir, `orders-${to}.json`), audit(to)])
+        if (existsSync(taken))
+          throw new SwitchboardError(
+            "invalid_argument",
+            `line "${to}" already has ${taken}: not renaming over it`,
+          );
+      // Opening it takes its lock (refused while a daemon uses it) and imports an old order map.
+      if (!existsSync(src) && !existsSync(join(stateDir, `orders-${from}.json`)))
+        throw new SwitchboardError("not_found", `line "${from}" has no order journal in ${stateDir}`);
+      const j = FileOrderJournal.open({ stateDir, line: from });
+      try {
+        renameSync(src, dst);
+        if (existsSync(audit(from))) renameSync(audit(from), audit(to));
+        fsyncDir(stateDir);
+      } finally {
+        j.close();
+      }
+    } finally {
+      unlockTo();
     }
   }
 
@@ -181,61 +245,107 @@ export class FileOrderJournal implements OrderJournal {
     return this.#identity;
   }
 
-  /** On disk (fdatasync) when this returns, like an order's intent: a crash must not lose it. */
+  /**
+   * On disk (fdatasync) when this returns, like an order's intent: a crash must not lose it.
+   * Rare (a line's first ready), so synced right here.
+   */
   recordIdentity(identity: LineIdentity): void {
-    this.#append(
-      { k: "identity", identity: { accounts: [...identity.accounts], mode: identity.mode } },
-      true,
-    );
+    this.#appendSynced({
+      k: "identity",
+      identity: { accounts: [...identity.accounts], mode: identity.mode },
+    });
     this.#identity = identity;
   }
 
   forgetIdentity(): void {
-    this.#append({ k: "identity", identity: null }, true);
+    this.#appendSynced({ k: "identity", identity: null });
     this.#identity = undefined;
   }
 
-  intent(e: OrderEntry, generation: number): void {
-    this.#append(
-      {
-        k: "order",
-        owner: e.owner,
-        localId: e.localId,
-        upstreamId: e.upstreamId,
-        upstreamClientId: e.upstreamClientId,
-        orderRef: e.orderRef,
-        generation,
-      },
-      this.#sync,
-    );
+  intent(e: OrderEntry, generation: number): Promise<void> {
+    if (this.#closed) throw new SwitchboardError("closed", `the order journal ${this.path} is closed`);
+    this.#append({
+      k: "order",
+      owner: e.owner,
+      localId: e.localId,
+      upstreamId: e.upstreamId,
+      upstreamClientId: e.upstreamClientId,
+      orderRef: e.orderRef,
+      generation,
+    });
+    return this.#sync ? this.#durable() : Promise.resolve();
   }
 
   written(e: OrderEntry): void {
-    this.#append({ k: "written", upstreamId: e.upstreamId }, false);
+    // After close there is nothing to confirm into: the order is `unknown` at the next start.
+    if (!this.#closed) this.#append({ k: "written", upstreamId: e.upstreamId });
   }
 
   update(e: OrderEntry): void {
-    this.#append(
-      { k: "state", upstreamId: e.upstreamId, state: e.state, permId: e.permId, at: e.finishedAt },
-      false,
-    );
+    if (this.#closed) return;
+    this.#append({
+      k: "state",
+      upstreamId: e.upstreamId,
+      state: e.state,
+      permId: e.permId,
+      at: e.finishedAt,
+    });
   }
 
+  /**
+   * Everything appended is synced before this returns and the lock is given back; the file
+   * itself is closed once a sync still running in the thread pool is done with it.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     try {
       fdatasyncSync(this.#fd);
     } finally {
-      closeSync(this.#fd);
       this.#unlock();
+      this.#closeFdWhenIdle();
     }
   }
 
-  #append(r: JournalRecord, sync: boolean): void {
-    if (this.#closed) throw new SwitchboardError("closed", `the order journal ${this.path} is closed`);
+  #append(r: JournalRecord): void {
     writeSync(this.#fd, `${JSON.stringify(r)}\n`);
-    if (sync) fdatasyncSync(this.#fd);
+  }
+
+  #appendSynced(r: JournalRecord): void {
+    if (this.#closed) throw new SwitchboardError("closed", `the order journal ${this.path} is closed`);
+    this.#append(r);
+    fdatasyncSync(this.#fd);
+  }
+
+  /** Resolves once everything appended so far is on disk. */
+  #durable(): Promise<void> {
+    if (this.#closed) return Promise.resolve(); // close() synced it all
+    if (this.#syncing === undefined) {
+      const run = new Promise<void>((resolve, reject) => {
+        fdatasync(this.#fd, (err) => (err ? reject(err) : resolve()));
+      });
+      this.#syncing = run.finally(() => {
+        this.#syncing = undefined;
+        this.#closeFdWhenIdle();
+      });
+      return this.#syncing;
+    }
+    // The running sync may have started before this record was appended: one more after it
+    // covers this record and every one appended meanwhile.
+    const again = () => {
+      this.#queued = undefined;
+      const next = this.#durable();
+      this.#closeFdWhenIdle();
+      return next;
+    };
+    this.#queued ??= this.#syncing.then(again, again);
+    return this.#queued;
+  }
+
+  #closeFdWhenIdle(): void {
+    if (!this.#closed || this.#fdClosed || this.#syncing !== undefined || this.#queued !== undefined) return;
+    this.#fdClosed = true;
+    closeSync(this.#fd);
   }
 }
 
@@ -358,6 +468,37 @@ function writeCompacted(
     closeSync(fd);
   }
   renameSync(tmp, path);
+  fsyncDir(dirname(path));
+}
+
+/** A rename is durable once its directory is synced. */
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Compactions a killed process left half-written (we hold the lock: nobody writes them now). */
+function removeStaleTemps(stateDir: string, path: string): void {
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = readdirSync(stateDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(`${base}.`) && name.endsWith(".tmp")) {
+      try {
+        unlinkSync(join(stateDir, name));
+      } catch {
+        // Gone already.
+      }
+    }
+  }
 }
 
 /** The JSON order map written by earlier versions (one object, rewritten per order). */
@@ -367,12 +508,16 @@ interface LegacyOrderFile {
   highWater: Record<string, number>;
 }
 
-function importOrderFile(path: string, rows: Map<number, Row>, marks: Map<string, number>): void {
+/**
+ * Merge the old JSON order map into `rows` (orders the journal already knows keep their
+ * record). Returns whether there was one; the caller moves it aside once the journal is durable.
+ */
+function importOrderFile(path: string, rows: Map<number, Row>, marks: Map<string, number>): boolean {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw new SwitchboardError("store", `cannot read the order map ${path}`, { cause: err });
   }
   let state: LegacyOrderFile;
@@ -386,6 +531,7 @@ function importOrderFile(path: string, rows: Map<number, Row>, marks: Map<string
   }
   const owner = (o: string) => (/^proxy:\d+$/.test(o) ? o : `${ORPHAN_PREFIX}${o}`);
   for (const o of state.orders) {
+    if (rows.has(o.upstreamId)) continue;
     rows.set(o.upstreamId, {
       owner: owner(o.owner),
       localId: o.localId,
@@ -400,5 +546,5 @@ function importOrderFile(path: string, rows: Map<number, Row>, marks: Map<string
     });
   }
   for (const [o, mark] of Object.entries(state.highWater)) raise(marks, owner(o), mark);
-  renameSync(path, `${path}.imported`);
+  return true;
 }

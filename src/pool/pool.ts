@@ -10,6 +10,8 @@ import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { ClosedError, SwitchboardError } from "../errors.js";
 import { Line } from "../line/line.js";
+import { FileOrderAudit } from "../orders/audit.js";
+import { FileOrderJournal } from "../orders/journal.js";
 import type { LineOptions } from "../line/options.js";
 import type { Logger } from "../logger.js";
 import { silentLogger } from "../logger.js";
@@ -34,6 +36,12 @@ export interface SwitchboardOptions {
   logger?: Logger;
   /** Wait this long for the first ready in `connect()`; 0 returns at once. */
   readyTimeoutMs?: number;
+  /**
+   * Where the line's order journal and audit live (`orders-<line>.journal`, `.audit.jsonl`).
+   * Without it no client of this pool may place orders (201): an order nobody can find
+   * after a restart could be placed twice.
+   */
+  stateDir?: string;
 }
 
 export interface PoolSnapshot {
@@ -51,12 +59,35 @@ export class Switchboard implements AsyncDisposable {
   readonly #limit: number;
   readonly #limits: Record<string, number>;
   readonly #inUse = new Map<string, number>();
+  readonly #journal: FileOrderJournal | undefined;
+  readonly #audit: FileOrderAudit | undefined;
   #closed = false;
 
   private constructor(options: SwitchboardOptions) {
     this.#clock = options.clock ?? systemClock;
     const logger = options.logger ?? silentLogger;
-    this.line = new Line({ clock: this.#clock, logger: logger.child({ part: "line" }), ...options.line });
+    const lineName = options.line?.name ?? "default";
+    if (options.stateDir !== undefined) {
+      // Taken first: a journal another process holds is an error before anything connects.
+      this.#journal = FileOrderJournal.open({
+        stateDir: options.stateDir,
+        line: lineName,
+        now: () => this.#clock.now(),
+      });
+      this.#audit = new FileOrderAudit({ stateDir: options.stateDir, line: lineName });
+    }
+    // Live orders keep the line's client id: on 326 it waits for it, never switches.
+    const placedOrders = (): number[] =>
+      this.switch
+        .liveOrders()
+        .filter((o) => this.line.clientId === undefined || o.upstreamClientId === this.line.clientId)
+        .map((o) => o.permId);
+    this.line = new Line({
+      clock: this.#clock,
+      logger: logger.child({ part: "line" }),
+      ...(this.#journal ? { placedOrders } : {}),
+      ...options.line,
+    });
     this.pacer = new Pacer({
       clock: this.#clock,
       rules: resolveRules({ timeScale: options.timeScale ?? 1 }),
@@ -65,6 +96,7 @@ export class Switchboard implements AsyncDisposable {
       clock: this.#clock,
       logger: logger.child({ part: "switch" }),
       readOnly: options.readOnly ?? false,
+      ...(this.#journal && this.#audit ? { journal: this.#journal, audit: this.#audit } : {}),
     });
     this.#clientOptions = {
       clock: this.#clock,
@@ -94,10 +126,9 @@ export class Switchboard implements AsyncDisposable {
   /**
    * A client for one purpose, as a tenant on the shared line. Over the purpose's limit it
    * fails at once (a pool that waits hides leaks); dispose the client to give its place back.
-   */
-  /**
    * `owner` is the client's order identity: stable across runs, so its orders and order ids
-   * survive a restart; without it the client's orders last as long as this pool.
+   * survive a restart. A client places orders only with an owner and a pool `stateDir`;
+   * otherwise its order messages are refused (201).
    */
   async acquire(purpose: string, options: { name?: string; owner?: string } = {}): Promise<IbClient> {
     if (this.#closed) throw new ClosedError("switchboard");
@@ -141,6 +172,8 @@ export class Switchboard implements AsyncDisposable {
     await this.switch.close();
     await this.line.close();
     await this.pacer.close();
+    this.#audit?.close();
+    this.#journal?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

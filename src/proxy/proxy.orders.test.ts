@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RawClient } from "../mock/raw-client.test-util.js";
 import { toFields } from "../protocol/codec.js";
 import { CANCEL_ORDER, PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
+import type { AuditRecord, OrderAudit } from "../switch/order-journal.js";
+import { resolveSwitchOptions, type SwitchOptions } from "../switch/options.js";
 import { AAPL, contractReq, type ProxyStack, startProxyStack, until, V } from "./test-stack.test-util.js";
 
 const cleanup: { close(): Promise<void> }[] = [];
@@ -16,8 +18,15 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c.close();
 });
 
-async function stack(): Promise<ProxyStack> {
-  const s = await startProxyStack();
+class MemoryAudit implements OrderAudit {
+  readonly records: AuditRecord[] = [];
+  append(r: AuditRecord): void {
+    this.records.push(r);
+  }
+}
+
+async function stack(sw?: SwitchOptions): Promise<ProxyStack> {
+  const s = await startProxyStack(sw === undefined ? {} : { switch: sw });
   cleanup.push(s);
   return s;
 }
@@ -198,5 +207,196 @@ describe("order messages only while the line is ready", () => {
       await c.waitFor(status(1, "Submitted"));
       expect(gatewayOrders(s, "unknown-stall")).toHaveLength(1);
     }
+  });
+});
+
+describe("a modify or cancel written into a socket that dies unanswered", () => {
+  it("a cancel gets 399 'outcome unknown' and an unknown audit line, then the order's real status", async () => {
+    const audit = new MemoryAudit();
+    const s = await stack({ audit });
+    const c = await client(s.port, 15);
+    c.sendFields(resting(1, "unknown-cancel"));
+    await c.waitFor(status(1, "Submitted"));
+    // The gateway cancels at once, but its answers are late: the socket dies first.
+    s.mock.latency(300);
+    c.sendFields(cancel(1));
+    await until(
+      () => gatewayOrders(s, "unknown-cancel")[0]?.status === "Cancelled",
+      "the cancel at the gateway",
+    );
+    const reconciled = s.sw.orderLane().reconciliations;
+    s.mock.drop();
+    const unknown = await c.waitFor(err(1, 399), 10_000);
+    expect(unknown[4]).toMatch(/outcome unknown/);
+    expect(audit.records).toContainEqual(
+      expect.objectContaining({ kind: "cancel", outcome: "unknown", localId: 1 }),
+    );
+    const after = c.messages.indexOf(unknown);
+    s.mock.latency(0);
+    await until(() => s.sw.orderLane().reconciliations > reconciled, "a reconciliation", 15_000);
+    // Reconciled: the owner hears how it really ended.
+    await c.waitFor((f) => c.messages.indexOf(f) > after && status(1, "Cancelled")(f));
+    expect(c.errors(201)).toEqual([]);
+    expect(gatewayOrders(s, "unknown-cancel")).toHaveLength(1);
+  });
+
+  it("a modify gets 399 'outcome unknown' and an unknown audit line, then the order as TWS has it", async () => {
+    const audit = new MemoryAudit();
+    const s = await stack({ audit });
+    const c = await client(s.port, 16);
+    c.sendFields(resting(1, "unknown-modify", "1"));
+    await c.waitFor(status(1, "Submitted"));
+    s.mock.latency(300);
+    c.sendFields(resting(1, "unknown-modify", "3"));
+    await until(() => gatewayOrders(s, "unknown-modify")[0]?.modifyCount === 1, "the modify at the gateway");
+    const reconciled = s.sw.orderLane().reconciliations;
+    s.mock.drop();
+    const unknown = await c.waitFor(err(1, 399), 10_000);
+    expect(unknown[4]).toMatch(/outcome unknown/);
+    expect(audit.records).toContainEqual(
+      expect.objectContaining({ kind: "modify", outcome: "unknown", localId: 1 }),
+    );
+    const after = c.messages.indexOf(unknown);
+    s.mock.latency(0);
+    await until(() => s.sw.orderLane().reconciliations > reconciled, "a reconciliation", 15_000);
+    // The open order as the gateway has it (3 shares), then its status.
+    await c.waitFor((f) => c.messages.indexOf(f) > after && f[0] === "5" && f[1] === "1");
+    await c.waitFor((f) => c.messages.indexOf(f) > after && status(1, "Submitted")(f));
+    expect(c.errors(201)).toEqual([]);
+    expect(gatewayOrders(s, "unknown-modify")).toMatchObject([{ placeCount: 1, modifyCount: 1 }]);
+  });
+});
+
+describe("reconciliation consults executions", () => {
+  it("an order that filled while its connection was down ends Filled, found by its executions", async () => {
+    const s = await stack();
+    const c = await client(s.port, 17);
+    const market = (orderId: number) =>
+      toFields(
+        PLACE_ORDER,
+        placeOrder({
+          orderId,
+          contract: AAPL,
+          action: "BUY",
+          totalQuantity: "1",
+          orderType: "MKT",
+          // The app gives every order of one strategy the same ref: completed orders cannot
+          // tell them apart, the executions (client id, order id) can.
+          orderRef: "fills-while-down",
+        }),
+        V,
+      );
+    c.sendFields(market(1));
+    await c.waitFor(status(1, "Filled"));
+    // The gateway fills the second at once, but its answers are late: the socket dies first.
+    s.mock.latency(300);
+    c.sendFields(market(2));
+    await until(
+      () => gatewayOrders(s, "fills-while-down").filter((o) => o.status === "Filled").length === 2,
+      "the second fill at the gateway",
+    );
+    const reconciled = s.sw.orderLane().reconciliations;
+    s.mock.drop();
+    const unknown = await c.waitFor(err(2, 399), 10_000);
+    expect(unknown[4]).toMatch(/outcome unknown/);
+    const after = c.messages.indexOf(unknown);
+    s.mock.latency(0);
+    await until(() => s.sw.orderLane().reconciliations > reconciled, "a reconciliation", 15_000);
+    const filled = await c.waitFor((f) => c.messages.indexOf(f) > after && status(2, "Filled")(f));
+    expect(filled[3]).toBe("1");
+    expect(c.errors(201)).toEqual([]);
+    expect(s.sw.liveOrders()).toEqual([]);
+    expect(gatewayOrders(s, "fills-while-down").map((o) => o.placeCount)).toEqual([1, 1]);
+  });
+});
+
+describe("sockets sharing a virtual client id share its order identity", () => {
+  it("a fill reaches every open socket of the owner: status, execution and commission report", async () => {
+    const s = await stack();
+    const old = await client(s.port, 21);
+    const fresh = await client(s.port, 21);
+    fresh.sendFields(
+      toFields(
+        PLACE_ORDER,
+        placeOrder({
+          orderId: 1,
+          contract: AAPL,
+          action: "BUY",
+          totalQuantity: "1",
+          orderType: "MKT",
+          orderRef: "shared-fill",
+        }),
+        V,
+      ),
+    );
+    for (const c of [fresh, old]) {
+      await c.waitFor(status(1, "Filled"));
+      // EXECUTION_DATA of a live fill (request id -1) under the owner's order id …
+      const execution = await c.waitFor((f) => f[0] === "11" && f[1] === "-1" && f[2] === "1");
+      // … then its commission report, by execId.
+      await c.waitFor((f) => f[0] === "59" && f[2] === execution[14]);
+    }
+    expect(gatewayOrders(s, "shared-fill")).toMatchObject([{ placeCount: 1, status: "Filled" }]);
+  });
+});
+
+describe("every refusal is audited", () => {
+  it("a cancel of an unknown order (135) and an order with an unknown parent (201) each get an audit line", async () => {
+    const audit = new MemoryAudit();
+    const s = await stack({ audit });
+    const c = await client(s.port, 22);
+    c.sendFields(cancel(7));
+    await c.waitFor(err(7, 135));
+    c.sendFields(
+      toFields(
+        PLACE_ORDER,
+        placeOrder({
+          orderId: 8,
+          contract: AAPL,
+          action: "SELL",
+          totalQuantity: "1",
+          orderType: "LMT",
+          lmtPrice: 1000,
+          parentId: 5,
+          orderRef: "orphan-child",
+        }),
+        V,
+      ),
+    );
+    await c.waitFor(err(8, 201));
+    expect(audit.records).toContainEqual(
+      expect.objectContaining({ owner: "proxy:22", localId: 7, kind: "cancel", outcome: "refused(135)" }),
+    );
+    expect(audit.records).toContainEqual(
+      expect.objectContaining({ owner: "proxy:22", localId: 8, kind: "place", outcome: "refused(201)" }),
+    );
+    expect(gatewayOrders(s, "orphan-child")).toEqual([]);
+  });
+});
+
+describe("the order lane is bounded", () => {
+  it("past its bound of waiting messages of one owner: 399 for a cancel, 201 for a new order, 'order lane full', audited", async () => {
+    // The default bound is 1,000; a smaller one keeps the lane full for certain while the
+    // pacer's window is (sending 1,000 messages on a busy machine can outlast it).
+    expect(resolveSwitchOptions().maxOrderLane).toBe(1_000);
+    const audit = new MemoryAudit();
+    const s = await stack({ audit, maxOrderLane: 50 });
+    const c = await client(s.port, 23);
+    c.sendFields(resting(1, "lane-bound"));
+    await c.waitFor(status(1, "Submitted"));
+    // The window full: the lane's head waits in the pacer, everything behind it in the lane.
+    await fillWindow(s, c);
+    for (let i = 0; i < 50; i++) c.sendFields(cancel(1));
+    await until(() => s.sw.orderLane().pending === 50, "50 cancels in the lane");
+    c.sendFields(cancel(1));
+    const full = await c.waitFor(err(1, 399));
+    expect(full[4]).toMatch(/order lane full/);
+    c.sendFields(resting(2, "lane-bound-2"));
+    const refused = await c.waitFor(err(2, 201));
+    expect(refused[4]).toMatch(/order lane full/);
+    expect(s.sw.orderLane().pending).toBe(50);
+    expect(audit.records.filter((r) => r.outcome === "refused(399)" && r.kind === "cancel")).toHaveLength(1);
+    expect(audit.records.filter((r) => r.outcome === "refused(201)" && r.localId === 2)).toHaveLength(1);
+    expect(gatewayOrders(s, "lane-bound-2")).toEqual([]);
   });
 });

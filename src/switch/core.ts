@@ -155,7 +155,12 @@ export class SwitchCore {
     kind: AuditRecord["kind"] = m.action,
   ): void {
     const audit = this.o.audit;
-    if (!audit) return;
+    if (!audit) {
+      // No state dir, no audit file: a refusal still leaves a trace.
+      if (outcome.startsWith("refused"))
+        this.log.warn({ owner: m.owner, localId: m.localId, kind, outcome }, "order message refused");
+      return;
+    }
     audit.append({
       ts: new Date(this.o.clock.now()).toISOString(),
       owner: m.owner,

@@ -164,14 +164,18 @@ function handleOrderMessage(core: SwitchCore, route: InRoute, fields: readonly s
   for (const t of tenants) t.deliver(out);
 }
 
-/** Executions: answers to REQ_EXECUTIONS by reqId, live fills (reqId -1) by order id. */
+/**
+ * Executions: answers to REQ_EXECUTIONS by reqId (to the tenant that asked), live fills
+ * (reqId -1) by order id — to every open socket of the order's owner, which share its order
+ * identity.
+ */
 function handleExecution(core: SwitchCore, route: InRoute, fields: readonly string[]): void {
   const v = core.version;
   const reqId = Number(fields[1]);
   const orderUp = Number(fields[2]);
   const execId = fields[14] ?? "";
   const order = core.orders.byUpstream(orderUp);
-  let tenant: Tenant | undefined;
+  let tenants: Tenant[];
   let reqLocal = -1;
   if (reqId !== -1) {
     const live = core.requests.byUpstream(reqId);
@@ -179,26 +183,29 @@ function handleExecution(core: SwitchCore, route: InRoute, fields: readonly stri
       drop(core, "retired");
       return;
     }
-    tenant = core.tenants.get(live.tenantId);
+    const tenant = core.tenants.get(live.tenantId);
     reqLocal = live.localId;
     // A tenant sees its own fills, and fills of orders no tenant placed.
-    if (order && order.owner !== tenant?.orderOwner) return;
+    if (!tenant || (order && order.owner !== tenant.orderOwner)) return;
+    tenants = [tenant];
   } else {
     if (!order) {
       drop(core, "retired");
       return;
     }
-    tenant = core.tenantOfOwner(order.owner);
+    tenants = core.tenantsOfOwner(order.owner);
   }
-  if (!tenant) return;
+  const first = tenants[0];
+  if (!first) return;
   const out = fields.slice();
   out[1] = String(reqLocal);
   if (order) {
     out[2] = String(order.localId);
-    if (route.clientIdIndex !== undefined) setField(out, route.clientIdIndex, v, String(tenant.clientId));
+    // Sockets of one owner share its virtual client id.
+    if (route.clientIdIndex !== undefined) setField(out, route.clientIdIndex, v, String(first.clientId));
   }
-  if (execId) core.orders.recordExec(execId, tenant.orderOwner);
-  tenant.deliver(out);
+  if (execId) core.orders.recordExec(execId, order?.owner ?? first.orderOwner);
+  for (const t of tenants) t.deliver(out);
 }
 
 function handleSingletonAnswer(core: SwitchCore, msgId: number, fields: readonly string[]): void {
@@ -231,13 +238,14 @@ function handleSingletonAnswer(core: SwitchCore, msgId: number, fields: readonly
 
 function handleKeyed(core: SwitchCore, msgId: number, fields: readonly string[]): void {
   if (msgId === IN.COMMISSION_REPORT) {
+    // Follows its execution: to every open socket of the owner of that fill.
     const owner = core.orders.ownerOfExec(fields[2] ?? "");
-    const tenant = owner === undefined ? undefined : core.tenantOfOwner(owner);
-    if (!tenant) {
+    const tenants = owner === undefined ? [] : core.tenantsOfOwner(owner);
+    if (tenants.length === 0) {
       drop(core, "retired");
       return;
     }
-    tenant.deliver(fields);
+    for (const t of tenants) t.deliver(fields);
     return;
   }
   if (msgId === IN.MARKET_RULE) {

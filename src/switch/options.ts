@@ -10,6 +10,7 @@ export const DEFAULT_MAX_LIVE_REQUESTS_PER_TENANT = 10_000;
 /** IB counts an identical historical request within 15 s as a pacing violation. */
 export const DEFAULT_HISTORY_CACHE_MS = 15_000;
 export const DEFAULT_CONTRACT_CACHE_MS = 600_000;
+export const DEFAULT_MAX_ORDER_LANE = 1_000;
 
 export interface SwitchOptions {
   clock?: Clock;
@@ -21,6 +22,8 @@ export interface SwitchOptions {
   /** How long a held request waits for the line before it gets 504. */
   queueTimeoutMs?: number;
   maxLiveRequestsPerTenant?: number;
+  /** Order messages one owner may have waiting in its lane; past it: 201 / 399 "order lane full". */
+  maxOrderLane?: number;
   /** Keeps orders and high-water marks across restarts; memory only without it. */
   journal?: OrderJournal;
   /** An identical historical request within this long is answered from the last answer (0 = off). */
@@ -38,6 +41,7 @@ export interface ResolvedSwitchOptions {
   maxQueuedPerTenant: number;
   queueTimeoutMs: number;
   maxLiveRequestsPerTenant: number;
+  maxOrderLane: number;
   journal: OrderJournal | undefined;
   historyCacheMs: number;
   contractCacheMs: number;
@@ -52,6 +56,7 @@ export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptio
     maxQueuedPerTenant: o.maxQueuedPerTenant ?? DEFAULT_MAX_QUEUED_PER_TENANT,
     queueTimeoutMs: o.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
     maxLiveRequestsPerTenant: o.maxLiveRequestsPerTenant ?? DEFAULT_MAX_LIVE_REQUESTS_PER_TENANT,
+    maxOrderLane: o.maxOrderLane ?? DEFAULT_MAX_ORDER_LANE,
     journal: o.journal,
     historyCacheMs: o.historyCacheMs ?? DEFAULT_HISTORY_CACHE_MS,
     contractCacheMs: o.contractCacheMs ?? DEFAULT_CONTRACT_CACHE_MS,

@@ -43,7 +43,7 @@ export function refuseOrderMessage(core: SwitchCore, m: RefusedMessage, reason: 
     m.entry.finishedAt = core.o.clock.now();
   }
   core.audit(m, `refused(${code})`);
-  const targets = answerTargets(core, m.sender, m.owner);
+  const targets = refusalTargets(core, m.sender, m.owner);
   for (const t of targets) {
     if (code === ORDER_REJECTED) {
       core.errorTo(t, m.localId, code, `Order rejected - reason:${reason}`);
@@ -54,13 +54,25 @@ export function refuseOrderMessage(core: SwitchCore, m: RefusedMessage, reason: 
   }
 }
 
-/** The sender, if still open, and the owner's newest open socket. */
-export function answerTargets(core: SwitchCore, sender: Tenant | undefined, owner: string): Tenant[] {
+/**
+ * Who hears that a message was refused: its sender, while open, and every open socket of the
+ * owner. Order ids belong to the owner, not the socket (a socket's new order id is above the
+ * owner's high-water mark), so the refused order id means the same order to each of them —
+ * and a client that reconnected hears about a message its old socket sent.
+ */
+export function refusalTargets(core: SwitchCore, sender: Tenant | undefined, owner: string): Tenant[] {
   const out: Tenant[] = [];
   if (sender && sender.state === "open") out.push(sender);
-  const newest = core.tenantsOfOwner(owner)[0];
-  if (newest && !out.includes(newest)) out.push(newest);
+  for (const t of core.tenantsOfOwner(owner)) if (!out.includes(t)) out.push(t);
   return out;
+}
+
+/**
+ * Every open socket of the owner: sockets that share a virtual client id share its order
+ * identity, so each hears what becomes of its orders (outcome unknown, reconciled status).
+ */
+export function answerTargets(core: SwitchCore, owner: string): Tenant[] {
+  return core.tenantsOfOwner(owner);
 }
 
 /** The order's last ORDER_STATUS in the tenant's ids; a PendingSubmit one if TWS sent none yet. */

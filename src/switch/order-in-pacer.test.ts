@@ -22,7 +22,7 @@ afterEach(async () => {
 describe("an order waiting in the pacer across a drop", () => {
   it("is answered with 201 and never placed", async () => {
     stack = await startStack();
-    const t = stack.sw.openTenant({ kind: "client" });
+    const t = stack.sw.openTenant({ kind: "proxy", clientId: 1 });
     const inbox = new Inbox(t);
     // Fill the 1 s message window so the next message has to wait its turn (distinct
     // requests: identical ones would share one upstream request).

@@ -3,11 +3,14 @@
  *
  * Invariants:
  *  - read-only refuses every order message with 201;
+ *  - HTTP tenants never place orders; an in-process tenant only with an owner of its own and
+ *    a journal (a state dir): never under a per-run owner;
  *  - only the owner's newest open socket may send order messages; an older one gets 201 for a
  *    new order and 399 for a modify or cancel, and never regains the right;
  *  - order messages are accepted only while the line is `ready` and no reconciliation runs;
  *    they are never queued for later (201 / 399 at once);
  *  - a new order at or below the owner's high-water mark that the map does not know gets 103;
+ *  - every refusal, of any cause and code, gets an audit line;
  *  - a modify or cancel of an order placed under another upstream client id is refused: TWS
  *    would take the modify as a second order;
  *  - every order the switch writes carries an orderRef (the client's own, else
@@ -17,7 +20,12 @@ import { OUT } from "../protocol/message-ids.js";
 import { type OutRoute } from "../protocol/routing.js";
 import type { SwitchCore } from "./core.js";
 import { readId, withId } from "./fields.js";
-import { ORDER_REJECTED, type OrderAction, refuseOrderMessage } from "./order-answers.js";
+import {
+  ORDER_REJECTED,
+  type OrderAction,
+  type RefusedMessage,
+  refuseOrderMessage,
+} from "./order-answers.js";
 import { GLOBAL_CANCEL_FIELDS, type LaneItem } from "./order-lane.js";
 import type { OrderEntry } from "./order-map.js";
 import type { Tenant } from "./tenant.js";
@@ -53,9 +61,7 @@ export function handleOrder(
   };
   if (core.o.readOnly) {
     // Read-only keeps 201 for everything.
-    core.counters.ordersRefused++;
-    core.audit(base, `refused(${ORDER_REJECTED})`);
-    core.errorTo(tenant, localId, ORDER_REJECTED, "Order rejected - reason:Switchboard is in read-only mode");
+    refuseHere(core, base, ORDER_REJECTED, "Order rejected - reason:Switchboard is in read-only mode");
     return;
   }
   const refusal = whyNot(core, tenant);
@@ -69,7 +75,7 @@ export function handleOrder(
       return;
     case OUT.CANCEL_ORDER:
       if (!known || known.state === "refused") {
-        core.errorTo(tenant, localId, ORDER_NOT_FOUND, `Can't find order with id =${localId}`);
+        refuseHere(core, base, ORDER_NOT_FOUND, `Can't find order with id =${localId}`);
         return;
       }
       if (known.upstreamClientId !== base.upstreamClientId) {
@@ -118,6 +124,13 @@ function actionOf(msgId: number, known: OrderEntry | undefined): OrderAction {
 /** Why this tenant may not send an order message now, or undefined. */
 function whyNot(core: SwitchCore, tenant: Tenant): string | undefined {
   if (tenant.kind === "http") return "HTTP tenants do not place orders";
+  if (tenant.kind === "client") {
+    // An order identity must outlive the process, or a restart forgets which orders are whose.
+    if (!tenant.stableOwner)
+      return "an in-process client places orders only with an owner (acquire(purpose, { owner }))";
+    if (!core.o.journal)
+      return "an in-process client places orders only with a state dir (the order journal)";
+  }
   if (core.tenantOfOwner(tenant.orderOwner) !== tenant)
     return `client id ${tenant.clientId} is used by a newer connection`;
   if (core.line.state !== "ready") return `upstream not ready (${core.line.state})`;
@@ -161,12 +174,11 @@ function place(
     refuseOrderMessage(core, { ...base, action: "modify", entry: known }, otherClientId(known, lineClientId));
     return;
   }
+  const action = modify ? "modify" : "place";
   if (!modify && known === undefined && localId <= core.orders.highWater(owner)) {
-    core.counters.ordersRefused++;
-    core.audit({ ...base, action: "place", entry: undefined }, `refused(${DUPLICATE_ORDER_ID})`);
-    core.errorTo(
-      tenant,
-      localId,
+    refuseHere(
+      core,
+      { ...base, action, entry: undefined },
       DUPLICATE_ORDER_ID,
       `Duplicate order id: ${localId} is not above the last one used`,
     );
@@ -175,13 +187,8 @@ function place(
   const parentLocal = Number(fields[PARENT_ID_INDEX] ?? "0");
   const parent = parentLocal > 0 ? core.orders.byLocal(owner, parentLocal) : undefined;
   if (parentLocal > 0 && !parent) {
-    core.counters.ordersRefused++;
-    core.errorTo(
-      tenant,
-      localId,
-      ORDER_REJECTED,
-      `Order rejected - reason:unknown parent order ${parentLocal}`,
-    );
+    // 201 for a new order, 399 (and its status) for a modify.
+    refuseOrderMessage(core, { ...base, action, entry: known }, `unknown parent order ${parentLocal}`);
     return;
   }
   const entry = modify
@@ -196,11 +203,17 @@ function place(
   const up = withId(fields, 1, v, entry.upstreamId);
   if (ORDER_REF_INDEX < up.length) up[ORDER_REF_INDEX] = entry.orderRef;
   if (parent) up[PARENT_ID_INDEX] = String(parent.upstreamId);
-  const action = modify ? "modify" : "place";
   core.counters.ordersPlaced++;
   emitOrder(core, tenant, action, entry);
   const item: LaneItem = { ...base, action, entry, fields: up };
   core.lane.accept(item);
+}
+
+/** A refusal decided here with IB's own code (read-only, 103, 135): audited too. */
+function refuseHere(core: SwitchCore, m: RefusedMessage, code: number, message: string): void {
+  core.counters.ordersRefused++;
+  core.audit(m, `refused(${code})`);
+  core.errorTo(m.sender, m.localId, code, message);
 }
 
 function emitOrder(

@@ -17,8 +17,11 @@ export interface JournalContents {
 
 export interface OrderJournal {
   load(): JournalContents;
-  /** The order's record; on disk (fdatasync) when this returns. Called before the upstream write. */
-  intent(e: OrderEntry, generation: number): void;
+  /**
+   * Append the order's record; resolves once it is on disk (fdatasync, off the event loop).
+   * The upstream write waits for it. Throws (or rejects) when the record cannot be made durable.
+   */
+  intent(e: OrderEntry, generation: number): Promise<void>;
   /** The upstream write happened (not synced: a lost confirmation only makes it `unknown`). */
   written(e: OrderEntry): void;
   /** A later state change (live, unknown, finished, refused) or a permId learnt. */

@@ -9,7 +9,12 @@
  *  - a message is written only under the line generation and upstream client id it was
  *    accepted under, and only while the line is ready; otherwise it is refused (201 for a
  *    new order, 399 for a modify or cancel) and never written later;
- *  - a new order's record is durable in the journal before its upstream write;
+ *  - a new order's record is durable in the journal before its upstream write; the sync runs
+ *    off the event loop and the owner's next message waits for it, and the line, client id
+ *    and generation are checked again after it;
+ *  - every accepted message gets exactly one outcome: written, or refused;
+ *  - bounded: at most `maxOrderLane` (1,000) messages wait per owner; past that a message is
+ *    refused at once (201 for a new order, 399 for a modify or cancel), audited;
  *  - the lane runs under a pacer tenant of its own (`order:<owner>`): a sender socket that
  *    closes does not withdraw what it already handed over (TWS would have read it).
  */
@@ -40,6 +45,8 @@ export class OrderLane {
   readonly #core: SwitchCore;
   readonly #queues = new Map<string, LaneItem[]>();
   readonly #busy = new Set<string>();
+  /** Items that have an outcome (written or refused): each gets exactly one. */
+  readonly #settled = new WeakSet<LaneItem>();
   #closed = false;
 
   constructor(core: SwitchCore) {
@@ -55,22 +62,37 @@ export class OrderLane {
 
   accept(item: LaneItem): void {
     const q = this.#queues.get(item.owner) ?? [];
+    if (q.length >= this.#core.o.maxOrderLane) {
+      // Bounded: an owner that floods its lane hears so at once, never silence later.
+      this.#refuse(item, `order lane full (${q.length} order messages of this client wait to be sent)`);
+      return;
+    }
     q.push(item);
     this.#queues.set(item.owner, q);
     if (!this.#busy.has(item.owner)) this.#next(item.owner);
   }
 
-  /** The switch closes: whatever is still queued is refused, never written later. */
+  /**
+   * The switch closes: whatever still waits is refused, never written later. A place whose
+   * journal record is being synced right now is refused when the sync ends (it checks).
+   */
   close(): void {
     this.#closed = true;
-    for (const [owner, q] of this.#queues) {
-      for (const item of q.splice(0)) refuseOrderMessage(this.#core, item, "Switchboard is shutting down");
-      this.#queues.delete(owner);
+    for (const q of this.#queues.values()) {
+      for (const item of q) this.#refuse(item, "Switchboard is shutting down");
     }
+  }
+
+  #refuse(item: LaneItem, reason: string): void {
+    if (this.#settled.has(item)) return;
+    this.#settled.add(item);
+    refuseOrderMessage(this.#core, item, reason);
   }
 
   #next(owner: string): void {
     const q = this.#queues.get(owner);
+    // Refused while waiting (the switch closed): they have their outcome, they take no turn.
+    while (q && q[0] && this.#settled.has(q[0])) q.shift();
     const head = q?.[0];
     if (!q || !head) {
       this.#queues.delete(owner);
@@ -79,14 +101,13 @@ export class OrderLane {
     }
     this.#busy.add(owner);
     const core = this.#core;
-    let settled = false;
-    const done = () => {
-      if (settled) return false;
-      settled = true;
-      q.shift();
+    let released = false;
+    // The next message of this owner goes to the pacer only once this one is written or
+    // refused (a place waits for its journal sync): FIFO whatever the pacer's classes.
+    const finish = () => {
+      if (q[0] === head) q.shift();
       // Not from inside the pacer's release: the next acquire must not re-enter its pump.
       queueMicrotask(() => this.#next(owner));
-      return true;
     };
     const req = classifyOutgoing(head.fields, {
       version: core.version,
@@ -97,33 +118,54 @@ export class OrderLane {
       .acquire(req, {
         deadlineMs: core.o.queueTimeoutMs,
         onRelease: () => {
-          if (done()) this.#write(head);
+          if (released) return;
+          released = true;
+          let writing: Promise<void> | undefined;
+          try {
+            writing = this.#write(head);
+          } catch (err) {
+            // A disk that fails after the write (a confirmation record) must not stop the lane.
+            this.#refuse(head, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+            core.log.error({ err, owner }, "order lane write failed");
+          }
+          if (!writing) {
+            finish();
+            return;
+          }
+          writing.then(finish, (err: unknown) => {
+            this.#refuse(head, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+            core.log.error({ err, owner }, "order lane write failed");
+            finish();
+          });
         },
       })
       .catch((err: unknown) => {
-        if (done())
-          refuseOrderMessage(core, head, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+        if (released) return;
+        released = true;
+        this.#refuse(head, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+        finish();
       });
   }
 
-  #write(item: LaneItem): void {
+  /** Why `item` may not be written now, or undefined. */
+  #whyNotNow(item: LaneItem): string | undefined {
+    const line = this.#core.line;
+    if (this.#closed) return "Switchboard is shutting down";
+    if (line.generation !== item.generation || line.state !== "ready")
+      return "the upstream connection changed before it was sent";
+    if ((line.clientId ?? 0) !== item.upstreamClientId)
+      return `the line's client id changed from ${item.upstreamClientId} to ${line.clientId ?? 0} before it was sent`;
+    return undefined;
+  }
+
+  /** Write the item, or refuse it; a place returns once its journal sync has ended either way. */
+  #write(item: LaneItem): Promise<void> | undefined {
     const core = this.#core;
-    const line = core.line;
-    if (this.#closed) {
-      refuseOrderMessage(core, item, "Switchboard is shutting down");
-      return;
-    }
-    if (line.generation !== item.generation || line.state !== "ready") {
-      refuseOrderMessage(core, item, "the upstream connection changed before it was sent");
-      return;
-    }
-    if ((line.clientId ?? 0) !== item.upstreamClientId) {
-      refuseOrderMessage(
-        core,
-        item,
-        `the line's client id changed from ${item.upstreamClientId} to ${line.clientId ?? 0} before it was sent`,
-      );
-      return;
+    if (this.#settled.has(item)) return undefined;
+    const why = this.#whyNotNow(item);
+    if (why !== undefined) {
+      this.#refuse(item, why);
+      return undefined;
     }
     const entry = item.entry;
     if (
@@ -133,28 +175,59 @@ export class OrderLane {
     ) {
       // Its order was never written (refused ahead of it in this lane): a PLACE_ORDER for that
       // id would reach TWS as a new order that the journal never saw.
-      refuseOrderMessage(core, item, `order ${entry.localId} was never placed`);
-      return;
+      this.#refuse(item, `order ${entry.localId} was never placed`);
+      return undefined;
     }
-    if (item.action === "place" && entry) {
-      // Durable before it reaches TWS: after a crash this order is known (as `unknown` if the
-      // write is not confirmed) and never placed again.
-      try {
-        core.o.journal?.intent(entry, item.generation);
-      } catch (err) {
-        refuseOrderMessage(
-          core,
-          item,
-          `the order journal could not be written (${err instanceof Error ? err.message : String(err)})`,
-        );
-        return;
-      }
+    const journal = core.o.journal;
+    if (item.action !== "place" || !entry || !journal) {
+      this.#send(item);
+      return undefined;
     }
-    line.send(item.fields);
+    // Durable before it reaches TWS: after a crash this order is known (as `unknown` if the
+    // write is not confirmed) and never placed again. The sync runs off the event loop.
+    const cannot = (err: unknown) =>
+      `the order journal could not be written (${err instanceof Error ? err.message : String(err)})`;
+    let durable: Promise<void>;
+    try {
+      durable = journal.intent(entry, item.generation);
+    } catch (err) {
+      this.#refuse(item, cannot(err));
+      return undefined;
+    }
+    return durable.then(
+      () => {
+        // Time passed: the line, its client id or the switch may have changed meanwhile.
+        const late = this.#whyNotNow(item);
+        if (late === undefined) return this.#send(item);
+        this.#refuse(item, late);
+        // Its record is on disk: say it was never written, or the next start calls it unknown.
+        journal.update(entry);
+      },
+      (err: unknown) => {
+        this.#refuse(item, cannot(err));
+        journal.update(entry);
+      },
+    );
+  }
+
+  #send(item: LaneItem): void {
+    const core = this.#core;
+    const entry = item.entry;
+    this.#settled.add(item);
+    core.line.send(item.fields);
     if (entry && (item.action === "place" || item.action === "modify")) {
       if (entry.state === "pending") entry.state = "written";
       entry.writtenGeneration = item.generation;
       if (item.action === "place") core.o.journal?.written(entry);
+    }
+    if (entry && item.action !== "place" && item.action !== "exercise") {
+      // Until TWS says anything about this order, a dropped connection leaves the change's
+      // outcome unknown (order-reconcile.ts).
+      entry.unanswered = {
+        action: item.action === "modify" ? "modify" : "cancel",
+        generation: item.generation,
+        reported: false,
+      };
     }
     core.audit(item, "written");
     item.onWritten?.();

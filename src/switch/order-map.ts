@@ -41,6 +41,19 @@ export interface OrderEntry {
   lastStatus: readonly string[] | undefined;
   /** When it finished (ms), so memory can drop it later. */
   finishedAt: number | undefined;
+  /**
+   * A modify or cancel written upstream that TWS has not answered yet (no status, open order
+   * or error for this order since). If its connection ends first, its outcome is unknown.
+   */
+  unanswered: UnansweredChange | undefined;
+}
+
+export interface UnansweredChange {
+  readonly action: "modify" | "cancel";
+  /** The line generation it was written on. */
+  readonly generation: number;
+  /** Its owner has heard "outcome unknown" for it. */
+  reported: boolean;
 }
 
 /** Orders that no longer hold anything: their client id is free as far as they are concerned. */
@@ -100,6 +113,7 @@ export class OrderMap {
       writtenGeneration: undefined,
       lastStatus: undefined,
       finishedAt: undefined,
+      unanswered: undefined,
       ...order,
     };
     const previous = this.#byLocal.get(OrderMap.key(e.owner, e.localId));

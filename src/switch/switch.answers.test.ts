@@ -40,8 +40,8 @@ describe("open-order questions", () => {
       ),
     );
     await manual.waitFor((f) => Number(f[0]) === IN.ORDER_STATUS);
-    const a = stack.sw.openTenant({ kind: "client", clientId: 1 });
-    const b = stack.sw.openTenant({ kind: "client", clientId: 2 });
+    const a = stack.sw.openTenant({ kind: "proxy", clientId: 1 });
+    const b = stack.sw.openTenant({ kind: "proxy", clientId: 2 });
     const ia = new Inbox(a);
     const ib = new Inbox(b);
     a.send([String(OUT.REQ_OPEN_ORDERS), "1"]);
@@ -79,8 +79,8 @@ describe("completed orders", () => {
       ),
     );
     await manual.waitFor((f) => Number(f[0]) === IN.ORDER_STATUS && f.includes("Filled"));
-    const a = stack.sw.openTenant({ kind: "client", clientId: 1 });
-    const b = stack.sw.openTenant({ kind: "client", clientId: 2 });
+    const a = stack.sw.openTenant({ kind: "proxy", clientId: 1 });
+    const b = stack.sw.openTenant({ kind: "proxy", clientId: 2 });
     const ia = new Inbox(a);
     const ib = new Inbox(b);
     a.send(

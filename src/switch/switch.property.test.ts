@@ -154,7 +154,7 @@ describe("switch invariants under random interleavings", () => {
         const models: Model[] = [];
         const open = () => {
           const name = `t${models.length}`;
-          const tenant = sw.openTenant({ kind: "client", name });
+          const tenant = sw.openTenant({ kind: "proxy", name, clientId: models.length + 1 });
           const m: Model = { tenant, name, nextId: 1, live: new Set(), wrong: [] };
           tenant.onMessage((f) => {
             const id = Number(f[0]);

@@ -107,7 +107,7 @@ describe("switch over a real line to the mock gateway", () => {
 
   it("never sends an order twice, even when the socket drops right after it", async () => {
     stack = await startStack();
-    const t = stack.sw.openTenant({ kind: "client", clientId: 9 });
+    const t = stack.sw.openTenant({ kind: "proxy", clientId: 9 });
     const inbox = new Inbox(t);
     const order = placeOrder({
       orderId: 1,
@@ -281,7 +281,7 @@ describe("what a closing tenant leaves behind", () => {
 
   it("routes an exercise's error back and keeps no live request for it", async () => {
     stack = await startStack();
-    const t = stack.sw.openTenant({ kind: "client" });
+    const t = stack.sw.openTenant({ kind: "proxy", clientId: 4 });
     const inbox = new Inbox(t);
     t.send([
       "21",

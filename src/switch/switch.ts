@@ -89,7 +89,8 @@ export class Switch implements AsyncDisposable {
     this.#unsubscribe.push(
       line.onMessage((msgId, fields) => {
         this.#core.pacer.heard();
-        this.#core.reconciler.observe(msgId, fields);
+        // The reconciliation's own executions question is answered to nobody else.
+        if (this.#core.reconciler.observe(msgId, fields)) return;
         handleInbound(this.#core, msgId, fields);
       }),
       line.on("line.state", (e) => this.#onLineState(e.from, e.to)),
@@ -132,8 +133,8 @@ export class Switch implements AsyncDisposable {
     const clientId = options.clientId ?? 0;
     // The order owner is (line, virtual client id) for a proxy client, whatever socket it
     // comes on: the newest socket of an owner holds its order rights (set below), older ones
-    // lose them for good. In-process tenants bring a stable owner name, or get one that
-    // lives as long as this switch.
+    // lose them for good. In-process tenants bring a stable owner name; without one their
+    // owner lives as long as this switch and they may not place orders (order-intake.ts).
     const orderOwner =
       options.kind === "proxy"
         ? `proxy:${clientId}`
@@ -146,6 +147,7 @@ export class Switch implements AsyncDisposable {
       name: options.name ?? id,
       clientId,
       orderOwner,
+      stableOwner: options.kind === "proxy" || (options.kind === "client" && options.owner !== undefined),
       openedAt: this.#core.o.clock.now(),
     });
     this.#core.tenants.set(id, tenant);
@@ -453,6 +455,10 @@ export class Switch implements AsyncDisposable {
         c.groups.membershipsOf(tenant.id).filter((m) => m.group.kind === "stream").length +
         c.broadcasts.subscriberCount(tenant.id),
       orders: c.orders.forTenant(tenant.orderOwner).length,
+      orderOwner: tenant.orderOwner,
+      sharedOwner: c.tenantsOfOwner(tenant.orderOwner).length > 1,
+      orderRights:
+        tenant.kind !== "http" && tenant.stableOwner && c.tenantOfOwner(tenant.orderOwner) === tenant,
       messagesIn: tenant.messagesIn,
       messagesOut: tenant.messagesOut,
       queued: c.held.get(tenant.id)?.length ?? 0,

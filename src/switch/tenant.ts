@@ -18,6 +18,12 @@ export interface TenantSnapshot {
   liveRequests: number;
   subscriptions: number;
   orders: number;
+  /** Whose orders it places and sees (`proxy:<virtual client id>`, `client:<owner>`). */
+  orderOwner: string;
+  /** Another open socket shares its order owner (the same virtual client id). */
+  sharedOwner: boolean;
+  /** It may send order messages: the owner's newest socket, with an owner that outlives the process. */
+  orderRights: boolean;
   messagesIn: number;
   messagesOut: number;
   queued: number;
@@ -37,6 +43,8 @@ export class Tenant implements AsyncDisposable {
   readonly clientId: number;
   /** Whose orders it places and sees: survives a reconnect of the same proxy client id. */
   readonly orderOwner: string;
+  /** The owner outlives this process (a proxy client id, or an in-process client's own name). */
+  readonly stableOwner: boolean;
   readonly openedAt: number;
   /** REQ_MARKET_DATA_TYPE is per connection at TWS: kept per tenant and applied before its requests. */
   marketDataType = 1;
@@ -55,6 +63,7 @@ export class Tenant implements AsyncDisposable {
       name: string;
       clientId: number;
       orderOwner: string;
+      stableOwner: boolean;
       openedAt: number;
     },
   ) {
@@ -64,6 +73,7 @@ export class Tenant implements AsyncDisposable {
     this.name = init.name;
     this.clientId = init.clientId;
     this.orderOwner = init.orderOwner;
+    this.stableOwner = init.stableOwner;
     this.openedAt = init.openedAt;
   }
 

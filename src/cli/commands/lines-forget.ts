@@ -26,11 +26,12 @@ export function registerForget(lines: Command): void {
     )
     .option("--json", "print JSON")
     .action(async (line: string, flags: Flags) => {
-      const [{ FileOrderJournal }, { defaultStateDir }, { describeIdentity }] = await Promise.all([
-        import("../../orders/journal.js"),
-        import("../../registry/state-dir.js"),
-        import("../../line/identity.js"),
-      ]);
+      const [{ FileOrderJournal, describeOrders }, { defaultStateDir }, { describeIdentity }] =
+        await Promise.all([
+          import("../../orders/journal.js"),
+          import("../../registry/state-dir.js"),
+          import("../../line/identity.js"),
+        ]);
       const stateDir = flags.stateDir ?? process.env.SWITCHBOARD_STATE_DIR ?? defaultStateDir(process.env);
       const say = (data: { line: string; forgot: string | null }, text: string) =>
         process.stdout.write(flags.json ? `${JSON.stringify({ success: true, data })}\n` : `${text}\n`);
@@ -49,17 +50,18 @@ export function registerForget(lines: Command): void {
       }
       try {
         const identity = journal.identity();
-        if (!identity) {
-          say({ line, forgot: null }, `line ${line}: no identity recorded`);
-          return;
-        }
         const live = journal.load().orders.filter((o) => o.state !== "finished" && o.state !== "refused");
         if (live.length > 0) {
           throw new CliExit(
             EXIT_FAILURE,
-            `switchboard lines forget: line ${line} holds ${live.length} live order(s) under ${describeIdentity(identity)}; ` +
+            `switchboard lines forget: line ${line} holds ${live.length} live order(s)` +
+              `${identity ? ` under ${describeIdentity(identity)}` : ""}: ${describeOrders(live)}; ` +
               "refused: let the line reconcile them with that gateway (or cancel them there) first",
           );
+        }
+        if (!identity) {
+          say({ line, forgot: null }, `line ${line}: no identity recorded`);
+          return;
         }
         journal.forgetIdentity();
         say(

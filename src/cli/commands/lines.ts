@@ -2,10 +2,13 @@
  * `switchboard lines switch-client-id <line>`: move a running daemon's line to another client
  * id now. TWS keeps the orders placed under the old id there, so they are reported as
  * `orders.orphaned`; a line never does this by itself while it holds live orders.
+ * `lines forget` (lines-forget.ts) and `lines rename` (lines-rename.ts) work on a stopped
+ * line's journal.
  */
 import type { Command } from "commander";
 import { CliExit, EXIT_FAILURE } from "../exit-codes.js";
 import { registerForget } from "./lines-forget.js";
+import { registerRename } from "./lines-rename.js";
 import { DEFAULT_STATUS_URL } from "./status.js";
 
 const TIMEOUT_MS = 5_000;
@@ -24,9 +27,10 @@ export function registerLines(program: Command): void {
   const lines = program
     .command("lines")
     .description(
-      "lines: switch-client-id <line> (a running daemon), forget <line> (a stopped one's identity)",
+      "lines: switch-client-id <line> (a running daemon), forget <line> (a stopped one's identity), rename <old> <new> (a stopped one's journal)",
     );
   registerForget(lines);
+  registerRename(lines);
   lines
     .command("switch-client-id")
     .argument("<line>", "the line's name (default: default)")
