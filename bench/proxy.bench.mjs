@@ -1,5 +1,6 @@
 // The proxy's cost: reqCurrentTime round trip through the proxy vs straight to the mock
-// (goal p50 ≤ 1.3×), market-data tick throughput via the proxy vs direct (goal ≥ 0.8×), and
+// (goal p50 ≤ 1.3×) and vs a bare relay — a Node `net` relay in its own process that only
+// copies bytes between the same client and mock, the floor any proxy sits on (goal ≤ 1.2×), market-data tick throughput via the proxy vs direct (goal ≥ 0.8×), and
 // the RSS of the proxy process (line + pacer + switch + proxy) serving 100 downstreams
 // (goal ≤ 100 MB). The mock and the proxy each run in a child process of their own; the
 // clients run here, so every path crosses the same process boundaries. One run.
@@ -53,6 +54,28 @@ async function serveProxy(mockPort) {
     await pacer.close();
     process.exit(0);
   });
+}
+
+/** The floor: copy bytes both ways, nothing else (no framing, no parsing, no pacing). */
+async function serveRelay(mockPort) {
+  const { createServer } = await import("node:net");
+  const server = createServer((down) => {
+    down.setNoDelay(true);
+    const up = connect({ host: "127.0.0.1", port: mockPort });
+    up.setNoDelay(true);
+    down.pipe(up);
+    up.pipe(down);
+    const end = () => {
+      down.destroy();
+      up.destroy();
+    };
+    down.on("error", end).on("close", end);
+    up.on("error", end).on("close", end);
+  });
+  await new Promise((r) => server.listen({ host: "127.0.0.1", port: 0 }, r));
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+  process.stdin.resume();
+  process.stdin.on("end", () => process.exit(0));
 }
 
 function child(args) {
@@ -181,21 +204,24 @@ function roundTrip(c) {
   });
 }
 
-async function rtt(direct, viaProxy) {
+async function rtt(direct, viaProxy, viaRelay) {
   const d = [];
   const p = [];
+  const r = [];
   for (let i = 0; i < 20; i++) {
     await roundTrip(direct);
     await roundTrip(viaProxy);
+    await roundTrip(viaRelay);
     await pause(RTT_SPACING_MS);
   }
   for (let i = 0; i < RTT_SAMPLES; i++) {
-    // Alternate so both paths see the same machine load.
+    // Alternate so every path sees the same machine load.
     d.push(await roundTrip(direct));
     p.push(await roundTrip(viaProxy));
+    r.push(await roundTrip(viaRelay));
     await pause(RTT_SPACING_MS);
   }
-  return { direct: summarize(d), proxy: summarize(p) };
+  return { direct: summarize(d), proxy: summarize(p), relay: summarize(r) };
 }
 
 const SYMBOLS = ["AAPL", "MSFT", "SPY", "AMZN", "GOOGL", "TSLA", "NVDA", "META", "IBM", "QQQ"];
@@ -228,14 +254,21 @@ async function main() {
   const { port: mockPort } = await mock.info;
   const proxy = child(["proxy", String(mockPort)]);
   const { port: proxyPort } = await proxy.info;
+  const relay = child(["relay", String(mockPort)]);
+  const { port: relayPort } = await relay.info;
   const baseline = rssMb(proxy.p.pid);
 
   const direct = await openClient(mockPort, 77);
   const viaProxy = await openClient(proxyPort, 77);
+  const viaRelay = await openClient(relayPort, 78);
   // The proxy's own work per round trip, robust to a loaded machine (latency is not).
   const cpu0 = cpuMs(proxy.p.pid);
-  const rttResult = await rtt(direct, viaProxy);
+  const relayCpu0 = cpuMs(relay.p.pid);
+  const rttResult = await rtt(direct, viaProxy, viaRelay);
   const cpuPerRttUs = ((cpuMs(proxy.p.pid) - cpu0) * 1000) / (RTT_SAMPLES + 20);
+  const relayCpuPerRttUs = ((cpuMs(relay.p.pid) - relayCpu0) * 1000) / (RTT_SAMPLES + 20);
+  viaRelay.close();
+  await relay.stop();
 
   const directTicks = await throughput(direct);
   await pause(500);
@@ -273,6 +306,7 @@ async function main() {
 
   const ratio = (a, b) => (a && b ? a / b : null);
   const rttRatio = ratio(rttResult.proxy.p50, rttResult.direct.p50);
+  const relayRatio = ratio(rttResult.proxy.p50, rttResult.relay.p50);
   const tickRatio = ratio(proxyTicks, directTicks);
   report("proxy", {
     reqCurrentTime: {
@@ -283,6 +317,14 @@ async function main() {
       p99Ratio: ratio(rttResult.proxy.p99, rttResult.direct.p99),
       addedP50Ms: rttResult.proxy.p50 - rttResult.direct.p50,
       proxyProcessCpuUsPerRoundTrip: cpuPerRttUs,
+      relayMs: rttResult.relay,
+      relayProcessCpuUsPerRoundTrip: relayCpuPerRttUs,
+      proxyVsRelay: {
+        p50Ratio: relayRatio,
+        p99Ratio: ratio(rttResult.proxy.p99, rttResult.relay.p99),
+        goal: "p50 ratio <= 1.2",
+        met: relayRatio !== null && relayRatio <= 1.2,
+      },
       loadAverage: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number),
       goal: "p50 ratio <= 1.3",
       met: rttRatio !== null && rttRatio <= 1.3,
@@ -314,4 +356,5 @@ async function main() {
 const role = process.argv[2];
 if (role === "mock") await serveMock();
 else if (role === "proxy") await serveProxy(Number(process.argv[3]));
+else if (role === "relay") await serveRelay(Number(process.argv[3]));
 else await main();
