@@ -1,0 +1,127 @@
+/**
+ * Review of fan-out: defects found, each shown by a test that fails on the code under review.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Line } from "../line/line.js";
+import { MockGateway } from "../mock/gateway.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
+import { Pacer } from "../pacing/scheduler.js";
+import { toFields } from "../protocol/codec.js";
+import { IN } from "../protocol/message-ids.js";
+import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
+import { AnswerCache } from "./groups.js";
+import { Switch } from "./switch.js";
+import type { Tenant } from "./tenant.js";
+import { AAPL, Inbox, is, V } from "./test-harness.test-util.js";
+
+interface SlowStack {
+  mock: MockGateway;
+  line: Line;
+  pacer: Pacer;
+  sw: Switch;
+  close(): Promise<void>;
+}
+
+let stack: SlowStack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+/** The harness stack, with a mock whose history answers take `historyLatencyMs`. */
+async function startSlowHistoryStack(historyLatencyMs: number): Promise<SlowStack> {
+  const mock = new MockGateway({
+    port: 0,
+    controlPort: null,
+    tickIntervalMs: 50,
+    now: TEST_NOW,
+    historyLatencyMs,
+  });
+  await mock.start();
+  const line = new Line({
+    host: "127.0.0.1",
+    port: mock.port,
+    clientId: 1,
+    backoffInitialMs: 50,
+    backoffMaxMs: 500,
+    fastProbeIntervalMs: 100,
+  });
+  line.start();
+  await line.ready({ timeoutMs: 10_000 });
+  const pacer = new Pacer();
+  const sw = new Switch(line, pacer, { readOnly: false });
+  return {
+    mock,
+    line,
+    pacer,
+    sw,
+    async close() {
+      await sw.close();
+      await line.close();
+      await pacer.close();
+      await mock.close();
+    },
+  };
+}
+
+const hist = (reqId: number) =>
+  toFields(
+    REQ_HISTORICAL_DATA,
+    {
+      reqId,
+      contract: AAPL,
+      includeExpired: false,
+      endDateTime: "",
+      barSize: "1 min",
+      duration: "1 D",
+      useRTH: true,
+      whatToShow: "TRADES",
+      formatDate: 2,
+      comboLegs: [],
+      keepUpToDate: false,
+      chartOptions: "",
+    },
+    V,
+  );
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("review: holds of shared one-shots", () => {
+  it("a shared history request in flight keeps its open-historical-request hold when the tenant that asked first closes", async () => {
+    stack = await startSlowHistoryStack(3_000);
+    const s = stack;
+    const a = s.sw.openTenant({ kind: "client", name: "first" });
+    const b = s.sw.openTenant({ kind: "client", name: "second" });
+    const bIn = new Inbox(b);
+    const before = s.mock.snapshot().historyRequests.length;
+    a.send(hist(1));
+    await until(() => s.mock.snapshot().historyRequests.length > before, "the history request at the mock");
+    b.send(hist(2));
+    // One request at TWS, one open historical request held in the pacer.
+    expect(s.sw.snapshot().groups.map((g) => g.members)).toEqual([2]);
+    expect(s.pacer.snapshot().openHolds).toBe(1);
+    await a.close();
+    // b still waits for the answer of the one request TWS is working on: its slot is still open.
+    expect(s.sw.snapshot().groups.map((g) => g.members)).toEqual([1]);
+    expect(s.pacer.snapshot().openHolds).toBe(1);
+    // And the answer still reaches b.
+    await bIn.next(is(IN.HISTORICAL_DATA, 2, 1));
+  });
+});
+
+describe("review: the kept-answer cache", () => {
+  it("answers past their time are not kept: the cache does not grow with requests nobody repeats", () => {
+    const cache = new AnswerCache();
+    const bars = Array.from({ length: 2_000 }, (_, i) => ["17", String(i), "bar"]);
+    for (let i = 0; i < 500; i++) cache.put(`k${i}`, bars, 0, 15_000);
+    // A minute later every one of them has expired; one more answer is kept.
+    cache.put("later", bars, 60_000, 15_000);
+    expect(cache.size).toBe(1);
+  });
+});
