@@ -12,7 +12,7 @@ import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
 import { AnswerCache } from "./groups.js";
 import { Switch } from "./switch.js";
 import type { Tenant } from "./tenant.js";
-import { AAPL, Inbox, is, V } from "./test-harness.test-util.js";
+import { AAPL, Inbox, is, mktData, V } from "./test-harness.test-util.js";
 
 interface SlowStack {
   mock: MockGateway;
@@ -123,5 +123,70 @@ describe("review: the kept-answer cache", () => {
     // A minute later every one of them has expired; one more answer is kept.
     cache.put("later", bars, 60_000, 15_000);
     expect(cache.size).toBe(1);
+  });
+});
+
+describe("review: a tenant in one group under several ids", () => {
+  it("counts each of its subscriptions once", async () => {
+    stack = await startSlowHistoryStack(0);
+    const s = stack;
+    const t = s.sw.openTenant({ kind: "client", name: "same-stream-thrice" });
+    const inbox = new Inbox(t);
+    for (const id of [1, 2, 3]) t.send(mktData(id));
+    for (const id of [1, 2, 3]) await inbox.next(is(IN.TICK_PRICE, id));
+    expect(s.sw.snapshot().groups.map((g) => g.members)).toEqual([3]);
+    const mine = s.sw.snapshot().tenants.find((x) => x.id === t.id);
+    expect(mine?.liveRequests).toBe(3);
+    // membershipsOf lists every (group, id) once per id of the tenant in the group: 3 × 3.
+    expect(mine?.subscriptions).toBe(3);
+  });
+});
+
+describe("review: the kept history answer across a bar boundary", () => {
+  it("an identical 1-min request after the next bar completed gets that bar (bars over 30 secs have no 15 s identical rule)", async () => {
+    // The gateway's calendar is set by the test: 10:59:59 New York, then 11:00:01 (the 10:59
+    // bar completes at 11:00:00). The switch's own clock runs on: both asks are within 15 s.
+    let calendar = Date.parse("2026-11-17T15:59:59.000Z");
+    const mock = new MockGateway({
+      port: 0,
+      controlPort: null,
+      tickIntervalMs: 50,
+      wallClock: { now: () => calendar },
+    });
+    await mock.start();
+    const line = new Line({
+      host: "127.0.0.1",
+      port: mock.port,
+      clientId: 1,
+      backoffInitialMs: 50,
+      backoffMaxMs: 500,
+    });
+    line.start();
+    await line.ready({ timeoutMs: 10_000 });
+    const pacer = new Pacer();
+    const sw = new Switch(line, pacer, { readOnly: false });
+    stack = {
+      mock,
+      line,
+      pacer,
+      sw,
+      async close() {
+        await sw.close();
+        await line.close();
+        await pacer.close();
+        await mock.close();
+      },
+    };
+    const t = sw.openTenant({ kind: "client", name: "chart" });
+    const inbox = new Inbox(t);
+    const bar1059 = "1794931140";
+    t.send(hist(1));
+    const first = await inbox.next(is(IN.HISTORICAL_DATA, 1, 1));
+    expect(first.includes(bar1059)).toBe(false);
+    calendar = Date.parse("2026-11-17T16:00:01.000Z");
+    t.send(hist(2));
+    const second = await inbox.next(is(IN.HISTORICAL_DATA, 2, 1));
+    // TWS would now send the completed 10:59 bar; the kept answer does not have it.
+    expect(second.includes(bar1059)).toBe(true);
   });
 });
