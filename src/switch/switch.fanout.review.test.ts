@@ -190,3 +190,59 @@ describe("review: the kept history answer across a bar boundary", () => {
     expect(second.includes(bar1059)).toBe(true);
   });
 });
+
+describe("review: last values across a data loss", () => {
+  it("a tenant joining a group while its replay after 1101 is on the way does not get the values from before the loss", async () => {
+    // The gateway's calendar is set by the test; ticks come only on subscribe.
+    let calendar = Date.parse("2026-11-17T15:00:00.000Z");
+    const mock = new MockGateway({
+      port: 0,
+      controlPort: null,
+      tickIntervalMs: 600_000,
+      wallClock: { now: () => calendar },
+    });
+    await mock.start();
+    const line = new Line({
+      host: "127.0.0.1",
+      port: mock.port,
+      clientId: 1,
+      backoffInitialMs: 50,
+      backoffMaxMs: 500,
+    });
+    line.start();
+    await line.ready({ timeoutMs: 10_000 });
+    const pacer = new Pacer();
+    const sw = new Switch(line, pacer, { readOnly: false });
+    stack = {
+      mock,
+      line,
+      pacer,
+      sw,
+      async close() {
+        await sw.close();
+        await line.close();
+        await pacer.close();
+        await mock.close();
+      },
+    };
+    const a = sw.openTenant({ kind: "client", name: "early" });
+    const aIn = new Inbox(a);
+    const b = sw.openTenant({ kind: "client", name: "late" });
+    const bIn = new Inbox(b);
+    const bid = (id: number) => (f: string[]) => is(IN.TICK_PRICE, id)(f) && f[3] === "1";
+    a.send(mktData(1));
+    const before = await aIn.next(bid(1));
+    // Two hours pass (prices move), then TWS reports the data lost; the switch replays the
+    // group, and b joins it at that moment.
+    calendar = Date.parse("2026-11-17T17:00:00.000Z");
+    sw.events.on("switch.replayed", () => b.send(mktData(9)));
+    const from = aIn.length;
+    mock.injectError({ code: 1101 });
+    const after = await aIn.next(bid(1), { from });
+    expect(after[4]).not.toBe(before[4]);
+    const first = await bIn.next(bid(9));
+    // b's first bid is not the one from before the data loss, but today's.
+    expect(first[4]).not.toBe(before[4]);
+    expect(first[4]).toBe(after[4]);
+  });
+});
