@@ -246,3 +246,45 @@ describe("review: last values across a data loss", () => {
     expect(first[4]).toBe(after[4]);
   });
 });
+
+const hist30s = (reqId: number, duration: string) =>
+  toFields(
+    REQ_HISTORICAL_DATA,
+    {
+      reqId,
+      contract: AAPL,
+      includeExpired: false,
+      endDateTime: "",
+      barSize: "30 secs",
+      duration,
+      useRTH: false,
+      whatToShow: "TRADES",
+      formatDate: 2,
+      comboLegs: [],
+      keepUpToDate: false,
+      chartOptions: "",
+    },
+    V,
+  );
+
+describe("review: whose pacing deadline a shared one-shot waits under", () => {
+  it("a member that joins a waiting history group keeps its own pacing deadline, not the first asker's", async () => {
+    stack = await startSlowHistoryStack(0);
+    const s = stack;
+    const c = s.sw.openTenant({ kind: "client", name: "busy" });
+    const a = s.sw.openTenant({ kind: "client", name: "impatient", pacingDeadlineMs: 300 });
+    const aIn = new Inbox(a);
+    const b = s.sw.openTenant({ kind: "client", name: "patient" });
+    const bIn = new Inbox(b);
+    // Five requests for one contract/exchange/whatToShow: a 6th within 2 s waits in the pacer.
+    ["600 S", "900 S", "1200 S", "1500 S", "1800 S"].forEach((d, i) => c.send(hist30s(1 + i, d)));
+    a.send(hist30s(1, "2400 S"));
+    b.send(hist30s(2, "2400 S"));
+    // a asked to wait at most 300 ms: it hears so.
+    const aFirst = await aIn.next((f) => is(IN.HISTORICAL_DATA, 1, 1)(f) || is(IN.ERR_MSG, 1)(f));
+    expect(aFirst[0]).toBe(String(IN.ERR_MSG));
+    // b asked to wait up to the default 30 s: the pacer lets the request go within 2 s.
+    const answer = await bIn.next((f) => is(IN.HISTORICAL_DATA, 2, 1)(f) || is(IN.ERR_MSG, 2)(f));
+    expect(answer[0]).toBe(String(IN.HISTORICAL_DATA));
+  });
+});
