@@ -11,7 +11,6 @@ import { IN } from "../protocol/message-ids.js";
 import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
 import { AnswerCache } from "./groups.js";
 import { Switch } from "./switch.js";
-import type { Tenant } from "./tenant.js";
 import { AAPL, Inbox, is, mktData, V } from "./test-harness.test-util.js";
 
 interface SlowStack {
