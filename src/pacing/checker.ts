@@ -270,6 +270,24 @@ export class PacingLedger {
     return this.#holds.delete(holdId(tenant, hold));
   }
 
+  /**
+   * A held slot changes hands (a shared request outlives the tenant it waited under): the
+   * slot stays taken, now released and restamped under `to`. Returns whether it was held.
+   */
+  transfer(from: string, hold: string, to: string): boolean {
+    const id = holdId(from, hold);
+    const req = this.#holds.get(id);
+    if (!req) return false;
+    this.#holds.delete(id);
+    this.#holds.set(holdId(to, hold), { ...req, tenant: to });
+    const refs = this.#entriesOf.get(id);
+    if (refs) {
+      this.#entriesOf.delete(id);
+      this.#entriesOf.set(holdId(to, hold), refs);
+    }
+    return true;
+  }
+
   /** Free every hold of a tenant (it went away; the switch cancels upstream). */
   releaseTenant(tenant: string): number {
     let n = 0;

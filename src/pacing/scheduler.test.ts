@@ -223,6 +223,68 @@ describe("Pacer", () => {
     expect(h.pacer.stats().rejected).toMatchObject({ timeout: 1, aborted: 1, overflow: 1, closed: 1 });
   });
 
+  it("an item waits past its deadline when onDeadline says so, in its place, and its deadline moves", async () => {
+    const h = harness();
+    const depth = (i: number) => pacingRequest({ tenant: "a", kind: "marketDepth", hold: `depth:${i}` });
+    for (let i = 0; i < 3; i++) void h.submit(depth(i));
+    h.clock.advance(100);
+    const seen: string[] = [];
+    let wait: { setDeadline(ms: number): void } | undefined;
+    const extended = h.pacer.acquire(depth(3), {
+      deadlineMs: 1_000,
+      onQueued: (w) => {
+        wait = w;
+      },
+      onDeadline: (err) => {
+        seen.push(`${h.clock.now()}:${err.code}`);
+        return seen.length === 1 ? 5_000 : undefined;
+      },
+    });
+    const behind = h.pacer.acquire(depth(4), { deadlineMs: 1e9 });
+    h.clock.advance(1_000);
+    expect(seen).toEqual(["1100:pacing_timeout"]);
+    // Moved earlier than the 5 s it was given: it expires then, and fails (the callback says so).
+    wait?.setDeadline(500);
+    h.clock.advance(500);
+    expect(seen).toEqual(["1100:pacing_timeout", "1600:pacing_timeout"]);
+    await expect(extended).rejects.toMatchObject({ code: "pacing_timeout" });
+    // The one behind it was never affected, and gets the next free slot.
+    h.pacer.release("a", "depth:0");
+    expect((await behind).request.hold).toBe("depth:4");
+  });
+
+  it("an extended item keeps its place: it is released before the ones queued after it", async () => {
+    const h = harness();
+    const depth = (i: number) => pacingRequest({ tenant: "a", kind: "marketDepth", hold: `depth:${i}` });
+    for (let i = 0; i < 3; i++) void h.submit(depth(i));
+    const first = h.pacer.acquire(depth(3), { deadlineMs: 100, onDeadline: () => 10_000 });
+    const second = h.pacer.acquire(depth(4), { deadlineMs: 1e9 });
+    h.clock.advance(100);
+    h.pacer.release("a", "depth:0");
+    expect((await first).request.hold).toBe("depth:3");
+    h.pacer.release("a", "depth:1");
+    expect((await second).request.hold).toBe("depth:4");
+  });
+
+  it("a held slot moved to another tenant stays taken when the first tenant leaves", () => {
+    const h = harness();
+    const depth = (t: string, i: number) =>
+      pacingRequest({ tenant: t, kind: "marketDepth", hold: `depth:${i}` });
+    for (let i = 0; i < 3; i++) void h.submit(depth("a", i));
+    expect(h.pacer.transferHold("a", "depth:0", "switch")).toBe(true);
+    expect(h.pacer.transferHold("a", "depth:9", "switch")).toBe(false);
+    h.pacer.releaseTenant("a");
+    expect(h.pacer.snapshot().openHolds).toBe(1);
+    void h.submit(depth("b", 3));
+    void h.submit(depth("b", 4));
+    void h.submit(depth("b", 5));
+    expect(h.sent.filter((s) => s.request.tenant === "b")).toHaveLength(2);
+    h.clock.advance(5_000);
+    expect(h.sent.filter((s) => s.request.tenant === "b")).toHaveLength(2);
+    h.pacer.release("switch", "depth:0");
+    expect(h.sent.filter((s) => s.request.tenant === "b")).toHaveLength(3);
+  });
+
   it("close() waits for the queue to drain", async () => {
     const h = harness();
     for (let i = 0; i < 50; i++) void h.submit(pacingRequest({ tenant: "a", kind: "other" }));

@@ -58,6 +58,21 @@ export interface AcquireOptions {
    * by that tenant's live requests) and must never be refused for queue room.
    */
   queueLimit?: number;
+  /**
+   * The deadline passed: return how many more ms the item may wait (it keeps its place in its
+   * queue), or undefined to fail it with `err`. For an item several callers wait on, each by
+   * its own deadline (the switch's shared requests): those past theirs are answered by the
+   * caller, the item waits on for the rest.
+   */
+  onDeadline?: (err: PacingTimeoutError) => number | undefined;
+  /** Called once the item is queued, with a way to move its deadline while it waits. */
+  onQueued?: (wait: QueuedWait) => void;
+}
+
+/** A queued item's deadline, movable while it waits; a no-op once it has left the queue. */
+export interface QueuedWait {
+  /** The item now waits at most `ms` more. */
+  setDeadline(ms: number): void;
 }
 
 export interface Permit {
@@ -157,7 +172,14 @@ export class Pacer {
       }
       // A tenant that was idle joins at the current virtual time: no credit for idling.
       if (q.size === 0) q.vtime = Math.max(q.vtime, this.#virtualNow);
-      const waiter: Waiter = { req, enqueuedAt: now, resolve, reject, onRelease: options.onRelease };
+      const waiter: Waiter = {
+        req,
+        enqueuedAt: now,
+        resolve,
+        reject,
+        onRelease: options.onRelease,
+        onDeadline: options.onDeadline,
+      };
       const deadline = options.deadlineMs ?? this.#deadlineMs;
       waiter.deadline = this.#clock.setTimeout(() => this.#expire(waiter), deadline);
       if (options.signal) {
@@ -167,6 +189,7 @@ export class Pacer {
         waiter.cleanup = () => signal.removeEventListener("abort", onAbort);
       }
       q.push(waiter);
+      options.onQueued?.({ setDeadline: (ms) => this.#moveDeadline(waiter, ms) });
       this.#pump();
     });
   }
@@ -225,6 +248,14 @@ export class Pacer {
       });
     }
     return cls;
+  }
+
+  /**
+   * A held slot moves to another tenant (it stays taken): its request outlives the tenant it
+   * waited under. Returns whether `from` held it.
+   */
+  transferHold(from: string, hold: string, to: string): boolean {
+    return this.#ledger.transfer(from, hold, to);
   }
 
   /** A tenant left: its queued requests are rejected and its holds freed. */
@@ -320,7 +351,25 @@ export class Pacer {
     const now = this.#clock.now();
     const e = this.#ledger.earliest(w.req, now);
     const retryAfter = Number.isFinite(e.at) ? Math.max(0, e.at - now) : undefined;
-    this.#drop(w, new PacingTimeoutError(now - w.enqueuedAt, w.blockedBy ?? e.ruleId, retryAfter), "timeout");
+    const err = new PacingTimeoutError(now - w.enqueuedAt, w.blockedBy ?? e.ruleId, retryAfter);
+    let more: number | undefined;
+    try {
+      more = w.onDeadline?.(err);
+    } catch {
+      // A throwing callback fails its own item only (as onRelease).
+      more = undefined;
+    }
+    if (more !== undefined && more > 0 && this.#tenants.get(w.req.tenant)?.has(w)) {
+      w.deadline = this.#clock.setTimeout(() => this.#expire(w), more);
+      return;
+    }
+    this.#drop(w, err, "timeout");
+  }
+
+  #moveDeadline(w: Waiter, ms: number): void {
+    if (!this.#tenants.get(w.req.tenant)?.has(w)) return;
+    this.#clock.clearTimeout(w.deadline);
+    w.deadline = this.#clock.setTimeout(() => this.#expire(w), Math.max(0, ms));
   }
 
   #drop(w: Waiter, err: Error, reason: "timeout" | "aborted" | "closed" | "cancelled"): void {

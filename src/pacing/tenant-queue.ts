@@ -1,5 +1,6 @@
 /** One tenant's waiting requests, one FIFO per priority class. Internal to the scheduler. */
 import type { TimerHandle } from "../clock.js";
+import type { PacingTimeoutError } from "./errors.js";
 import type { PacingRequest, Priority } from "./request.js";
 
 export interface Waiter {
@@ -10,6 +11,8 @@ export interface Waiter {
   readonly onRelease:
     ((permit: { request: PacingRequest; waitedMs: number; elided: boolean }) => void) | undefined;
   deadline?: TimerHandle;
+  /** The deadline passed: more ms to wait, or undefined to fail (AcquireOptions.onDeadline). */
+  readonly onDeadline?: ((err: PacingTimeoutError) => number | undefined) | undefined;
   cleanup?: () => void;
   /** The rule that held it back at the last look. */
   blockedBy?: string;
@@ -64,6 +67,11 @@ export class TenantQueue {
       if (!w.req.reorderable) return undefined;
     }
     return undefined;
+  }
+
+  /** Whether `w` still waits here. */
+  has(w: Waiter): boolean {
+    return this.#byPriority.get(w.req.priority)?.includes(w) ?? false;
   }
 
   /** A queued (not yet sent) request holding `hold`, for cancels of unsent requests. */

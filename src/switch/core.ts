@@ -25,7 +25,10 @@
  *     groups, whatever tenants join, leave, close, and whatever the line does. A group's
  *     hold and request are given back only after its cancel is queued (urgent, unbounded by
  *     the tenant queue), so no line is freed while TWS still streams it; every answer,
- *     error or failure of a group's request reaches every member under its own id.
+ *     error or failure of a group's request reaches every member under its own id. Once
+ *     written, a group's hold is the switch's (moved from the tenant it waited under), so a
+ *     member closing never frees it; while it waits, each member waits by its own deadline
+ *     and a member past it hears its timeout alone (`groupWait`).
  */
 import { ClosedError, UpstreamUnavailableError } from "../errors.js";
 import { PacingTimeoutError } from "../pacing/errors.js";
@@ -36,12 +39,12 @@ import { type HoldEnd, HoldBook } from "./holds.js";
 import type { EventHub } from "../events.js";
 import type { Logger } from "../logger.js";
 import { classifyOutgoing, type Priority } from "../pacing/request.js";
-import type { Pacer } from "../pacing/scheduler.js";
+import type { Pacer, QueuedWait } from "../pacing/scheduler.js";
 import { toFields } from "../protocol/codec.js";
 import { ERR_MSG } from "../protocol/messages/connection.js";
 import { DEFAULT_SERVER_VERSION } from "../protocol/versions.js";
 import { BroadcastHub } from "./broadcasts.js";
-import { AnswerCache, SubscriptionGroups } from "./groups.js";
+import { AnswerCache, type Group, type Member, SubscriptionGroups } from "./groups.js";
 import { IdSpace } from "./id-space.js";
 import type { ResolvedSwitchOptions } from "./options.js";
 import { OpenOrderQuestions } from "./open-orders.js";
@@ -305,6 +308,63 @@ export class SwitchCore {
     this.endRequest(live.upstreamId, "cancelled");
   }
 
+  /** A tenant's own pacing deadline (OpenTenantOptions.pacingDeadlineMs, else queueTimeoutMs). */
+  pacingDeadlineOf(tenantId: string): number {
+    return this.pacingDeadlines.get(tenantId) ?? this.o.queueTimeoutMs;
+  }
+
+  /** When a member of `g` stops waiting for the group's request to leave the pacer. */
+  #waitEnd(g: Group, m: Member): number {
+    return m.waitUntil ?? g.waitFloor ?? g.createdAt + this.o.queueTimeoutMs;
+  }
+
+  /** The earliest time a member of `g` stops waiting (the group's pacer deadline). */
+  #nextWaitEnd(g: Group, now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const m of g.members.values()) next = Math.min(next, this.#waitEnd(g, m));
+    return Number.isFinite(next) ? next : now;
+  }
+
+  /**
+   * The pacer wait of a group's request: each member waits by its own deadline. The pacer's
+   * deadline is the earliest member's; when it passes, the members past theirs hear the
+   * pacer's timeout alone and leave the group, and the request keeps its place for the rest.
+   * Only when every member's time is up does it fail (to all of them, `failRequest`).
+   */
+  groupWait(g: Group): Pick<DispatchOptions, "deadlineMs" | "onDeadline" | "onQueued"> {
+    return {
+      deadlineMs: Math.max(1, this.#nextWaitEnd(g, this.o.clock.now()) - this.o.clock.now()),
+      onQueued: (wait) => {
+        g.wait = wait;
+      },
+      onDeadline: (err) => {
+        const now = this.o.clock.now();
+        const late: Member[] = [];
+        let next = Number.POSITIVE_INFINITY;
+        for (const m of g.members.values()) {
+          const end = this.#waitEnd(g, m);
+          if (end <= now) late.push(m);
+          else next = Math.min(next, end);
+        }
+        if (!Number.isFinite(next)) return undefined;
+        const { code, message } = this.errorFor(err);
+        for (const m of late) {
+          this.groups.leave(m.tenantId, g.route, m.localId);
+          this.count(g.route.name, "timeout");
+          const t = this.tenants.get(m.tenantId);
+          if (t) this.errorTo(t, m.localId, code, message);
+        }
+        return next - now;
+      },
+    };
+  }
+
+  /** A member joined `g` while its request waits: the pacer deadline follows the earliest. */
+  groupWaitChanged(g: Group): void {
+    const now = this.o.clock.now();
+    g.wait?.setDeadline(Math.max(1, this.#nextWaitEnd(g, now) - now));
+  }
+
   /** The IB error a tenant gets for a request the switch could not write. */
   errorFor(err: unknown): { code: number; message: string } {
     if (err instanceof PacingTimeoutError && err.ruleId !== undefined) {
@@ -361,6 +421,8 @@ export class SwitchCore {
       .acquire(paced, {
         deadlineMs: options.deadlineMs ?? this.pacingDeadlines.get(tenantId) ?? this.o.queueTimeoutMs,
         queueLimit: options.queueLimit,
+        onDeadline: options.onDeadline,
+        onQueued: options.onQueued,
         onRelease: (permit) => {
           const hold = permit.elided ? undefined : permit.request.hold;
           const current = entry ? this.requests.byUpstream(entry.upstreamId) : undefined;
@@ -385,7 +447,17 @@ export class SwitchCore {
           this.line.send(fields);
           if (current) {
             current.generation = this.line.generation;
-            if (hold !== undefined) this.holds.taken(current.upstreamId, tenantId, hold);
+            if (hold !== undefined) {
+              // A group's slot is the switch's once written, whoever it waited under: it
+              // goes only with the group, never with a member that closes (pacer.releaseTenant).
+              const owner =
+                current.group &&
+                tenantId !== SWITCH_TENANT &&
+                this.pacer.transferHold(tenantId, hold, SWITCH_TENANT)
+                  ? SWITCH_TENANT
+                  : tenantId;
+              this.holds.taken(current.upstreamId, owner, hold);
+            }
           }
           options.onWrite?.();
         },
@@ -399,7 +471,7 @@ export class SwitchCore {
           // A shared one-shot waited under a tenant that left: it waits again under a member.
           const g = current.group;
           if (g && err instanceof ClosedError && g.pacerTenant !== tenantId && g.members.size > 0) {
-            this.dispatch(g.pacerTenant, fields, { ...options, entry: current });
+            this.dispatch(g.pacerTenant, fields, { ...options, ...this.groupWait(g), entry: current });
             return;
           }
           this.failRequest(entry.upstreamId, err, options.failOutcome ?? "failed");
@@ -425,4 +497,7 @@ export interface DispatchOptions {
   queueLimit?: number;
   /** Counter outcome when the entry fails (e.g. "replay_failed"). */
   failOutcome?: string;
+  /** AcquireOptions.onDeadline: a group's members each wait by their own deadline. */
+  onDeadline?: (err: PacingTimeoutError) => number | undefined;
+  onQueued?: (wait: QueuedWait) => void;
 }

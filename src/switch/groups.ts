@@ -29,6 +29,11 @@ export type GroupKind = "stream" | "oneshot";
 export interface Member {
   readonly tenantId: string;
   readonly localId: number;
+  /**
+   * While the group's request waits in the pacer: when this member stops waiting (it joined
+   * then, by its own pacing deadline). Undefined: it waits as long as the group's replay.
+   */
+  waitUntil: number | undefined;
 }
 
 export interface Group {
@@ -44,6 +49,13 @@ export interface Group {
   pacerTenant: string;
   /** Member key (`tenant|route:localId`) → member, in joining order. */
   readonly members: Map<string, Member>;
+  /**
+   * While a replay of the group waits in the pacer: how long it may wait for the members that
+   * were already served (each member joining after waits by its own `waitUntil`).
+   */
+  waitFloor: number | undefined;
+  /** Moves the pacer deadline of the group's waiting request (set when it is queued). */
+  wait: { setDeadline(ms: number): void } | undefined;
   /** Streams: the last message of each tick type, in the order each type first arrived. */
   readonly last: Map<string, readonly string[]>;
   /** One-shots: every answer so far, in order (a member joining in flight gets them). */
@@ -133,8 +145,8 @@ const RATE_WINDOW_MS = 1_000;
 export class SubscriptionGroups {
   readonly #byKey = new Map<string, Group>();
   readonly #byUpstream = new Map<number, Group>();
-  /** Tenant → member key → group. */
-  readonly #byTenant = new Map<string, Map<string, Group>>();
+  /** Tenant → member key → its group and its id there. */
+  readonly #byTenant = new Map<string, Map<string, { group: Group; localId: number }>>();
 
   static memberKey(route: OutRoute, localId: number): string {
     return RequestTable.localKey(route, localId);
@@ -150,7 +162,7 @@ export class SubscriptionGroups {
 
   /** The group the tenant's request `route`/`localId` belongs to. */
   of(tenantId: string, route: OutRoute, localId: number): Group | undefined {
-    return this.#byTenant.get(tenantId)?.get(SubscriptionGroups.memberKey(route, localId));
+    return this.#byTenant.get(tenantId)?.get(SubscriptionGroups.memberKey(route, localId))?.group;
   }
 
   create(init: {
@@ -167,6 +179,8 @@ export class SubscriptionGroups {
       members: new Map(),
       last: new Map(),
       answers: [],
+      waitFloor: undefined,
+      wait: undefined,
       messages: 0,
       rate: 0,
       rateWindowStart: init.now,
@@ -177,22 +191,22 @@ export class SubscriptionGroups {
     return g;
   }
 
-  join(g: Group, tenantId: string, localId: number): void {
+  join(g: Group, tenantId: string, localId: number, waitUntil?: number): void {
     const mk = SubscriptionGroups.memberKey(g.route, localId);
-    g.members.set(`${tenantId}|${mk}`, { tenantId, localId });
+    g.members.set(`${tenantId}|${mk}`, { tenantId, localId, waitUntil });
     let t = this.#byTenant.get(tenantId);
     if (!t) {
       t = new Map();
       this.#byTenant.set(tenantId, t);
     }
-    t.set(mk, g);
+    t.set(mk, { group: g, localId });
   }
 
   /** The tenant's request leaves its group. Returns the group (empty: the caller ends it). */
   leave(tenantId: string, route: OutRoute, localId: number): Group | undefined {
     const mk = SubscriptionGroups.memberKey(route, localId);
     const t = this.#byTenant.get(tenantId);
-    const g = t?.get(mk);
+    const g = t?.get(mk)?.group;
     if (!t || !g) return undefined;
     t.delete(mk);
     if (t.size === 0) this.#byTenant.delete(tenantId);
@@ -200,15 +214,9 @@ export class SubscriptionGroups {
     return g;
   }
 
-  /** Every group the tenant is in, with its local id there. */
+  /** Every (group, local id) of the tenant, once each; O(its memberships). */
   membershipsOf(tenantId: string): { group: Group; localId: number }[] {
-    const out: { group: Group; localId: number }[] = [];
-    const t = this.#byTenant.get(tenantId);
-    if (!t) return out;
-    for (const g of t.values())
-      for (const m of g.members.values())
-        if (m.tenantId === tenantId) out.push({ group: g, localId: m.localId });
-    return out;
+    return [...(this.#byTenant.get(tenantId)?.values() ?? [])];
   }
 
   countFor(tenantId: string): number {
@@ -270,30 +278,55 @@ export class SubscriptionGroups {
 interface CachedAnswer {
   readonly answers: readonly (readonly string[])[];
   readonly until: number;
+  readonly bytes: number;
+}
+
+/** Kept answers take at most this much memory together (their field text, counted in bytes). */
+export const DEFAULT_ANSWER_CACHE_BYTES = 64 * 1024 * 1024;
+/** A field costs its text plus about this much (the string and array slot around it). */
+const FIELD_OVERHEAD_BYTES = 16;
+
+/** About what an answer holds in memory: 2 bytes per character plus each field's overhead. */
+export function answerBytes(answers: readonly (readonly string[])[]): number {
+  let n = 0;
+  for (const f of answers) for (const x of f) n += x.length * 2 + FIELD_OVERHEAD_BYTES;
+  return n;
 }
 
 /**
- * Finished one-shot answers, kept `ttl` ms so an identical request is answered without
- * asking TWS (IB counts an identical historical request within 15 s as a pacing violation).
- * Bounded: the oldest entries fall off.
+ * Finished one-shot answers, kept until their `until` so an identical request is answered
+ * without asking TWS (IB counts an identical historical request within 15 s as a pacing
+ * violation).
+ *
+ * Invariants: nothing past its time is kept after a `put` (expired entries are dropped on
+ * every insert, not only when asked for); at most `maxEntries` entries and `maxBytes` bytes
+ * (the oldest fall off first); an answer larger than a quarter of `maxBytes` is not kept.
  */
 export class AnswerCache {
   readonly #entries = new Map<string, CachedAnswer>();
-  readonly #max: number;
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
   hits = 0;
 
-  constructor(max = 1_000) {
-    this.#max = max;
+  constructor(options: { maxEntries?: number; maxBytes?: number } = {}) {
+    this.#maxEntries = options.maxEntries ?? 1_000;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_ANSWER_CACHE_BYTES;
   }
 
+  /** Keep `answers` for `ttlMs` from `now` (nothing when ttlMs <= 0 or the answer is too large). */
   put(key: string, answers: readonly (readonly string[])[], now: number, ttlMs: number): void {
+    this.#delete(key);
+    this.#dropExpired(now);
     if (ttlMs <= 0) return;
-    this.#entries.delete(key);
-    this.#entries.set(key, { answers, until: now + ttlMs });
-    while (this.#entries.size > this.#max) {
+    const bytes = answerBytes(answers);
+    if (bytes > this.#maxBytes / 4) return;
+    this.#entries.set(key, { answers, until: now + ttlMs, bytes });
+    this.#bytes += bytes;
+    while (this.#entries.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
       const oldest = this.#entries.keys().next().value;
       if (oldest === undefined) break;
-      this.#entries.delete(oldest);
+      this.#delete(oldest);
     }
   }
 
@@ -301,7 +334,7 @@ export class AnswerCache {
     const e = this.#entries.get(key);
     if (!e) return undefined;
     if (e.until <= now) {
-      this.#entries.delete(key);
+      this.#delete(key);
       return undefined;
     }
     this.hits++;
@@ -310,9 +343,27 @@ export class AnswerCache {
 
   clear(): void {
     this.#entries.clear();
+    this.#bytes = 0;
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Memory the kept answers take, as `answerBytes` counts it. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  #delete(key: string): void {
+    const e = this.#entries.get(key);
+    if (!e) return;
+    this.#entries.delete(key);
+    this.#bytes -= e.bytes;
+  }
+
+  /** O(entries), bounded by `maxEntries`: cheap next to the answer being kept. */
+  #dropExpired(now: number): void {
+    for (const [k, e] of this.#entries) if (e.until <= now) this.#delete(k);
   }
 }

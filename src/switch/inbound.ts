@@ -12,6 +12,7 @@ import { V } from "../protocol/versions.js";
 
 import type { SwitchCore } from "./core.js";
 import { readId, setField, withId } from "./fields.js";
+import { historyKeepMs } from "./history-keep.js";
 import type { Tenant } from "./tenant.js";
 
 /** Codes that report on a request without ending it. */
@@ -78,8 +79,12 @@ function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[
     for (const m of g.members.values())
       core.tenants.get(m.tenantId)?.deliver(withId(fields, route.idIndex, v, m.localId));
     if (ends) {
-      const ttl = g.route.id === OUT.REQ_CONTRACT_DATA ? core.o.contractCacheMs : core.o.historyCacheMs;
-      core.answers.put(g.key, g.answers, core.o.clock.now(), ttl);
+      const now = core.o.clock.now();
+      const ttl =
+        g.route.id === OUT.REQ_CONTRACT_DATA
+          ? core.o.contractCacheMs
+          : historyKeepMs(live.fields, g.answers, v, core.o.historyCacheMs, g.createdAt, now);
+      core.answers.put(g.key, g.answers, now, ttl);
     }
   } else {
     core.tenants.get(live.tenantId)?.deliver(withId(fields, route.idIndex, v, live.localId));

@@ -258,7 +258,10 @@ function joinGroup(
   }
   const live = core.groups.byKey(key);
   if (live) {
-    core.groups.join(live, tenant.id, localId);
+    // A member joining while the request still waits in the pacer waits by its own deadline.
+    const waiting = core.requests.byUpstream(live.upstreamId)?.pending === true;
+    core.groups.join(live, tenant.id, localId, waiting ? now + core.pacingDeadlineOf(tenant.id) : undefined);
+    if (waiting) core.groupWaitChanged(live);
     core.count(route.name, "shared");
     deliverAs(core, tenant, live.kind === "stream" ? live.last.values() : live.answers, localId);
     return;
@@ -269,7 +272,7 @@ function joinGroup(
   // tenant that asked first, so history stays fairly queued between tenants.
   const pacerTenant = kind === "stream" ? SWITCH_TENANT : tenant.id;
   const group = core.groups.create({ key, kind, route, upstreamId, pacerTenant, now });
-  core.groups.join(group, tenant.id, localId);
+  core.groups.join(group, tenant.id, localId, now + core.pacingDeadlineOf(tenant.id));
   const entry = {
     upstreamId,
     tenantId: SWITCH_TENANT,
@@ -288,7 +291,8 @@ function joinGroup(
     entry,
     marketDataType: entry.marketDataType,
     failOutcome: "rejected",
-    deadlineMs: core.pacingDeadlines.get(tenant.id) ?? core.o.queueTimeoutMs,
+    // Each member waits by its own deadline, not the first asker's.
+    ...core.groupWait(group),
     // Bounded by the members' live-request limits, not by the switch's pacer queue.
     queueLimit: kind === "stream" ? Number.MAX_SAFE_INTEGER : undefined,
   });

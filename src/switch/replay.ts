@@ -72,9 +72,20 @@ export function replay(core: SwitchCore, cause: "1101" | "reconnect"): void {
     const fresh = core.ids.nextRequestId();
     const moved = core.requests.rekey(r.upstreamId, fresh, undefined);
     if (!moved) continue;
-    if (moved.group) core.groups.rekey(moved.group, fresh);
+    const g = moved.group;
+    if (g) {
+      core.groups.rekey(g, fresh);
+      // What came before the loss is not the state now: a member joining while the replay is
+      // on its way gets what arrives next, as on a new TWS subscription. The members already
+      // served wait for the replay as long as the switch's own requests do.
+      g.last.clear();
+      g.answers.length = 0;
+      g.waitFloor = core.o.clock.now() + core.o.queueTimeoutMs;
+      for (const m of g.members.values()) m.waitUntil = undefined;
+    }
     rekeyed.push(r.upstreamId);
-    core.dispatch(moved.group?.pacerTenant ?? r.tenantId, withId(r.fields, r.route.idIndex ?? 1, v, fresh), {
+    core.dispatch(g?.pacerTenant ?? r.tenantId, withId(r.fields, r.route.idIndex ?? 1, v, fresh), {
+      ...(g ? core.groupWait(g) : {}),
       entry: moved,
       priority: "high",
       marketDataType: r.marketDataType,

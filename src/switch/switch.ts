@@ -270,6 +270,9 @@ export class Switch implements AsyncDisposable {
       c.reconciler.onConnectionLost();
     }
     if (to === "ready" && from === "handshaking") {
+      // A new socket may be a restarted gateway: kept contract details and history answers
+      // are not carried over to it.
+      c.answers.clear();
       c.ids.seedOrders(c.line.nextValidId ?? 1);
       c.reconciler.onReady();
       if (c.replayedGeneration !== c.line.generation) replay(c, "reconnect");
