@@ -1,0 +1,50 @@
+/**
+ * Review of the pacer's movable deadlines (onDeadline / onQueued): a deadline moved while the
+ * item's own onDeadline runs must not leave a second timer behind.
+ */
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../clock.js";
+import { pacingRequest } from "./request.js";
+import { applyRulesOverride, DEFAULT_RULES } from "./rules.js";
+import { Pacer, type QueuedWait } from "./scheduler.js";
+
+const UNHEARD_OFF = applyRulesOverride(DEFAULT_RULES, { rules: { messageRate: { holdUnheardMs: 0 } } });
+
+describe("Pacer movable deadlines (review)", () => {
+  it("a deadline moved from inside onDeadline leaves one timer: onDeadline never runs after the item was released", async () => {
+    const clock = new ManualClock(0);
+    const pacer = new Pacer({ clock, rules: UNHEARD_OFF, deadlineMs: 1e9 });
+    const depth = (i: number) => pacingRequest({ tenant: "a", kind: "marketDepth", hold: `depth:${i}` });
+    // Three depth slots are taken: the fourth waits.
+    for (let i = 0; i < 3; i++) void pacer.acquire(depth(i));
+    let wait: QueuedWait | undefined;
+    const calls: number[] = [];
+    let released = false;
+    const item = pacer.acquire(depth(3), {
+      deadlineMs: 1_000,
+      onQueued: (w) => {
+        wait = w;
+      },
+      onRelease: () => {
+        released = true;
+      },
+      onDeadline: () => {
+        calls.push(clock.now());
+        // As the switch does when a member joins the group while its deadline passes (a
+        // tenant that retries at once on the timeout it was just told of).
+        if (calls.length === 1) wait?.setDeadline(2_000);
+        return 2_000;
+      },
+    });
+    clock.advance(1_000);
+    expect(calls).toEqual([1_000]);
+    // A slot frees: the item goes out.
+    pacer.release("a", "depth:0");
+    await item;
+    expect(released).toBe(true);
+    const atRelease = calls.length;
+    // Nothing may wake it after it left the queue.
+    clock.advance(10_000);
+    expect(calls.length).toBe(atRelease);
+  });
+});
