@@ -74,7 +74,7 @@ describe("each member's own deadline in a shared stream (review)", () => {
     const aIn = new Inbox(a);
     let retried = false;
     a.onMessage((f) => {
-      if (!retried && is(IN.ERR_MSG, 5)(f)) {
+      if (!retried && is(IN.ERR_MSG, 5)([...f])) {
         retried = true;
         a.send(mktData(7));
       }
