@@ -348,6 +348,9 @@ export class Pacer {
   }
 
   #expire(w: Waiter): void {
+    // A timer that outlived its item (sent, dropped) does nothing.
+    if (!this.#tenants.get(w.req.tenant)?.has(w)) return;
+    w.deadline = undefined; // this timer has fired
     const now = this.#clock.now();
     const e = this.#ledger.earliest(w.req, now);
     const retryAfter = Number.isFinite(e.at) ? Math.max(0, e.at - now) : undefined;
@@ -359,7 +362,11 @@ export class Pacer {
       // A throwing callback fails its own item only (as onRelease).
       more = undefined;
     }
-    if (more !== undefined && more > 0 && this.#tenants.get(w.req.tenant)?.has(w)) {
+    // The callback may have sent or dropped the item, or moved its deadline itself
+    // (setDeadline from a listener): then that timer stands, and no second one is armed.
+    if (!this.#tenants.get(w.req.tenant)?.has(w)) return;
+    if (w.deadline !== undefined) return;
+    if (more !== undefined && more > 0) {
       w.deadline = this.#clock.setTimeout(() => this.#expire(w), more);
       return;
     }

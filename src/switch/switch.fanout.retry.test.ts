@@ -1,5 +1,5 @@
 /**
- * Review of each member's own pacing deadline in a shared request (groupWait), over a real
+ * Each member's own pacing deadline in a shared request (groupWait), over a real
  * line to the mock gateway: a tenant that asks again at once when it hears its timeout (an
  * in-process client's onError does this synchronously) must not leave a stale pacer deadline
  * that later times out members of the written request.
@@ -61,7 +61,7 @@ async function startStack(marketDataLines: number): Promise<Stack> {
   };
 }
 
-describe("each member's own deadline in a shared stream (review)", () => {
+describe("each member's own deadline in a shared stream", () => {
   it("a member that asks again at once on its timeout does not get another member a late timeout after the stream went out", async () => {
     stack = await startStack(1);
     const s = stack;

@@ -1,5 +1,5 @@
 /**
- * Review of the pacer's movable deadlines (onDeadline / onQueued): a deadline moved while the
+ * The pacer's movable deadlines (onDeadline / onQueued): a deadline moved while the
  * item's own onDeadline runs must not leave a second timer behind.
  */
 import { describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import { Pacer, type QueuedWait } from "./scheduler.js";
 
 const UNHEARD_OFF = applyRulesOverride(DEFAULT_RULES, { rules: { messageRate: { holdUnheardMs: 0 } } });
 
-describe("Pacer movable deadlines (review)", () => {
+describe("Pacer movable deadlines", () => {
   it("a deadline moved from inside onDeadline leaves one timer: onDeadline never runs after the item was released", async () => {
     const clock = new ManualClock(0);
     const pacer = new Pacer({ clock, rules: UNHEARD_OFF, deadlineMs: 1e9 });
