@@ -4,12 +4,12 @@
 // the RSS of the proxy process (line + pacer + switch + proxy) serving 100 downstreams
 // (goal ≤ 100 MB). The mock and the proxy each run in a child process of their own; the
 // clients run here, so every path crosses the same process boundaries. One run.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { report, summarize } from "./lib.mjs";
+import { child, cpuMs, isTickId, mktData, openClient, pause, rssMb } from "./wire.mjs";
 
 const RTT_SAMPLES = Number(process.env.BENCH_RTT_SAMPLES ?? 300);
 /** One request per path every 25 ms: 40/s, under IB's 50 messages/s on either socket. */
@@ -20,7 +20,6 @@ const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 3_000);
 const DOWNSTREAMS = 100;
 /** The mock serves 100 market-data lines; leave room for nothing else. */
 const DOWNSTREAM_STREAMS = 90;
-const V = 178;
 
 // ── child processes ───────────────────────────────────────────────────────────────────────
 
@@ -78,117 +77,7 @@ async function serveRelay(mockPort) {
   process.stdin.on("end", () => process.exit(0));
 }
 
-function child(args) {
-  const p = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const info = new Promise((resolve, reject) => {
-    let buf = "";
-    p.stdout.on("data", (d) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
-    });
-    p.once("exit", (code) => reject(new Error(`${args[0]} exited ${code}`)));
-  });
-  return {
-    p,
-    info,
-    stop: () =>
-      new Promise((r) => {
-        p.once("exit", r);
-        p.stdin.end();
-      }),
-  };
-}
-
-function rssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: kb("VmRSS") / 1024, peakRssMb: kb("VmHWM") / 1024 };
-}
-
-/** CPU time (user + system) the process has used, in ms (/proc: clock ticks of 10 ms). */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
-// ── a bare client over our codec ─────────────────────────────────────────────────────────
-
-async function openClient(port, clientId) {
-  const { FrameDecoder, encodeClientHello, encodeFields, encodeFrame, decodeFields } =
-    await import("../dist/protocol/index.js");
-  const socket = connect({ host: "127.0.0.1", port });
-  socket.setNoDelay(true);
-  await new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("error", reject);
-  });
-  const frames = new FrameDecoder();
-  const c = {
-    socket,
-    version: 0,
-    onMessage: undefined,
-    ticks: 0,
-    send: (fields) => socket.write(encodeFrame(encodeFields(fields))),
-    close: () => socket.destroy(),
-  };
-  let ready;
-  const started = new Promise((r) => {
-    ready = r;
-  });
-  socket.on("data", (chunk) => {
-    for (const p of frames.push(chunk)) {
-      const first = p.indexOf(0);
-      const id = p.toString("latin1", 0, first === -1 ? p.length : first);
-      if (c.version === 0) {
-        c.version = Number(id);
-        c.send(["71", "2", String(clientId), ""]);
-        continue;
-      }
-      if (id === "9") ready();
-      if (isTickId(id)) c.ticks++;
-      c.onMessage?.(id, p, decodeFields);
-    }
-  });
-  socket.write(encodeClientHello({ min: 157, max: V, options: "" }));
-  await started;
-  return c;
-}
-
-const isTickId = (id) => id === "1" || id === "2";
-
-function mktData(tickerId, symbol) {
-  // REQ_MKT_DATA v11 at 178: id, version, tickerId, contract (conId…tradingClass), no combo,
-  // no delta-neutral, generic ticks, snapshot, regulatory snapshot, options.
-  return [
-    "1",
-    "11",
-    String(tickerId),
-    "0",
-    symbol,
-    "STK",
-    "",
-    "0",
-    "",
-    "",
-    "SMART",
-    "",
-    "USD",
-    "",
-    "",
-    "0",
-    "0",
-    "",
-    "0",
-    "0",
-    "",
-  ];
-}
-
-const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+const self = fileURLToPath(import.meta.url);
 
 // ── measurements ─────────────────────────────────────────────────────────────────────────
 
@@ -250,11 +139,11 @@ async function throughput(c, total = { n: 0 }) {
 }
 
 async function main() {
-  const mock = child(["mock"]);
+  const mock = child(self, ["mock"]);
   const { port: mockPort } = await mock.info;
-  const proxy = child(["proxy", String(mockPort)]);
+  const proxy = child(self, ["proxy", String(mockPort)]);
   const { port: proxyPort } = await proxy.info;
-  const relay = child(["relay", String(mockPort)]);
+  const relay = child(self, ["relay", String(mockPort)]);
   const { port: relayPort } = await relay.info;
   const baseline = rssMb(proxy.p.pid);
 
