@@ -7,8 +7,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Line } from "../line/line.js";
 import { MockGateway } from "../mock/gateway.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
-import { resolveRules } from "../pacing/rules.js";
 import { Pacer } from "../pacing/scheduler.js";
 import { toFields } from "../protocol/codec.js";
 import { IN } from "../protocol/message-ids.js";
@@ -16,64 +14,24 @@ import { REQ_HISTORICAL_DATA } from "../protocol/messages/history.js";
 import { CANCEL_MKT_DATA } from "../protocol/messages/market-data.js";
 import { AnswerCache, answerBytes } from "./groups.js";
 import { Switch } from "./switch.js";
-import { AAPL, contractReq, Inbox, is, isTick, mktData, MSFT, V } from "./test-harness.test-util.js";
+import {
+  AAPL,
+  contractReq,
+  Inbox,
+  is,
+  isTick,
+  mktData,
+  MSFT,
+  type Stack,
+  startStack,
+  V,
+} from "./test-harness.test-util.js";
 
-interface SlowStack {
-  mock: MockGateway;
-  line: Line;
-  pacer: Pacer;
-  sw: Switch;
-  close(): Promise<void>;
-}
-
-let stack: SlowStack | undefined;
+let stack: Stack | undefined;
 afterEach(async () => {
   await stack?.close();
   stack = undefined;
 });
-
-/**
- * The harness stack, with a mock whose history answers take `historyLatencyMs` (and a pacer
- * with `marketDataLines` lines, when given).
- */
-async function startSlowHistoryStack(historyLatencyMs: number, marketDataLines?: number): Promise<SlowStack> {
-  const mock = new MockGateway({
-    port: 0,
-    controlPort: null,
-    tickIntervalMs: 50,
-    now: TEST_NOW,
-    historyLatencyMs,
-  });
-  await mock.start();
-  const line = new Line({
-    host: "127.0.0.1",
-    port: mock.port,
-    clientId: 1,
-    backoffInitialMs: 50,
-    backoffMaxMs: 500,
-    fastProbeIntervalMs: 100,
-  });
-  line.start();
-  await line.ready({ timeoutMs: 10_000 });
-  const pacer = new Pacer(
-    marketDataLines === undefined
-      ? {}
-      : { rules: resolveRules({ override: { rules: { marketDataLines: { limit: marketDataLines } } } }) },
-  );
-  const sw = new Switch(line, pacer, { readOnly: false });
-  return {
-    mock,
-    line,
-    pacer,
-    sw,
-    async close() {
-      await sw.close();
-      await line.close();
-      await pacer.close();
-      await mock.close();
-    },
-  };
-}
 
 const hist = (reqId: number) =>
   toFields(
@@ -105,7 +63,7 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
 
 describe("holds of shared one-shots", () => {
   it("a shared history request in flight keeps its open-historical-request hold when the tenant that asked first closes", async () => {
-    stack = await startSlowHistoryStack(3_000);
+    stack = await startStack({ historyLatencyMs: 3_000 });
     const s = stack;
     const a = s.sw.openTenant({ kind: "client", name: "first" });
     const b = s.sw.openTenant({ kind: "client", name: "second" });
@@ -152,7 +110,7 @@ describe("the kept-answer cache", () => {
 
 describe("a tenant in one group under several ids", () => {
   it("counts each of its subscriptions once", async () => {
-    stack = await startSlowHistoryStack(0);
+    stack = await startStack({ historyLatencyMs: 0 });
     const s = stack;
     const t = s.sw.openTenant({ kind: "client", name: "same-stream-thrice" });
     const inbox = new Inbox(t);
@@ -293,7 +251,7 @@ const hist30s = (reqId: number, duration: string) =>
 
 describe("each member waits by its own pacing deadline", () => {
   it("a member that joins a waiting history group keeps its own pacing deadline, not the first asker's", async () => {
-    stack = await startSlowHistoryStack(0);
+    stack = await startStack({ historyLatencyMs: 0 });
     const s = stack;
     const c = s.sw.openTenant({ kind: "client", name: "busy" });
     const a = s.sw.openTenant({ kind: "client", name: "impatient", pacingDeadlineMs: 300 });
@@ -315,7 +273,7 @@ describe("each member waits by its own pacing deadline", () => {
 
 describe("each member waits by its own pacing deadline (continued)", () => {
   it("a member that joins with a shorter deadline than the first asker's hears its timeout alone", async () => {
-    stack = await startSlowHistoryStack(0);
+    stack = await startStack({ historyLatencyMs: 0 });
     const s = stack;
     const c = s.sw.openTenant({ kind: "client", name: "busy" });
     const b = s.sw.openTenant({ kind: "client", name: "patient" });
@@ -338,7 +296,7 @@ describe("each member waits by its own pacing deadline (continued)", () => {
   });
 
   it("a shared stream waiting for a market-data line: the first asker hears 101 by its deadline, a member that waits longer gets the stream", async () => {
-    stack = await startSlowHistoryStack(0, 1);
+    stack = await startStack({ historyLatencyMs: 0, marketDataLines: 1 });
     const s = stack;
     const x = s.sw.openTenant({ kind: "client", name: "holds-the-line" });
     const xIn = new Inbox(x);
@@ -364,7 +322,7 @@ describe("each member waits by its own pacing deadline (continued)", () => {
 
 describe("kept answers across a reconnect", () => {
   it("contract details kept from one gateway socket are asked again on the next", async () => {
-    stack = await startSlowHistoryStack(0);
+    stack = await startStack({ historyLatencyMs: 0 });
     const s = stack;
     const t = s.sw.openTenant({ kind: "client", name: "details" });
     const inbox = new Inbox(t);

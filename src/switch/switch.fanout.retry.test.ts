@@ -5,24 +5,10 @@
  * that later times out members of the written request.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { Line } from "../line/line.js";
-import { MockGateway } from "../mock/gateway.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
-import { resolveRules } from "../pacing/rules.js";
-import { Pacer } from "../pacing/scheduler.js";
 import { toFields } from "../protocol/codec.js";
 import { IN } from "../protocol/message-ids.js";
 import { CANCEL_MKT_DATA } from "../protocol/messages/market-data.js";
-import { Switch } from "./switch.js";
-import { Inbox, is, isTick, mktData, MSFT, V } from "./test-harness.test-util.js";
-
-interface Stack {
-  mock: MockGateway;
-  line: Line;
-  pacer: Pacer;
-  sw: Switch;
-  close(): Promise<void>;
-}
+import { Inbox, is, isTick, mktData, MSFT, type Stack, startStack, V } from "./test-harness.test-util.js";
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -30,40 +16,9 @@ afterEach(async () => {
   stack = undefined;
 });
 
-async function startStack(marketDataLines: number): Promise<Stack> {
-  const mock = new MockGateway({ port: 0, controlPort: null, tickIntervalMs: 50, now: TEST_NOW });
-  await mock.start();
-  const line = new Line({
-    host: "127.0.0.1",
-    port: mock.port,
-    clientId: 1,
-    backoffInitialMs: 50,
-    backoffMaxMs: 500,
-    fastProbeIntervalMs: 100,
-  });
-  line.start();
-  await line.ready({ timeoutMs: 10_000 });
-  const pacer = new Pacer({
-    rules: resolveRules({ override: { rules: { marketDataLines: { limit: marketDataLines } } } }),
-  });
-  const sw = new Switch(line, pacer, { readOnly: false });
-  return {
-    mock,
-    line,
-    pacer,
-    sw,
-    async close() {
-      await sw.close();
-      await line.close();
-      await pacer.close();
-      await mock.close();
-    },
-  };
-}
-
 describe("each member's own deadline in a shared stream", () => {
   it("a member that asks again at once on its timeout does not get another member a late timeout after the stream went out", async () => {
-    stack = await startStack(1);
+    stack = await startStack({ marketDataLines: 1 });
     const s = stack;
     const x = s.sw.openTenant({ kind: "client", name: "holds-the-line" });
     const xIn = new Inbox(x);

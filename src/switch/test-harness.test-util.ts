@@ -1,6 +1,7 @@
 /** A real mock gateway, a real line to it, a pacer and a switch: the stack tests drive. */
 import { Line } from "../line/line.js";
 import { MockGateway } from "../mock/gateway.js";
+import { resolveRules } from "../pacing/rules.js";
 import { Pacer } from "../pacing/scheduler.js";
 import { toFields } from "../protocol/codec.js";
 import { IN } from "../protocol/message-ids.js";
@@ -21,13 +22,22 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { readOnly?: boolean; tickIntervalMs?: number; switch?: SwitchOptions } = {},
+  options: {
+    readOnly?: boolean;
+    tickIntervalMs?: number;
+    switch?: SwitchOptions;
+    /** The mock's historical-data answer latency (default 0). */
+    historyLatencyMs?: number;
+    /** The pacer's market-data line budget (default IB's 100). */
+    marketDataLines?: number;
+  } = {},
 ): Promise<Stack> {
   const mock = new MockGateway({
     port: 0,
     controlPort: null,
     tickIntervalMs: options.tickIntervalMs ?? 50,
     now: TEST_NOW,
+    ...(options.historyLatencyMs === undefined ? {} : { historyLatencyMs: options.historyLatencyMs }),
   });
   await mock.start();
   const line = new Line({
@@ -40,7 +50,15 @@ export async function startStack(
   });
   line.start();
   await line.ready({ timeoutMs: 10_000 });
-  const pacer = new Pacer();
+  const pacer = new Pacer(
+    options.marketDataLines === undefined
+      ? {}
+      : {
+          rules: resolveRules({
+            override: { rules: { marketDataLines: { limit: options.marketDataLines } } },
+          }),
+        },
+  );
   const sw = new Switch(line, pacer, { readOnly: options.readOnly ?? false, ...options.switch });
   return {
     mock,
