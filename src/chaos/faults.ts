@@ -6,11 +6,10 @@
  * Invariants: every socket opened here is destroyed before the fault resolves; nothing here
  * decides whether the system behaved — the invariants do.
  */
-import { connect, type Socket } from "node:net";
+import { RawClient } from "../mock/raw-client.test-util.js";
 import { toFields } from "../protocol/codec.js";
-import { decodeFields, encodeFields } from "../protocol/fields.js";
-import { encodeFrame, FrameDecoder } from "../protocol/frame.js";
-import { encodeClientHello, parseServerHello } from "../protocol/handshake.js";
+import { encodeFields } from "../protocol/fields.js";
+import { encodeFrame } from "../protocol/frame.js";
 import { START_API } from "../protocol/messages/connection.js";
 import { contract } from "../protocol/messages/contract.js";
 import { REQ_MKT_DATA } from "../protocol/messages/market-data.js";
@@ -39,47 +38,23 @@ async function lineClientId(stack: ChaosStack): Promise<number | undefined> {
   }
 }
 
-/** A socket through the hello and START_API, resolved once NEXT_VALID_ID arrives (or null on close). */
-function startedSocket(port: number, clientId: number): Promise<{ socket: Socket; version: number } | null> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    const frames = new FrameDecoder();
-    let version = 0;
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(null);
-    }, 5_000);
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(null);
-    });
-    socket.on("connect", () => socket.write(encodeClientHello({ min: 157, max: 178, options: "" })));
-    socket.on("data", (chunk: Buffer) => {
-      let payloads: Uint8Array[];
-      try {
-        payloads = frames.push(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const p of payloads) {
-        const f = decodeFields(p);
-        if (version === 0) {
-          version = parseServerHello(f).serverVersion;
-          socket.write(
-            encodeFrame(encodeFields(toFields(START_API, { clientId, optionalCapabilities: "" }, version))),
-          );
-        } else if (f[0] === "9") {
-          clearTimeout(timer);
-          socket.removeAllListeners("close");
-          socket.removeAllListeners("data");
-          socket.on("data", () => {});
-          resolve({ socket, version });
-        }
-      }
-    });
-  });
+/** A client through the hello and START_API, once NEXT_VALID_ID arrives (null when it cannot get there). */
+async function startedClient(port: number, clientId: number): Promise<RawClient | null> {
+  let c: RawClient;
+  try {
+    c = await RawClient.open(port);
+  } catch {
+    return null;
+  }
+  try {
+    await c.hello(157, 178);
+    c.send(START_API, { clientId, optionalCapabilities: "" });
+    await c.waitFor((f) => f[0] === "9");
+    return c;
+  } catch {
+    await c.close();
+    return null;
+  }
 }
 
 const mktData = (reqId: number, symbol: string, version: number): Buffer =>
@@ -163,16 +138,16 @@ async function squat(ctx: FaultContext, ms: number): Promise<void> {
   const id = await lineClientId(ctx.stack);
   if (id === undefined) return;
   await control(ctx.stack, "drop", { clientId: id });
-  const s = await startedSocket(ctx.stack.mockPort, id);
+  const s = await startedClient(ctx.stack.mockPort, id);
   await sleep(ms);
   s?.socket.destroy();
 }
 
 /** A client that dies half-way through writing a request. */
 async function killMidFrame(ctx: FaultContext): Promise<void> {
-  const s = await startedSocket(ctx.stack.proxyPort, ctx.spareClientId());
+  const s = await startedClient(ctx.stack.proxyPort, ctx.spareClientId());
   if (!s) return;
-  const frame = mktData(1, ctx.symbols[0]!, s.version);
+  const frame = mktData(1, ctx.symbols[0]!, s.serverVersion);
   s.socket.write(frame.subarray(0, Math.max(5, frame.length >> 1)));
   await sleep(50);
   s.socket.destroy();
@@ -186,7 +161,7 @@ async function malformed(ctx: FaultContext): Promise<void> {
     Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x41, 0x42]),
   ];
   for (const bytes of forms) {
-    const s = await startedSocket(ctx.stack.proxyPort, ctx.spareClientId());
+    const s = await startedClient(ctx.stack.proxyPort, ctx.spareClientId());
     if (!s) continue;
     s.socket.write(bytes);
     await sleep(200);
@@ -196,9 +171,9 @@ async function malformed(ctx: FaultContext): Promise<void> {
 
 /** A client that subscribes and stops reading for a while, then goes away. */
 async function slowReader(ctx: FaultContext, ms: number): Promise<void> {
-  const s = await startedSocket(ctx.stack.proxyPort, ctx.spareClientId());
+  const s = await startedClient(ctx.stack.proxyPort, ctx.spareClientId());
   if (!s) return;
-  ctx.symbols.slice(0, 5).forEach((sym, i) => s.socket.write(mktData(i + 1, sym, s.version)));
+  ctx.symbols.slice(0, 5).forEach((sym, i) => s.socket.write(mktData(i + 1, sym, s.serverVersion)));
   s.socket.pause();
   await sleep(ms);
   s.socket.destroy();

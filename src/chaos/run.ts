@@ -7,12 +7,8 @@
  * repeated; the workload's choices come from the seed (their timing from the machine).
  */
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { RawClient } from "../mock/raw-client.test-util.js";
 import { toFields } from "../protocol/codec.js";
-import { decodeFields, encodeFields } from "../protocol/fields.js";
-import { encodeFrame, FrameDecoder } from "../protocol/frame.js";
-import { encodeClientHello, parseServerHello } from "../protocol/handshake.js";
-import { START_API } from "../protocol/messages/connection.js";
 import { contract } from "../protocol/messages/contract.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { applyFault } from "./faults.js";
@@ -461,44 +457,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 }
 
 /** The sabotage: a client straight at the gateway re-places an orderRef the daemon already placed. */
-function placeDuplicate(mockPort: number, ref: string): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port: mockPort });
-    const frames = new FrameDecoder();
-    let version = 0;
-    const done = (): void => {
-      socket.destroy();
-      resolve();
-    };
-    const timer = setTimeout(done, 5_000);
-    socket.on("error", done);
-    socket.on("connect", () => socket.write(encodeClientHello({ min: 157, max: 178, options: "" })));
-    socket.on("data", (chunk: Buffer) => {
-      for (const p of frames.push(chunk)) {
-        const f = decodeFields(p);
-        if (version === 0) {
-          version = parseServerHello(f).serverVersion;
-          socket.write(
-            encodeFrame(
-              encodeFields(toFields(START_API, { clientId: 77, optionalCapabilities: "" }, version)),
-            ),
-          );
-        } else if (f[0] === "9") {
-          const order = placeOrder({
-            orderId: Number(f[2]) + 500,
-            contract: contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" }),
-            action: "BUY",
-            totalQuantity: "1",
-            orderType: "LMT",
-            lmtPrice: 1,
-            orderRef: ref,
-          });
-          socket.write(encodeFrame(encodeFields(toFields(PLACE_ORDER, order, version))));
-        } else if (f[0] === "3" || f[0] === "5") {
-          clearTimeout(timer);
-          setTimeout(done, 100);
-        }
-      }
-    });
+async function placeDuplicate(mockPort: number, ref: string): Promise<void> {
+  const c = await RawClient.connect(mockPort, { clientId: 77 }).catch(() => undefined);
+  if (!c) return;
+  const nextId = Number(c.messages.find((f) => f[0] === "9")?.[2] ?? 1);
+  const order = placeOrder({
+    orderId: nextId + 500,
+    contract: contract({ symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" }),
+    action: "BUY",
+    totalQuantity: "1",
+    orderType: "LMT",
+    lmtPrice: 1,
+    orderRef: ref,
   });
+  c.sendFields(toFields(PLACE_ORDER, order, c.serverVersion));
+  await c.waitFor((f) => f[0] === "3" || f[0] === "5").catch(() => undefined);
+  await c.close();
 }
