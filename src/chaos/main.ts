@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
 import { plotSvg, table } from "./report.js";
 import { runChaos } from "./run.js";
+import { FAULT_KINDS, type FaultKind } from "./schedule.js";
 
 const RESULTS = fileURLToPath(new URL("../../bench/results/", import.meta.url));
 
@@ -33,6 +34,20 @@ const program = new Command("chaos")
   )
   .option("--seed <s>", "seed of the fault schedule and the workload", (v) => Number.parseInt(v, 10), 1)
   .option("--redis", "keep client-id leases in a real redis-server and restart it as a fault", false)
+  .option(
+    "--exclude <kinds>",
+    `fault kinds left out, comma-separated (${FAULT_KINDS.join(", ")}); e.g. daemonKill for a memory soak`,
+    (v): FaultKind[] => {
+      const kinds = v
+        .split(",")
+        .map((k) => k.trim())
+        .filter(Boolean);
+      const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+      if (unknown.length > 0) throw new InvalidArgumentError(`unknown fault kind ${unknown.join(", ")}`);
+      return kinds as FaultKind[];
+    },
+    [] as FaultKind[],
+  )
   .option("--quiet", "no progress lines", false)
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
@@ -42,6 +57,7 @@ const opts = program.opts<{
   clients: number;
   seed: number;
   redis: boolean;
+  exclude: FaultKind[];
   quiet: boolean;
 }>();
 
@@ -50,6 +66,7 @@ const report = await runChaos({
   clients: Math.round(opts.clients),
   seed: opts.seed,
   redis: opts.redis,
+  exclude: opts.exclude,
   log: opts.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
 });
 mkdirSync(RESULTS, { recursive: true });

@@ -33,6 +33,8 @@ export interface RunFacts {
   minutes: number;
   clients: number;
   redis: boolean;
+  /** Fault kinds left out of the schedule. */
+  exclude?: FaultKind[];
   durationMs: number;
   faults: FaultRecord[];
   violations: Violation[];
@@ -52,6 +54,8 @@ export interface ChaosReport extends Omit<RunFacts, "samples"> {
     rssEndMB: number | null;
     slopeMBPerHour: number | null;
     heapSlopeMBPerHour: number | null;
+    /** Length of the stretch without a daemon restart the slopes were fitted on. */
+    stretchMinutes: number | null;
   };
   lag: { p99Ms: number | null; maxMs: number | null };
   samples: Sample[];
@@ -64,17 +68,26 @@ const round = (x: number | undefined, d = 1): number | null =>
  * Memory slope over the longest stretch without a daemon restart, after its first fifth (the
  * warm-up: caches and pools fill). MB per hour.
  */
-function memorySlope(samples: readonly Sample[], pick: (s: Sample) => number): number | undefined {
+function longestStretch(samples: readonly Sample[]): Sample[] {
   const segments = new Map<number, Sample[]>();
   for (const s of samples) {
     const list = segments.get(s.daemonRestarts) ?? [];
     list.push(s);
     segments.set(s.daemonRestarts, list);
   }
-  const longest = [...segments.values()].sort((a, b) => b.length - a.length)[0];
-  if (!longest || longest.length < 10) return undefined;
+  return [...segments.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+}
+
+function memorySlope(samples: readonly Sample[], pick: (s: Sample) => number): number | undefined {
+  const longest = longestStretch(samples);
+  if (longest.length < 10) return undefined;
   const warm = longest.slice(Math.floor(longest.length / 5));
   return slope(warm.map((s) => ({ x: s.at / 3_600_000, y: pick(s) })));
+}
+
+function stretchMinutes(samples: readonly Sample[]): number | null {
+  const s = longestStretch(samples);
+  return s.length < 2 ? null : round((s[s.length - 1]!.at - s[0]!.at) / 60_000);
 }
 
 export function summarize(f: RunFacts): ChaosReport {
@@ -96,6 +109,7 @@ export function summarize(f: RunFacts): ChaosReport {
       rssEndMB: round(f.samples[f.samples.length - 1]?.rssMB),
       slopeMBPerHour: round(memorySlope(f.samples, (s) => s.rssMB)),
       heapSlopeMBPerHour: round(memorySlope(f.samples, (s) => s.heapMB)),
+      stretchMinutes: stretchMinutes(f.samples),
     },
     lag: { p99Ms: round(percentile(lags, 99)), maxMs: lags.length ? round(Math.max(...lags)) : null },
     samples: f.samples,
@@ -104,7 +118,10 @@ export function summarize(f: RunFacts): ChaosReport {
 
 export function table(r: ChaosReport): string {
   const rows: [string, string][] = [
-    ["run", `seed ${r.seed}, ${r.minutes} min, ${r.clients} clients${r.redis ? ", Redis store" : ""}`],
+    [
+      "run",
+      `seed ${r.seed}, ${r.minutes} min, ${r.clients} clients${r.redis ? ", Redis store" : ""}${r.exclude?.length ? `, without ${r.exclude.join(", ")}` : ""}`,
+    ],
     [
       "faults",
       Object.entries(r.faultsByKind)
@@ -132,7 +149,7 @@ export function table(r: ChaosReport): string {
     ],
     [
       "memory",
-      `RSS ${r.memory.rssStartMB} → ${r.memory.rssEndMB} MB, slope ${r.memory.slopeMBPerHour} MB/h (heap ${r.memory.heapSlopeMBPerHour} MB/h)`,
+      `RSS ${r.memory.rssStartMB} → ${r.memory.rssEndMB} MB, slope ${r.memory.slopeMBPerHour} MB/h (heap ${r.memory.heapSlopeMBPerHour} MB/h) over the last four fifths of the longest ${r.memory.stretchMinutes} min without a daemon restart`,
     ],
     ["event-loop lag", `p99 ${r.lag.p99Ms} ms, max ${r.lag.maxMs} ms`],
     ["daemon restarts", String(r.daemonRestarts)],

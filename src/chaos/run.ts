@@ -444,6 +444,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     minutes: o.minutes,
     clients: o.clients,
     redis: o.redis ?? false,
+    exclude: [...(o.exclude ?? [])],
     durationMs: now(),
     faults,
     violations,

@@ -64,6 +64,9 @@ const WEIGHTS: Readonly<Record<FaultKind, number>> = {
   redisRestart: 1,
 };
 
+/** Every fault kind, in the schedule's order of weights. */
+export const FAULT_KINDS: readonly FaultKind[] = Object.keys(WEIGHTS) as FaultKind[];
+
 /** A small, fast, seedable generator (mulberry32): the schedule needs reproducibility, not crypto. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
