@@ -7,6 +7,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import { LINE_TRANSITIONS, type LineState } from "../line/line-events.js";
 import type { DaemonView } from "./view.js";
 
+type LeaseSnapshot = Awaited<ReturnType<DaemonView["registry"]["snapshot"]>>;
+
 const LINE_STATES = Object.keys(LINE_TRANSITIONS) as LineState[];
 const TENANT_KINDS = ["proxy", "client", "http"];
 export const WAIT_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
@@ -20,6 +22,14 @@ export interface DaemonMetrics {
 
 export function createMetrics(view: DaemonView): DaemonMetrics {
   const registry = new Registry();
+  // One lease-store snapshot per scrape, shared by the gauges that read it. A store that is
+  // away (Redis restarting) costs those gauges, never the whole scrape.
+  let scrapeSnapshot: Promise<LeaseSnapshot | undefined> | undefined;
+  const leaseSnapshot = (): Promise<LeaseSnapshot | undefined> =>
+    (scrapeSnapshot ??=
+      view.registry.state === "open"
+        ? view.registry.snapshot().catch(() => undefined)
+        : Promise.resolve(undefined));
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
@@ -124,11 +134,19 @@ export function createMetrics(view: DaemonView): DaemonMetrics {
     registers,
     async collect() {
       this.reset();
-      if (view.registry.state !== "open") return;
-      const snap = await view.registry.snapshot();
+      const snap = await leaseSnapshot();
+      if (!snap) return;
       const byPurpose = new Map<string, number>();
       for (const u of snap.usage) byPurpose.set(u.purpose, (byPurpose.get(u.purpose) ?? 0) + u.leased);
       for (const [purpose, n] of byPurpose) this.set({ purpose }, n);
+    },
+  });
+  new Gauge({
+    name: "switchboard_lease_store_up",
+    help: "1 when the lease store (file or Redis) answered this scrape's snapshot, else 0",
+    registers,
+    async collect() {
+      this.set((await leaseSnapshot()) ? 1 : 0);
     },
   });
 
@@ -204,7 +222,10 @@ export function createMetrics(view: DaemonView): DaemonMetrics {
   return {
     registry,
     contentType: registry.contentType,
-    text: () => registry.metrics(),
+    text: () => {
+      scrapeSnapshot = undefined;
+      return registry.metrics();
+    },
     close: () => {
       off();
       registry.clear();

@@ -26,6 +26,8 @@ export interface DaemonSample {
   heapUsedBytes: number;
   /** nodejs_eventloop_lag_p99_seconds as reported (includes the monitor's 10 ms resolution). */
   lagP99Seconds: number;
+  /** Set when /metrics did not answer 200 with the process metrics (a defect, not a fault). */
+  metricsError: string | undefined;
   lineState: string;
   lineClientId: number | undefined;
   reconnects: number;
@@ -48,16 +50,24 @@ function metric(text: string, name: string): number {
 export async function sampleDaemon(http: string): Promise<DaemonSample | undefined> {
   try {
     const [metricsRes, pool, pace] = await Promise.all([
-      fetch(`${http}/metrics`, { signal: AbortSignal.timeout(TIMEOUT_MS) }).then((r) => r.text()),
+      fetch(`${http}/metrics`, { signal: AbortSignal.timeout(TIMEOUT_MS) }).then(async (r) => ({
+        status: r.status,
+        text: await r.text(),
+      })),
       getJson<PoolStatus>(`${http}/api/ib/pool/status`),
       getJson<PaceStatus>(`${http}/api/ib/pace/status`),
     ]);
     if (!pool || !pace) return undefined;
     const line = pool.lines[0];
+    const rssBytes = metric(metricsRes.text, "process_resident_memory_bytes");
     return {
-      rssBytes: metric(metricsRes, "process_resident_memory_bytes"),
-      heapUsedBytes: metric(metricsRes, "nodejs_heap_size_used_bytes"),
-      lagP99Seconds: metric(metricsRes, "nodejs_eventloop_lag_p99_seconds"),
+      rssBytes,
+      heapUsedBytes: metric(metricsRes.text, "nodejs_heap_size_used_bytes"),
+      lagP99Seconds: metric(metricsRes.text, "nodejs_eventloop_lag_p99_seconds"),
+      metricsError:
+        metricsRes.status === 200 && Number.isFinite(rssBytes)
+          ? undefined
+          : `/metrics answered ${metricsRes.status}: ${metricsRes.text.slice(0, 200)}`,
       lineState: line?.state ?? "unknown",
       lineClientId: line?.clientId,
       reconnects: line?.reconnects ?? 0,

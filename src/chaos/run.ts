@@ -255,6 +255,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           }
           const ready = d?.lineState === "ready";
           if (!ready) lastNotReady = at;
+          if (d?.metricsError) violate("http.contract", d.metricsError);
           if (d) {
             lastSample = d;
             samples.push({

@@ -48,22 +48,31 @@ export class RedisLeaseStore implements LeaseStore {
     this.location = redactUrl(options.url);
   }
 
-  /** ioredis is loaded on first use, so file-store users (CLI, workers) never pay for it. */
+  /**
+   * ioredis is loaded on first use, so file-store users (CLI, workers) never pay for it.
+   *
+   * A client gives up after a few reconnect tries (a CLI call must fail, not hang), after which
+   * ioredis refuses every command for good. A long-lived daemon must outlive a Redis restart
+   * longer than those tries, so a client that gave up (or never connected) is replaced by a
+   * new one on the next command: that command tries Redis afresh.
+   */
   async #client(): Promise<Redis> {
-    if (this.#redis) return this.#redis;
+    const current = this.#redis;
+    if (current && current.status !== "end") return current;
     const { Redis } = await import("ioredis");
-    if (this.#redis) return this.#redis;
+    if (this.#redis !== current) return this.#client();
+    current?.disconnect();
     const redis = new Redis(this.#options.url, {
+      // Connects on the first command, which fails (after the tries below) if Redis is away.
       lazyConnect: true,
       connectTimeout: this.#options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
       maxRetriesPerRequest: 2,
-      // Give up after a few tries: a CLI call or a lease request must fail, not hang.
       retryStrategy: (times) => (times > 3 ? null : Math.min(times * 100, 500)),
     });
     // Errors surface through the failing command; an unhandled 'error' event would crash the process.
     redis.on("error", () => undefined);
     this.#redis = redis;
-    await redis.connect();
+    if (this.#state === "closed") redis.disconnect();
     return redis;
   }
 

@@ -236,6 +236,28 @@ describe("redis specifics", () => {
   });
 });
 
+describe("redis restarts", () => {
+  it("serves again after Redis was away longer than the client's reconnect tries", async () => {
+    const own = await startRedis();
+    const store = new RedisLeaseStore({ url: own.url, keyPrefix: "restart:", connectTimeoutMs: 500 });
+    open.push(store);
+    try {
+      await store.acquire(req());
+      await own.stop();
+      // Away for a while: every call fails (the client gives up its reconnect tries meanwhile).
+      for (let i = 0; i < 8; i++) {
+        await expect(store.list(NOW)).rejects.toMatchObject({ code: "store" });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await own.restart();
+      const after = await store.acquire(req({ candidates: [20] }));
+      expect(after.granted?.clientId).toBe(20);
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
 describe("file specifics", () => {
   it("refuses a corrupt file instead of silently starting empty", async () => {
     const stateDir = join(dir, "corrupt");

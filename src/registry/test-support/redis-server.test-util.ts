@@ -12,6 +12,15 @@ export interface RedisServer {
   readonly url: string;
   readonly port: number;
   stop(): Promise<void>;
+  /** Kill it (SIGKILL) and start it again on the same port and data dir. */
+  restart(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** `appendonly yes` + `appendfsync always` (what an HA group requires), in `dir`. */
+  persistent?: boolean;
+  /** Data dir for the append-only file (required with `persistent`). */
+  dir?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -32,23 +41,45 @@ function withoutFakeTime(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+function spawnRedis(port: number, o: RedisServerOptions): ChildProcess {
+  const persistence = o.persistent
+    ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", o.dir ?? "."]
+    : ["--appendonly", "no"];
+  return spawn(
+    REDIS_SERVER_BIN,
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: withoutFakeTime(process.env),
+    },
+  );
+}
+
+export async function startRedis(o: RedisServerOptions = {}): Promise<RedisServer> {
   if (!existsSync(REDIS_SERVER_BIN)) {
     throw new Error(`${REDIS_SERVER_BIN} not found: install redis-server (apt-get install redis-server)`);
   }
+  if (o.persistent && !o.dir) throw new Error("a persistent redis-server needs a data dir");
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child = spawn(
-      REDIS_SERVER_BIN,
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      { stdio: ["ignore", "pipe", "pipe"], env: withoutFakeTime(process.env) },
-    );
+    let child = spawnRedis(port, o);
     const ready = await waitReady(child);
     if (ready) {
       return {
         url: `redis://127.0.0.1:${port}`,
         port,
         stop: () => stopChild(child),
+        async restart() {
+          await stopChild(child);
+          for (let i = 0; ; i++) {
+            child = spawnRedis(port, o);
+            if (await waitReady(child)) return;
+            await stopChild(child);
+            // The port lingers for a moment after a kill: try again, boundedly.
+            if (i >= 20) throw new Error(`redis-server did not restart on port ${port}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        },
       };
     }
     await stopChild(child);
