@@ -8,8 +8,7 @@ import { AbortedError, ClosedError, isSwitchboardError, UpstreamUnavailableError
 import { EventHub } from "../events.js";
 import type { Logger } from "../logger.js";
 import { encodeMessage, fromFields, type MessageCodec, peekMessageId } from "../protocol/codec.js";
-import { encodeFields } from "../protocol/fields.js";
-import { encodeFrame, HEADER_BYTES } from "../protocol/frame.js";
+import { encodeMessageFrame, HEADER_BYTES } from "../protocol/frame.js";
 import { IN, OUT } from "../protocol/message-ids.js";
 import { EMPTY } from "../protocol/messages/common.js";
 import {
@@ -164,7 +163,7 @@ export class Line implements AsyncDisposable {
     if (!session || !UP.has(this.#state)) {
       throw new UpstreamUnavailableError(`line ${this.name} is ${this.#state}`);
     }
-    const frame = data instanceof Uint8Array ? data : encodeFrame(encodeFields(data));
+    const frame = data instanceof Uint8Array ? data : encodeMessageFrame(data);
     if (peekMessageId(frame.subarray(HEADER_BYTES)) === OUT.PLACE_ORDER) this.#id.orderPlaced();
     session.write(frame);
   }

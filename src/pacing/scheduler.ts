@@ -180,8 +180,6 @@ export class Pacer {
         onRelease: options.onRelease,
         onDeadline: options.onDeadline,
       };
-      const deadline = options.deadlineMs ?? this.#deadlineMs;
-      waiter.deadline = this.#clock.setTimeout(() => this.#expire(waiter), deadline);
       if (options.signal) {
         const signal = options.signal;
         const onAbort = () => this.#drop(waiter, new AbortedError(signal.reason), "aborted");
@@ -191,6 +189,12 @@ export class Pacer {
       q.push(waiter);
       options.onQueued?.({ setDeadline: (ms) => this.#moveDeadline(waiter, ms) });
       this.#pump();
+      // Most requests leave in the pump above: only one that still waits needs its deadline
+      // timer (no timer armed and cleared per message), counted from when it was queued.
+      if (waiter.deadline === undefined && q.has(waiter) && this.#tenants.get(req.tenant) === q) {
+        const deadline = (options.deadlineMs ?? this.#deadlineMs) - (this.#clock.now() - now);
+        waiter.deadline = this.#clock.setTimeout(() => this.#expire(waiter), Math.max(0, deadline));
+      }
     });
   }
 

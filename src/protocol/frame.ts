@@ -6,6 +6,7 @@
  * error 507 "bad message length").
  */
 import { FrameTooLargeError, ProtocolError } from "../errors.js";
+import { payloadLength, writeFields } from "./fields.js";
 
 /** The official clients reject lengths above 0xFFFFFF. */
 export const MAX_FRAME_BYTES = 0xff_ff_ff;
@@ -16,6 +17,30 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
   out.writeUInt32BE(payload.length, 0);
   out.set(payload, HEADER_BYTES);
+  return out;
+}
+
+/** Bytes one message takes as a frame: the length prefix and its payload. */
+export function frameLength(fields: readonly string[]): number {
+  return HEADER_BYTES + payloadLength(fields);
+}
+
+/**
+ * Write one message as a frame into `out` at `offset`, where `frameLength(fields)` bytes are
+ * free; returns the offset after it. Lets a writer batch many frames into one buffer.
+ */
+export function writeFrame(fields: readonly string[], out: Buffer, offset: number): number {
+  const end = writeFields(fields, out, offset + HEADER_BYTES);
+  const len = end - offset - HEADER_BYTES;
+  if (len > MAX_FRAME_BYTES) throw new FrameTooLargeError(len, MAX_FRAME_BYTES);
+  out.writeUInt32BE(len, offset);
+  return end;
+}
+
+/** One message as a whole frame in one allocation (encodeFrame(encodeFields(f)) without the copy). */
+export function encodeMessageFrame(fields: readonly string[]): Buffer {
+  const out = Buffer.allocUnsafe(frameLength(fields));
+  writeFrame(fields, out, 0);
   return out;
 }
 

@@ -1,55 +1,139 @@
 /**
- * Writes to one downstream socket. Frames written in the same turn of the event loop go out
- * in one syscall (cork until the next tick), which is what keeps a stream of small ticks
- * cheap. Output is bounded: when the socket already holds more unsent bytes than the limit,
- * the downstream is not reading and is dropped rather than allowed to grow memory.
+ * Writes to one downstream socket. Every frame written in one turn of the event loop is
+ * encoded straight into one batch and handed to the socket in one write at the end of the
+ * turn (process.nextTick): one syscall and no buffer per message for a burst of ticks.
+ * Output is bounded: when the socket already holds more unsent bytes than the limit, the
+ * downstream is not reading and is dropped rather than allowed to grow memory.
+ *
+ * Invariants:
+ * - Frames leave in the order they were written (messages and raw frames share the batch).
+ * - Bytes handed to the socket are never overwritten: a slab is only ever appended to, and a
+ *   full slab is replaced, not reused (the socket may still hold views of it).
+ * - `end()` writes what is batched before the FIN; after `end()` or a destroyed socket,
+ *   nothing more is accepted ("closed").
  */
 import type { Socket } from "node:net";
-import { encodeFields } from "../protocol/fields.js";
-import { encodeFrame } from "../protocol/frame.js";
+import { frameLength, writeFrame } from "../protocol/frame.js";
 
 export type WriteResult = "written" | "overflow" | "closed";
+
+/** Slab size: a turn's ticks for one downstream usually fit; larger frames get their own. */
+const SLAB_BYTES = 64 * 1024;
+
+/**
+ * The last message encoded in this turn, by identity: a message fanned out to many
+ * downstreams (the same array delivered to each) is encoded once and copied. Cleared at the
+ * end of every turn, so a message array changed later is never answered from here.
+ */
+let lastFields: readonly string[] | undefined;
+let lastFrame: Buffer | undefined;
+let clearScheduled = false;
+
+function clearLastEncoded(): void {
+  lastFields = undefined;
+  lastFrame = undefined;
+  clearScheduled = false;
+}
 
 export class DownstreamWriter {
   bytesOut = 0;
   messagesOut = 0;
   readonly #socket: Socket;
   readonly #maxBuffered: number;
-  #corked = false;
+  #slab: Buffer = Buffer.alloc(0);
+  /** Batched bytes of this turn: #slab[#start, #end). */
+  #start = 0;
+  #end = 0;
+  #flushScheduled = false;
+  readonly #flush = (): void => this.#flushNow();
 
   constructor(socket: Socket, maxBufferedBytes: number) {
     this.#socket = socket;
     this.#maxBuffered = maxBufferedBytes;
   }
 
-  /** Bytes written but not yet handed to the kernel. */
+  /** Bytes written but not yet handed to the kernel (batched ones included). */
   get buffered(): number {
-    return this.#socket.writableLength;
+    return this.#socket.writableLength + (this.#end - this.#start);
   }
 
   /** One message, message id first. */
   message(fields: readonly string[]): WriteResult {
-    const r = this.raw(encodeFrame(encodeFields(fields)));
-    if (r === "written") this.messagesOut++;
-    return r;
+    const r = this.#admit();
+    if (r !== "written") return r;
+    if (fields === lastFields && lastFrame !== undefined) {
+      this.#append(lastFrame);
+    } else {
+      const n = frameLength(fields);
+      const at = this.#room(n);
+      const end = writeFrame(fields, this.#slab, at);
+      this.#end = end;
+      this.bytesOut += n;
+      lastFields = fields;
+      lastFrame = this.#slab.subarray(at, end);
+      if (!clearScheduled) {
+        clearScheduled = true;
+        process.nextTick(clearLastEncoded);
+      }
+    }
+    this.messagesOut++;
+    return "written";
   }
 
   /** Bytes already framed (the server hello). */
-  raw(frame: Buffer): WriteResult {
+  raw(frame: Uint8Array): WriteResult {
+    const r = this.#admit();
+    if (r === "written") this.#append(frame);
+    return r;
+  }
+
+  /** Write what is batched, then FIN. */
+  end(): void {
+    this.#flushNow();
+    if (!this.#socket.destroyed && !this.#socket.writableEnded) this.#socket.end();
+  }
+
+  #admit(): WriteResult {
     const s = this.#socket;
     if (s.destroyed || s.writableEnded) return "closed";
     // Checked before the write, so one large answer (a long history) still passes.
-    if (s.writableLength > this.#maxBuffered) return "overflow";
-    if (!this.#corked) {
-      this.#corked = true;
-      s.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        s.uncork();
-      });
-    }
-    s.write(frame);
-    this.bytesOut += frame.length;
+    if (this.buffered > this.#maxBuffered) return "overflow";
     return "written";
+  }
+
+  #append(frame: Uint8Array): void {
+    const at = this.#room(frame.length);
+    this.#slab.set(frame, at);
+    this.#end = at + frame.length;
+    this.bytesOut += frame.length;
+  }
+
+  /** Make room for `n` more bytes in the batch; returns where they go. */
+  #room(n: number): number {
+    if (this.#end + n > this.#slab.length) {
+      const pending = this.#end - this.#start;
+      const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, pending + n));
+      // The batch must stay contiguous for one write: carry this turn's bytes over.
+      this.#slab.copy(next, 0, this.#start, this.#end);
+      this.#slab = next;
+      this.#start = 0;
+      this.#end = pending;
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      process.nextTick(this.#flush);
+    }
+    return this.#end;
+  }
+
+  #flushNow(): void {
+    this.#flushScheduled = false;
+    const n = this.#end - this.#start;
+    if (n === 0) return;
+    const chunk = this.#slab.subarray(this.#start, this.#end);
+    this.#start = this.#end;
+    const s = this.#socket;
+    if (s.destroyed || s.writableEnded) return;
+    s.write(chunk);
   }
 }

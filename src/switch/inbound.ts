@@ -76,8 +76,17 @@ function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[
   if (g) {
     const idIndex = fieldIndex(route.idIndex, v);
     core.groups.record(g, route.id, fields, idIndex, core.o.clock.now());
-    for (const m of g.members.values())
-      core.tenants.get(m.tenantId)?.deliver(withId(fields, route.idIndex, v, m.localId));
+    // Members that use the same local id get the same message object: the proxy encodes a
+    // message it sees again in the same turn once and copies the bytes (proxy/writer.ts).
+    let sameId: number | undefined;
+    let same: readonly string[] = fields;
+    for (const m of g.members.values()) {
+      if (m.localId !== sameId) {
+        sameId = m.localId;
+        same = withId(fields, route.idIndex, v, m.localId);
+      }
+      core.tenants.get(m.tenantId)?.deliver(same);
+    }
     if (ends) {
       const now = core.o.clock.now();
       const ttl =
