@@ -8,7 +8,8 @@
  * Invariants:
  * - Frames leave in the order they were written (messages and raw frames share the batch).
  * - Bytes handed to the socket are never overwritten: a slab is only ever appended to, and a
- *   full slab is replaced, not reused (the socket may still hold views of it).
+ *   full slab is replaced, not reused (the socket may still hold views of it). A frame is
+ *   never split between slabs.
  * - `end()` writes what is batched before the FIN; after `end()` or a destroyed socket,
  *   nothing more is accepted ("closed").
  */
@@ -26,12 +27,16 @@ const SLAB_BYTES = 64 * 1024;
  * end of every turn, so a message array changed later is never answered from here.
  */
 let lastFields: readonly string[] | undefined;
-let lastFrame: Buffer | undefined;
+/** Where its frame lies: lastSlab[lastStart, lastEnd) (no Buffer view per message). */
+const EMPTY = Buffer.alloc(0);
+let lastSlab: Buffer = EMPTY;
+let lastStart = 0;
+let lastEnd = 0;
 let clearScheduled = false;
 
 function clearLastEncoded(): void {
   lastFields = undefined;
-  lastFrame = undefined;
+  lastSlab = EMPTY;
   clearScheduled = false;
 }
 
@@ -40,8 +45,10 @@ export class DownstreamWriter {
   messagesOut = 0;
   readonly #socket: Socket;
   readonly #maxBuffered: number;
-  #slab: Buffer = Buffer.alloc(0);
-  /** Batched bytes of this turn: #slab[#start, #end). */
+  #slab: Buffer = EMPTY;
+  /** Batched bytes of this turn: #parts (from full slabs), then #slab[#start, #end). */
+  #parts: Buffer[] = [];
+  #partBytes = 0;
   #start = 0;
   #end = 0;
   #flushScheduled = false;
@@ -54,15 +61,19 @@ export class DownstreamWriter {
 
   /** Bytes written but not yet handed to the kernel (batched ones included). */
   get buffered(): number {
-    return this.#socket.writableLength + (this.#end - this.#start);
+    return this.#socket.writableLength + this.#partBytes + (this.#end - this.#start);
   }
 
   /** One message, message id first. */
   message(fields: readonly string[]): WriteResult {
     const r = this.#admit();
     if (r !== "written") return r;
-    if (fields === lastFields && lastFrame !== undefined) {
-      this.#append(lastFrame);
+    if (fields === lastFields) {
+      const n = lastEnd - lastStart;
+      const at = this.#room(n);
+      lastSlab.copy(this.#slab, at, lastStart, lastEnd);
+      this.#end = at + n;
+      this.bytesOut += n;
     } else {
       const n = frameLength(fields);
       const at = this.#room(n);
@@ -70,7 +81,9 @@ export class DownstreamWriter {
       this.#end = end;
       this.bytesOut += n;
       lastFields = fields;
-      lastFrame = this.#slab.subarray(at, end);
+      lastSlab = this.#slab;
+      lastStart = at;
+      lastEnd = end;
       if (!clearScheduled) {
         clearScheduled = true;
         process.nextTick(clearLastEncoded);
@@ -111,13 +124,14 @@ export class DownstreamWriter {
   /** Make room for `n` more bytes in the batch; returns where they go. */
   #room(n: number): number {
     if (this.#end + n > this.#slab.length) {
-      const pending = this.#end - this.#start;
-      const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, pending + n));
-      // The batch must stay contiguous for one write: carry this turn's bytes over.
-      this.#slab.copy(next, 0, this.#start, this.#end);
-      this.#slab = next;
+      // A full slab's part of the batch goes out as it is (no copy): one writev at the flush.
+      if (this.#end > this.#start) {
+        this.#parts.push(this.#slab.subarray(this.#start, this.#end));
+        this.#partBytes += this.#end - this.#start;
+      }
+      this.#slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, n));
       this.#start = 0;
-      this.#end = pending;
+      this.#end = 0;
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -128,12 +142,22 @@ export class DownstreamWriter {
 
   #flushNow(): void {
     this.#flushScheduled = false;
-    const n = this.#end - this.#start;
-    if (n === 0) return;
-    const chunk = this.#slab.subarray(this.#start, this.#end);
+    const parts = this.#parts;
+    const tail = this.#slab.subarray(this.#start, this.#end);
     this.#start = this.#end;
+    if (parts.length > 0) {
+      this.#parts = [];
+      this.#partBytes = 0;
+    }
     const s = this.#socket;
     if (s.destroyed || s.writableEnded) return;
-    s.write(chunk);
+    if (parts.length === 0) {
+      if (tail.length > 0) s.write(tail);
+      return;
+    }
+    s.cork();
+    for (const p of parts) s.write(p);
+    if (tail.length > 0) s.write(tail);
+    s.uncork();
   }
 }
