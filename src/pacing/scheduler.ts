@@ -435,31 +435,35 @@ export class Pacer {
   /** The next request to release: strict priority, then smallest tenant virtual time. */
   #pick(now: number): { waiter?: Waiter; queue?: TenantQueue; nextAt: number } {
     let nextAt = Number.POSITIVE_INFINITY;
+    // One callback per pick, not one per queue and class: the pump runs for every message.
+    let q: TenantQueue | undefined;
+    const ready = (w: Waiter): boolean => {
+      const e = this.#ledger.earliest(w.req, now);
+      if (e.at > now) {
+        w.blockedBy = e.ruleId ?? w.blockedBy;
+        (q as TenantQueue).blockedBy = w.blockedBy;
+      }
+      if (e.at > now && e.at < nextAt) nextAt = e.at;
+      return e.at <= now;
+    };
     for (const prio of PRIORITIES) {
-      let best: { waiter: Waiter; queue: TenantQueue } | undefined;
-      for (const q of this.#tenants.values()) {
-        const found = q.firstReady(prio, this.#lookahead, (w) => {
-          const e = this.#ledger.earliest(w.req, now);
-          if (e.at > now) {
-            w.blockedBy = e.ruleId ?? w.blockedBy;
-            q.blockedBy = w.blockedBy;
-          }
-          if (e.at > now && e.at < nextAt) nextAt = e.at;
-          return e.at <= now;
-        });
+      let bestWaiter: Waiter | undefined;
+      let bestQueue: TenantQueue | undefined;
+      for (q of this.#tenants.values()) {
+        if (q.size === 0) continue;
+        const found = q.firstReady(prio, this.#lookahead, ready);
         if (!found) continue;
         if (
-          !best ||
-          q.vtime < best.queue.vtime ||
-          (q.vtime === best.queue.vtime && q.lastServed < best.queue.lastServed)
+          !bestQueue ||
+          q.vtime < bestQueue.vtime ||
+          (q.vtime === bestQueue.vtime && q.lastServed < bestQueue.lastServed)
         ) {
-          best = { waiter: found, queue: q };
+          bestWaiter = found;
+          bestQueue = q;
         }
       }
-      if (best) {
-        // Waiters passed over for another tenant waited for fairness, not for a rule.
-        return { ...best, nextAt };
-      }
+      // Waiters passed over for another tenant waited for fairness, not for a rule.
+      if (bestWaiter) return { waiter: bestWaiter, queue: bestQueue, nextAt };
     }
     return { nextAt };
   }

@@ -1,7 +1,8 @@
 /**
  * Writes to one downstream socket. Every frame written in one turn of the event loop is
  * encoded straight into one batch and handed to the socket in one write at the end of the
- * turn (process.nextTick): one syscall and no buffer per message for a burst of ticks.
+ * turn (one process.nextTick for all writers): one syscall and no buffer per message for a
+ * burst of ticks.
  * Output is bounded: when the socket already holds more unsent bytes than the limit, the
  * downstream is not reading and is dropped rather than allowed to grow memory.
  *
@@ -32,12 +33,24 @@ const EMPTY = Buffer.alloc(0);
 let lastSlab: Buffer = EMPTY;
 let lastStart = 0;
 let lastEnd = 0;
-let clearScheduled = false;
 
-function clearLastEncoded(): void {
+/** Writers with bytes batched in this turn; one nextTick flushes them all (not one each). */
+let dirty: DownstreamWriter[] = [];
+let turnEndScheduled = false;
+
+function endOfTurn(): void {
+  turnEndScheduled = false;
+  const writers = dirty;
+  dirty = [];
+  for (const w of writers) w.flush();
   lastFields = undefined;
   lastSlab = EMPTY;
-  clearScheduled = false;
+}
+
+function scheduleTurnEnd(): void {
+  if (turnEndScheduled) return;
+  turnEndScheduled = true;
+  process.nextTick(endOfTurn);
 }
 
 export class DownstreamWriter {
@@ -51,8 +64,7 @@ export class DownstreamWriter {
   #partBytes = 0;
   #start = 0;
   #end = 0;
-  #flushScheduled = false;
-  readonly #flush = (): void => this.#flushNow();
+  #dirty = false;
 
   constructor(socket: Socket, maxBufferedBytes: number) {
     this.#socket = socket;
@@ -84,10 +96,7 @@ export class DownstreamWriter {
       lastSlab = this.#slab;
       lastStart = at;
       lastEnd = end;
-      if (!clearScheduled) {
-        clearScheduled = true;
-        process.nextTick(clearLastEncoded);
-      }
+      scheduleTurnEnd();
     }
     this.messagesOut++;
     return "written";
@@ -102,7 +111,7 @@ export class DownstreamWriter {
 
   /** Write what is batched, then FIN. */
   end(): void {
-    this.#flushNow();
+    this.flush();
     if (!this.#socket.destroyed && !this.#socket.writableEnded) this.#socket.end();
   }
 
@@ -133,15 +142,17 @@ export class DownstreamWriter {
       this.#start = 0;
       this.#end = 0;
     }
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      process.nextTick(this.#flush);
+    if (!this.#dirty) {
+      this.#dirty = true;
+      dirty.push(this);
+      scheduleTurnEnd();
     }
     return this.#end;
   }
 
-  #flushNow(): void {
-    this.#flushScheduled = false;
+  /** Hand what is batched to the socket now (the end of the turn, or before a FIN). */
+  flush(): void {
+    this.#dirty = false;
     const parts = this.#parts;
     const tail = this.#slab.subarray(this.#start, this.#end);
     this.#start = this.#end;
