@@ -61,6 +61,24 @@ describe("DownstreamWriter", () => {
     expect(decodeFields(new FrameDecoder().push(written[0] as Buffer)[0] as Buffer)[2]).toHaveLength(200_000);
   });
 
+  it("encodes a message again in a later turn: what it remembers lasts one turn", async () => {
+    const a = stuckSocket();
+    const b = stuckSocket();
+    const wa = new DownstreamWriter(a.socket, 1 << 20);
+    const wb = new DownstreamWriter(b.socket, 1 << 20);
+    const msg = ["1", "6", "7", "4", "100.5", "1", "0"];
+    wa.message(msg);
+    wb.message(msg); // the same array in the same turn: the same bytes
+    await turn();
+    msg[4] = "101.25"; // the array is reused later with other content
+    wb.message(msg);
+    await turn();
+    const decode = (bufs: Buffer[]) =>
+      bufs.flatMap((x) => new FrameDecoder().push(x)).map((f) => decodeFields(f)[4]);
+    expect(decode(a.written)).toEqual(["100.5"]);
+    expect(decode(b.written)).toEqual(["100.5", "101.25"]);
+  });
+
   it("writes what the turn batched before the FIN, and nothing after", async () => {
     const { socket, written } = stuckSocket();
     const w = new DownstreamWriter(socket, 1 << 20);
