@@ -51,6 +51,27 @@ export function writeFields(fields: readonly string[], out: Buffer, offset: numb
   return pos;
 }
 
+/**
+ * Where field `index` of a payload starts, in bytes; -1 when the payload has fewer fields (as
+ * decodeFields counts them: a final NUL terminates the last field, it starts none). Its end
+ * is `fieldEnd(payload, start)`. A byte scan: ids sit in the first few fields.
+ */
+export function fieldStart(payload: Uint8Array, index: number): number {
+  let pos = 0;
+  for (let i = 0; i < index; i++) {
+    while (pos < payload.length && payload[pos] !== NUL) pos++;
+    pos++; // past the NUL
+  }
+  return pos < payload.length ? pos : -1;
+}
+
+/** Where the field starting at `start` ends (its NUL, or the payload's end). */
+export function fieldEnd(payload: Uint8Array, start: number): number {
+  let pos = start;
+  while (pos < payload.length && payload[pos] !== NUL) pos++;
+  return pos;
+}
+
 const SHORT_FIELD = 32;
 
 /** A short ASCII field's length plus its NUL, else undefined (measure it as UTF-8). */

@@ -136,9 +136,19 @@ describe("DownstreamWriter over a real socket", () => {
         // Turns of writes; each write is a message to one of two downstreams, sometimes the
         // very same array as the write before (fan-out), sometimes a pre-framed raw frame.
         fc.array(
-          fc.array(fc.record({ to: fc.nat(1), msg: messageArb, again: fc.boolean(), raw: fc.boolean() }), {
-            maxLength: 12,
-          }),
+          fc.array(
+            fc.record({
+              to: fc.nat(1),
+              msg: messageArb,
+              again: fc.boolean(),
+              how: fc.constantFrom("message", "raw", "patched"),
+              index: fc.nat(3),
+              id: fc.integer({ min: -1, max: 99_999 }),
+            }),
+            {
+              maxLength: 12,
+            },
+          ),
           { minLength: 1, maxLength: 5 },
         ),
         async (turns) => {
@@ -153,12 +163,25 @@ describe("DownstreamWriter over a real socket", () => {
           const writers = sockets.map((s) => new DownstreamWriter(s, 64 << 20));
           const expected: string[][][] = [[], []];
           let previous: string[] | undefined;
+          let previousPayload: Buffer | undefined;
           for (const t of turns) {
-            for (const { to, msg, again, raw } of t) {
+            for (const { to, msg, again, how, index, id } of t) {
               const m = again && previous ? previous : msg;
               const w = writers[to] as DownstreamWriter;
-              if (raw) w.raw(encodeFrame(encodeFields(m)));
-              else w.message(m);
+              if (how === "raw") w.raw(encodeFrame(encodeFields(m)));
+              else if (how === "message") w.message(m);
+              else {
+                // An upstream frame forwarded with one id patched (the same payload object
+                // when repeated, as a fanned-out answer is).
+                const payload = again && previousPayload ? previousPayload : encodeFields(m);
+                w.patched(payload, index, id);
+                previousPayload = payload;
+                const rewritten = decodeFields(payload);
+                if (index < rewritten.length) rewritten[index] = String(id);
+                expected[to]?.push(rewritten);
+                previous = m;
+                continue;
+              }
               expected[to]?.push([...m]);
               previous = m;
             }

@@ -15,7 +15,13 @@
  *   nothing more is accepted ("closed").
  */
 import type { Socket } from "node:net";
-import { frameLength, writeFrame } from "../protocol/frame.js";
+import {
+  copyBytes,
+  frameLength,
+  patchedFrameLength,
+  writeFrame,
+  writePatchedFrame,
+} from "../protocol/frame.js";
 
 export type WriteResult = "written" | "overflow" | "closed";
 
@@ -24,10 +30,14 @@ const SLAB_BYTES = 64 * 1024;
 
 /**
  * The last message encoded in this turn, by identity: a message fanned out to many
- * downstreams (the same array delivered to each) is encoded once and copied. Cleared at the
- * end of every turn, so a message array changed later is never answered from here.
+ * downstreams (the same array, or the same upstream frame with the same id, delivered to
+ * each) is encoded once and copied. Cleared at the end of every turn, so a message array
+ * changed later, or a frame buffer reused, is never answered from here.
  */
-let lastFields: readonly string[] | undefined;
+let lastKey: object | undefined;
+/** For a patched upstream frame: the field and id it was written with (-1 for fields). */
+let lastIndex = -1;
+let lastId = 0;
 /** Where its frame lies: lastSlab[lastStart, lastEnd) (no Buffer view per message). */
 const EMPTY = Buffer.alloc(0);
 let lastSlab: Buffer = EMPTY;
@@ -43,7 +53,7 @@ function endOfTurn(): void {
   const writers = dirty;
   dirty = [];
   for (const w of writers) w.flush();
-  lastFields = undefined;
+  lastKey = undefined;
   lastSlab = EMPTY;
 }
 
@@ -51,18 +61,6 @@ function scheduleTurnEnd(): void {
   if (turnEndScheduled) return;
   turnEndScheduled = true;
   process.nextTick(endOfTurn);
-}
-
-/**
- * Copy src[start, end) to dst at `at`. A tick's frame is a few dozen bytes, where a byte loop
- * beats Buffer#copy (which allocates a view per call); larger frames use the native copy.
- */
-function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): void {
-  if (end - start > 64) {
-    src.copy(dst, at, start, end);
-    return;
-  }
-  for (let i = start, j = at; i < end; i++, j++) dst[j] = src[i] as number;
 }
 
 export class DownstreamWriter {
@@ -92,26 +90,51 @@ export class DownstreamWriter {
   message(fields: readonly string[]): WriteResult {
     const r = this.#admit();
     if (r !== "written") return r;
-    if (fields === lastFields) {
-      const n = lastEnd - lastStart;
-      const at = this.#room(n);
-      copyBytes(lastSlab, lastStart, lastEnd, this.#slab, at);
-      this.#end = at + n;
-      this.bytesOut += n;
-    } else {
-      const n = frameLength(fields);
-      const at = this.#room(n);
-      const end = writeFrame(fields, this.#slab, at);
-      this.#end = end;
-      this.bytesOut += n;
-      lastFields = fields;
-      lastSlab = this.#slab;
-      lastStart = at;
-      lastEnd = end;
-      scheduleTurnEnd();
+    if (fields === lastKey && lastIndex === -1) this.#repeatLast();
+    else {
+      const at = this.#room(frameLength(fields));
+      this.#remember(fields, -1, 0, at, writeFrame(fields, this.#slab, at));
     }
     this.messagesOut++;
     return "written";
+  }
+
+  /**
+   * One upstream message forwarded as bytes: `payload` (a frame's payload, no length prefix)
+   * with field `index` set to `id` — the same bytes as message() of its decoded fields with
+   * that field rewritten (protocol/frame.ts writePatchedFrame).
+   */
+  patched(payload: Buffer, index: number, id: number): WriteResult {
+    const r = this.#admit();
+    if (r !== "written") return r;
+    if (payload === lastKey && index === lastIndex && id === lastId) this.#repeatLast();
+    else {
+      const at = this.#room(patchedFrameLength(payload, index, id));
+      this.#remember(payload, index, id, at, writePatchedFrame(payload, index, id, this.#slab, at));
+    }
+    this.messagesOut++;
+    return "written";
+  }
+
+  #repeatLast(): void {
+    const n = lastEnd - lastStart;
+    const at = this.#room(n);
+    copyBytes(lastSlab, lastStart, lastEnd, this.#slab, at);
+    this.#end = at + n;
+    this.bytesOut += n;
+  }
+
+  /** A frame was just encoded at #slab[at, end): count it, and remember it for this turn. */
+  #remember(key: object, index: number, id: number, at: number, end: number): void {
+    this.#end = end;
+    this.bytesOut += end - at;
+    lastKey = key;
+    lastIndex = index;
+    lastId = id;
+    lastSlab = this.#slab;
+    lastStart = at;
+    lastEnd = end;
+    scheduleTurnEnd();
   }
 
   /** Bytes already framed (the server hello). */

@@ -87,11 +87,11 @@ export class Switch implements AsyncDisposable {
       snapshotOf: (tenant) => this.#snapshotOf(tenant),
     };
     this.#unsubscribe.push(
-      line.onMessage((msgId, fields) => {
+      line.onMessage((msgId, fields, _generation, payload) => {
         this.#core.pacer.heard();
         // The reconciliation's own executions question is answered to nobody else.
         if (this.#core.reconciler.observe(msgId, fields)) return;
-        handleInbound(this.#core, msgId, fields);
+        handleInbound(this.#core, msgId, fields, payload);
       }),
       line.on("line.state", (e) => this.#onLineState(e.from, e.to)),
       line.on("line.resubscribe", (e) => {

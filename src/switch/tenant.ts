@@ -8,6 +8,13 @@ export type TenantState = "open" | "closed";
 
 export type TenantMessageListener = (fields: readonly string[]) => void;
 
+/**
+ * An upstream message as bytes: `payload` (a frame's payload, valid during the call) with
+ * field `index` set to `id`. For a listener that forwards bytes (the proxy): it gets such
+ * messages without a field array being built for it.
+ */
+export type TenantFrameListener = (payload: Buffer, index: number, id: number) => void;
+
 export interface TenantSnapshot {
   id: string;
   kind: TenantKind;
@@ -52,7 +59,8 @@ export class Tenant implements AsyncDisposable {
   messagesOut = 0;
   #state: TenantState = "open";
   readonly #port: TenantPort;
-  readonly #listeners = new Set<TenantMessageListener>();
+  /** Message listeners, each with the frame listener it prefers for rewritten answers. */
+  readonly #listeners = new Map<TenantMessageListener, TenantFrameListener | undefined>();
   readonly #closeListeners = new Set<() => void>();
 
   constructor(
@@ -86,9 +94,13 @@ export class Tenant implements AsyncDisposable {
     this.#port.send(this, fields);
   }
 
-  /** Messages for this tenant (already rewritten to its ids). */
-  onMessage(fn: TenantMessageListener): () => void {
-    this.#listeners.add(fn);
+  /**
+   * Messages for this tenant (already rewritten to its ids). With `frame`, answers the switch
+   * forwards with one id rewritten reach `frame` as bytes instead of `fn` as fields; every
+   * message still reaches the listener exactly once, in one form or the other.
+   */
+  onMessage(fn: TenantMessageListener, options: { frame?: TenantFrameListener } = {}): () => void {
+    this.#listeners.set(fn, options.frame);
     return () => this.#listeners.delete(fn);
   }
 
@@ -101,7 +113,26 @@ export class Tenant implements AsyncDisposable {
   deliver(fields: readonly string[]): void {
     if (this.#state !== "open") return;
     this.messagesIn++;
-    for (const fn of this.#listeners) fn(fields);
+    for (const fn of this.#listeners.keys()) fn(fields);
+  }
+
+  /**
+   * Called by the switch only: the upstream message decoded from `payload` with field `index`
+   * set to `id`. Frame listeners get the bytes; the others get `rewrite(id)` (the fields with
+   * that id, built only if some listener wants them).
+   */
+  deliverRewritten(
+    payload: Buffer,
+    index: number,
+    id: number,
+    rewrite: (id: number) => readonly string[],
+  ): void {
+    if (this.#state !== "open") return;
+    this.messagesIn++;
+    for (const [fn, frame] of this.#listeners) {
+      if (frame) frame(payload, index, id);
+      else fn(rewrite(id));
+    }
   }
 
   /** Called by the switch only, once. */
