@@ -84,26 +84,27 @@ function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[
     (route.ends === true || (ENDS_WHEN_LAST_FIELD_TRUE.has(route.id) && fields[fields.length - 1] === "1"));
   const g = live.group;
   const idIndex = fieldIndex(route.idIndex, v);
-  // Members that use the same local id get the same message (one array, or the same bytes:
-  // the proxy encodes a message it sees again in the same turn once and copies it).
-  const idField = route.idIndex;
-  let sameId: number | undefined;
-  let same: readonly string[] = fields;
-  const rewrite = (id: number): readonly string[] => {
-    if (id !== sameId) {
-      sameId = id;
-      same = withId(fields, idField, v, id);
-    }
-    return same;
-  };
-  const deliver = (tenant: Tenant | undefined, id: number): void => {
-    if (!tenant) return;
-    if (payload && idIndex < fields.length) tenant.deliverRewritten(payload, idIndex, id, rewrite);
-    else tenant.deliver(rewrite(id));
-  };
+  // The proxy takes the upstream bytes with the id patched in (Tenant.deliverRewritten).
+  const bytes = payload !== undefined && idIndex < fields.length ? payload : undefined;
   if (g) {
     core.groups.record(g, route.id, fields, idIndex, core.o.clock.now());
-    for (const m of g.members.values()) deliver(core.tenants.get(m.tenantId), m.localId);
+    // Members that use the same local id get the same message (the same array, or the same
+    // bytes: the proxy encodes a message it sees again in the same turn once and copies it).
+    let sameId: number | undefined;
+    let same: readonly string[] = fields;
+    for (const m of g.members.values()) {
+      const t = core.tenants.get(m.tenantId);
+      if (!t) continue;
+      if (bytes) {
+        t.deliverRewritten(bytes, fields, idIndex, m.localId);
+        continue;
+      }
+      if (m.localId !== sameId) {
+        sameId = m.localId;
+        same = withId(fields, idIndex, v, m.localId);
+      }
+      t.deliver(same);
+    }
     if (ends) {
       const now = core.o.clock.now();
       const ttl =
@@ -113,7 +114,9 @@ function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[
       core.answers.put(g.key, g.answers, now, ttl);
     }
   } else {
-    deliver(core.tenants.get(live.tenantId), live.localId);
+    const t = core.tenants.get(live.tenantId);
+    if (t && bytes) t.deliverRewritten(bytes, fields, idIndex, live.localId);
+    else t?.deliver(withId(fields, idIndex, v, live.localId));
   }
   if (ends) core.endRequest(live.upstreamId, "answered", "answered");
   // A stream whose first answer is complete (keepUpToDate history) no longer holds an open

@@ -3,6 +3,8 @@
  * in-process client, an HTTP handler). It sees only its own answers plus broadcasts, always
  * with its own ids. The switch owns the routing; the tenant is its handle.
  */
+import { withId } from "./fields.js";
+
 export type TenantKind = "proxy" | "client" | "http";
 export type TenantState = "open" | "closed";
 
@@ -61,6 +63,8 @@ export class Tenant implements AsyncDisposable {
   readonly #port: TenantPort;
   /** Message listeners, each with the frame listener it prefers for rewritten answers. */
   readonly #listeners = new Map<TenantMessageListener, TenantFrameListener | undefined>();
+  /** The same, as an array walked per message (no iterator entries on the hot path). */
+  #walk: { fn: TenantMessageListener; frame: TenantFrameListener | undefined }[] = [];
   readonly #closeListeners = new Set<() => void>();
 
   constructor(
@@ -101,7 +105,15 @@ export class Tenant implements AsyncDisposable {
    */
   onMessage(fn: TenantMessageListener, options: { frame?: TenantFrameListener } = {}): () => void {
     this.#listeners.set(fn, options.frame);
-    return () => this.#listeners.delete(fn);
+    this.#rewalk();
+    return () => {
+      this.#listeners.delete(fn);
+      this.#rewalk();
+    };
+  }
+
+  #rewalk(): void {
+    this.#walk = [...this.#listeners].map(([fn, frame]) => ({ fn, frame }));
   }
 
   onClose(fn: () => void): () => void {
@@ -113,25 +125,19 @@ export class Tenant implements AsyncDisposable {
   deliver(fields: readonly string[]): void {
     if (this.#state !== "open") return;
     this.messagesIn++;
-    for (const fn of this.#listeners.keys()) fn(fields);
+    for (const { fn } of this.#walk) fn(fields);
   }
 
   /**
-   * Called by the switch only: the upstream message decoded from `payload` with field `index`
-   * set to `id`. Frame listeners get the bytes; the others get `rewrite(id)` (the fields with
-   * that id, built only if some listener wants them).
+   * Called by the switch only: the upstream message `fields`, decoded from `payload`, with
+   * field `index` set to `id`. Frame listeners get the bytes; the others get the fields.
    */
-  deliverRewritten(
-    payload: Buffer,
-    index: number,
-    id: number,
-    rewrite: (id: number) => readonly string[],
-  ): void {
+  deliverRewritten(payload: Buffer, fields: readonly string[], index: number, id: number): void {
     if (this.#state !== "open") return;
     this.messagesIn++;
-    for (const [fn, frame] of this.#listeners) {
+    for (const { fn, frame } of this.#walk) {
       if (frame) frame(payload, index, id);
-      else fn(rewrite(id));
+      else fn(withId(fields, index, 0, id));
     }
   }
 
@@ -141,6 +147,7 @@ export class Tenant implements AsyncDisposable {
     this.#state = "closed";
     for (const fn of this.#closeListeners) fn();
     this.#listeners.clear();
+    this.#walk = [];
     this.#closeListeners.clear();
   }
 
