@@ -17,6 +17,7 @@ import { DEFAULT_RULES, type PacingRules } from "./rules.js";
 import { PacerStats, type PacerStatsSnapshot } from "./stats.js";
 import { TenantQueue, type Waiter } from "./tenant-queue.js";
 import { type PacerMemoryStore, REMEMBERED_RULES } from "./memory.js";
+import type { GatewayBudget, PacerLedger } from "./gateway-budget.js";
 
 export type { PacerEvent } from "./pacer-events.js";
 
@@ -40,8 +41,15 @@ export interface PacerOptions {
   /** How far into a tenant's queue to look past requests held back by a keyed rule. */
   lookahead?: number;
   events?: EventHub<PacerEvent>;
-  /** Keeps IB's historical windows across restarts (memory.ts). */
+  /** Keeps IB's historical windows across restarts (memory.ts); with `gateway`, the budget keeps them. */
   memory?: PacerMemoryStore;
+  /**
+   * The rules IB counts per TWS, shared with the pacers of other lines on the same TWS. Without
+   * it this pacer counts every rule itself (one line per TWS).
+   */
+  gateway?: GatewayBudget;
+  /** The line this pacer paces: its events carry it, and it names the pacer in its budget. */
+  line?: string;
 }
 
 export interface AcquireOptions {
@@ -93,13 +101,21 @@ export interface PacerStatus {
   readonly queued: number;
   readonly tenants: readonly { tenant: string; queued: number; oldestWaitMs: number }[];
   readonly openHolds: number;
+  /** The line this pacer paces (daemon pacers). */
+  readonly line?: string;
+  /** The TWS whose per-TWS rules this pacer shares, and the lines that share them. */
+  readonly gateway?: { readonly name: string; readonly lines: readonly string[] };
 }
 
 export class Pacer {
   readonly events: EventHub<PacerEvent>;
   readonly #clock: Clock;
   readonly #rules: PacingRules;
-  readonly #ledger: PacingLedger;
+  readonly #ledger: PacerLedger;
+  /** Set when the remembered windows live in this pacer's own ledger (no shared budget). */
+  readonly #ownMemory: PacingLedger | undefined;
+  readonly #gateway: GatewayBudget | undefined;
+  readonly #line: string | undefined;
   readonly #stats: PacerStats;
   readonly #tenants = new Map<string, TenantQueue>();
   readonly #maxQueue: number;
@@ -122,13 +138,26 @@ export class Pacer {
     this.#rules = options.rules ?? DEFAULT_RULES;
     const fraction = options.guardFraction ?? DEFAULT_GUARD_FRACTION;
     const min = options.guardMinMs ?? DEFAULT_GUARD_MIN_MS;
-    this.#memory = options.memory;
-    this.#ledger = new PacingLedger(this.#rules, {
-      mode: { useTarget: true, guardMs: (w) => Math.ceil(Math.max(min, w * fraction)) },
-      ...(this.#memory ? { remembered: REMEMBERED_RULES } : {}),
-    });
-    const remembered = this.#memory?.load();
-    if (remembered) this.#ledger.restoreWindows(remembered, this.#clock.now());
+    this.#line = options.line;
+    this.#gateway = options.gateway;
+    const mode = { useTarget: true, guardMs: (w: number) => Math.ceil(Math.max(min, w * fraction)) };
+    if (this.#gateway) {
+      // Per connection here; per TWS in the budget, which also keeps the remembered windows.
+      const own = new PacingLedger(this.#rules, { mode, scopes: ["connection"] });
+      this.#ledger = this.#gateway.join(this.#line ?? "pacer", own, () => this.#pump());
+      this.#memory = undefined;
+      this.#ownMemory = undefined;
+    } else {
+      this.#memory = options.memory;
+      const own = new PacingLedger(this.#rules, {
+        mode,
+        ...(this.#memory ? { remembered: REMEMBERED_RULES } : {}),
+      });
+      const remembered = this.#memory?.load();
+      if (remembered) own.restoreWindows(remembered, this.#clock.now());
+      this.#ledger = own;
+      this.#ownMemory = own;
+    }
     this.#stats = new PacerStats(this.#clock.now());
     this.#maxQueue = options.maxQueuePerTenant ?? DEFAULT_MAX_QUEUE_PER_TENANT;
     this.#maxTenants = options.maxTenants ?? DEFAULT_MAX_TENANTS;
@@ -249,6 +278,7 @@ export class Pacer {
         reason: cls.reason,
         reqId,
         message,
+        ...(this.#line === undefined ? {} : { line: this.#line }),
       });
     }
     return cls;
@@ -286,6 +316,8 @@ export class Pacer {
       queued: tenants.reduce((s, t) => s + t.queued, 0),
       tenants,
       openHolds: this.#ledger.openHolds,
+      ...(this.#line === undefined ? {} : { line: this.#line }),
+      ...(this.#gateway ? { gateway: { name: this.#gateway.name, lines: this.#gateway.scopes } } : {}),
     };
   }
 
@@ -329,7 +361,10 @@ export class Pacer {
   #transition(to: PacerState, reason: string): void {
     if (this.#state === to) return;
     this.#state = to;
-    if (to === "closed") this.#clearWake();
+    if (to === "closed") {
+      this.#clearWake();
+      this.#gateway?.leave(this.#line ?? "pacer");
+    }
     this.events.emit({ type: "pacer.state", ts: this.#clock.now(), state: to, reason });
   }
 
@@ -489,6 +524,7 @@ export class Pacer {
         kind: w.req.kind,
         rule: rule as string,
         waitedMs,
+        ...(this.#line === undefined ? {} : { line: this.#line }),
       });
     }
     const permit: Permit = { request: w.req, waitedMs, elided: false };
@@ -518,9 +554,10 @@ export class Pacer {
 
   /** Hands the remembered windows to the store when they changed. A failing store costs memory, not requests. */
   #remember(): void {
-    if (!this.#memory || !this.#ledger.takeChanged()) return;
     try {
-      this.#memory.save(this.#ledger.rememberedWindows(this.#clock.now()));
+      if (this.#gateway) this.#gateway.remember(this.#clock.now());
+      else if (this.#memory && this.#ownMemory?.takeChanged())
+        this.#memory.save(this.#ownMemory.rememberedWindows(this.#clock.now()));
     } catch (err) {
       this.events.emit({
         type: "pacer.state",
