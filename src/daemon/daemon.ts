@@ -1,7 +1,7 @@
 /**
- * The daemon: the lines (one per configured upstream), the lease registry, the pacer, the
- * built-in mock when no upstream is configured, the event log, and the HTTP API over all of
- * them. start() brings everything up in order; close() takes it down in reverse (API first so
+ * The daemon: the lines (one per configured upstream, each with its switch, pacer and proxy:
+ * line-set.ts), the lease registry, the built-in mock when no upstream is configured, the
+ * event log, and the HTTP API over all of them. start() brings everything up in order; close() takes it down in reverse (API first so
  * nothing new arrives, then lines, which release their client ids, then the mock and the
  * registry). One #transition writes the state.
  */
@@ -12,39 +12,29 @@ import { unavailableDataService } from "../api/data-service.js";
 import { ApiServer } from "../api/server.js";
 import type { DaemonInfo, DaemonView, FanoutView, TenantView } from "../api/view.js";
 import type { Clock } from "../clock.js";
-import { AUTO_PORTS, type DaemonConfig, type LineConfig, upstreamText } from "../config/index.js";
+import { type DaemonConfig, upstreamText } from "../config/index.js";
 import { ConfigError } from "../config/load.js";
 import { ClosedError } from "../errors.js";
 import type { BaseEvent } from "../events.js";
-import type { Connector } from "../line/connector.js";
-import { IdentityGuard, type IdentityView } from "../line/identity-guard.js";
-import type { LineIdentity } from "../line/identity.js";
-import { Line } from "../line/line.js";
+import type { IdentityView } from "../line/identity-guard.js";
 import type { Logger } from "../logger.js";
 import { MockGateway } from "../mock/gateway.js";
-import { resolveRules } from "../pacing/rules.js";
-import { FilePacerMemory, PACER_MEMORY_FILE } from "../pacing/memory.js";
 import { Pacer } from "../pacing/scheduler.js";
-import type { ProxyServer } from "../proxy/proxy-server.js";
 import { FileLeaseStore } from "../registry/file-store.js";
 import { lazyRedisLeaseStore } from "../registry/lazy-redis-store.js";
 import { Registry } from "../registry/registry.js";
 import { defaultStateDir } from "../registry/state-dir.js";
-import { FileOrderAudit } from "../orders/audit.js";
 import { identityOf, type UpstreamIdentity } from "../history/dataset.js";
 import { HistoryJobs } from "../history/jobs.js";
 import { isSwitchboardMock } from "../history/mock-detect.js";
 import { serviceSource } from "../history/service-source.js";
 import { FileOrderJournal } from "../orders/journal.js";
 import { Switch } from "../switch/switch.js";
-import { registryClientIds } from "./client-ids.js";
-import { clientDataService } from "./data.js";
 import { EventLog } from "./event-log.js";
-import { WaitDigest } from "./wait-digest.js";
 import { type HealthReport, healthOf, type LineView } from "./health.js";
 import { listening } from "./port-in-use.js";
-import { startDaemonProxy } from "./proxy.js";
-import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
+import { LineSet } from "./line-set.js";
+import type { ManagedLine } from "./managed-line.js";
 
 /** Expired leases are noticed (and announced as lease.expired) at least this often. */
 export const DEFAULT_LEASE_SWEEP_INTERVAL_MS = 30_000;
@@ -64,48 +54,32 @@ export interface DaemonDeps {
 
 export interface ReadyInfo {
   http: string;
+  /** The first line's proxy port. */
   proxyPort: number | null;
+  /** Every line's proxy port, by line name. */
+  proxyPorts: Record<string, number>;
   upstream: string;
   mockPort?: number;
   mockControlPort?: number | null;
   pid: number;
 }
 
-/** The data routes' implementation (it opens its tenant on the primary switch). */
+/** The data routes' implementation (it opens its tenants on one line's switch). */
 export interface DataAttachment extends DataService {
   close(): Promise<void>;
-}
-
-interface ManagedLine {
-  readonly config: LineConfig;
-  readonly line: Line;
-  readonly connector: Connector;
-  /** Tenants share the line through its switch. */
-  readonly sw: Switch;
-  readonly journal: FileOrderJournal;
-  readonly audit: FileOrderAudit;
-  /** The identity the line holds to; undefined on the built-in mock (it has none). */
-  readonly identity: IdentityGuard | undefined;
-  /** Client ids the user forced the line off: their orders are orphaned, never held again. */
-  readonly forsaken: Set<number>;
 }
 
 export class Daemon implements DaemonView, AsyncDisposable {
   readonly events = new EventLog();
   readonly registry: Registry;
-  readonly pacer: Pacer;
   readonly #c: DaemonConfig;
   readonly #d: DaemonDeps;
   readonly #log: Logger;
-  readonly #lines: ManagedLine[] = [];
+  #lineSet: LineSet | undefined;
   readonly #offs: (() => void)[] = [];
-  /** Single pacer waits reach the event ring as one digest per rule per second. */
-  readonly #waits: WaitDigest;
   #state: DaemonState = "idle";
   #mock: MockGateway | undefined;
-  #proxy: ProxyServer | undefined;
   #api: ApiServer | undefined;
-  #attachment: DataAttachment | undefined;
   #historyJobs: HistoryJobs | undefined;
   #startedAt = "";
   #closing: Promise<void> | undefined;
@@ -126,16 +100,22 @@ export class Daemon implements DaemonView, AsyncDisposable {
       clock: deps.clock,
       sweepIntervalMs: DEFAULT_LEASE_SWEEP_INTERVAL_MS,
     });
-    this.pacer = new Pacer({
-      clock: deps.clock,
-      rules: resolveRules({ profile: config.pacingProfile, override: config.pacingRules }),
-      // IB counts the historical windows, not us: a restart must not spend them again.
-      memory: new FilePacerMemory(
-        join(config.stateDir ?? defaultStateDir(deps.env), PACER_MEMORY_FILE),
-        (message) => this.#log.warn(message),
-      ),
-    });
-    this.#waits = new WaitDigest(deps.clock, (e) => this.events.push(e));
+  }
+
+  /** The lines, once start() has built them. */
+  get #set(): LineSet {
+    if (!this.#lineSet) throw new ClosedError("daemon (not started)");
+    return this.#lineSet;
+  }
+
+  /** The lines built so far (none before start()). */
+  get #built(): readonly ManagedLine[] {
+    return this.#lineSet?.all ?? [];
+  }
+
+  /** The first line's pacer (each line has its own: pace()). */
+  get pacer(): Pacer {
+    return this.#set.primary.pacer;
   }
 
   get state(): DaemonState {
@@ -147,18 +127,26 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 
   get data(): DataService {
-    return this.#attachment ?? unavailableDataService(NOT_STARTED);
+    return this.#lineSet?.primary.data ?? unavailableDataService(NOT_STARTED);
   }
 
-  /** The switch of the first configured line: the one the data routes use. */
+  /** The data service of line `name` (undefined: the first); 400 for a line not configured. */
+  dataOf(name?: string): DataService {
+    if (name === undefined) return this.data;
+    return this.#set.get(name).data ?? unavailableDataService(NOT_STARTED);
+  }
+
+  lineNames(): string[] {
+    return this.#set.names;
+  }
+
+  /** The switch of the first configured line: the default of `line=`. */
   get primarySwitch(): Switch {
-    const first = this.#lines[0];
-    if (!first) throw new ClosedError("daemon (not started)");
-    return first.sw;
+    return this.#set.primary.sw;
   }
 
   switches(): readonly Switch[] {
-    return this.#lines.map((l) => l.sw);
+    return this.#built.map((l) => l.sw);
   }
 
   async start(): Promise<ReadyInfo> {
@@ -171,7 +159,22 @@ export class Daemon implements DaemonView, AsyncDisposable {
         await listening("mockPort", "127.0.0.1", this.#c.mockPort, this.#startMock());
       }
       this.#checkStrayJournals();
-      for (const cfg of this.#c.lines) this.#lines.push(this.#makeLine(cfg));
+      // Opens each line's journal (a journal in use by another process is a start error).
+      const set = new LineSet({
+        config: this.#c,
+        stateDir: this.#c.stateDir ?? defaultStateDir(this.#d.env),
+        clock: this.#d.clock,
+        random: this.#d.random,
+        logger: this.#d.logger,
+        pid: this.#d.pid,
+        autoPorts: this.#d.autoPorts,
+        registry: this.registry,
+        mock: () => this.#mock,
+        isStandaloneMock: (line) => this.#mockUpstreams.has(line),
+        events: this.events,
+        push: this.#push,
+      });
+      this.#lineSet = set;
       this.#api = new ApiServer(this, {
         host: this.#c.host,
         port: this.#c.httpPort,
@@ -183,44 +186,31 @@ export class Daemon implements DaemonView, AsyncDisposable {
       });
       // Before the lines start: a recognised mock must never record a line's identity.
       await this.#warnOfStandaloneMocks();
-      for (const l of this.#lines) l.line.start();
-      const primary = this.#lines[0]!;
-      this.#attachment ??= clientDataService({
-        sw: primary.sw,
-        pacer: this.pacer,
-        clock: this.#d.clock,
-        version: () => primary.line.serverVersion,
-        line: primary.line,
-      });
-      // Jobs ask through the data service: the same seats, switch and pacer as HTTP callers.
+      this.#set.startLines();
+      this.#set.startData();
+      // Jobs ask through their line's data service: the same seats, switch and pacer as HTTP callers.
+      const sourceOf = (name: string | undefined) => {
+        const l = this.#set.get(name);
+        return serviceSource(
+          () => this.dataOf(l.config.name),
+          () => this.#upstreamIdentity(l),
+        );
+      };
       this.#historyJobs = new HistoryJobs({
         dir: this.#c.historyDir ?? join(this.#c.stateDir ?? defaultStateDir(this.#d.env), "bars"),
-        source: serviceSource(
-          () => this.data,
-          () => this.#upstreamIdentity(primary),
-        ),
+        source: sourceOf(undefined),
+        sourceOf,
         clock: this.#d.clock,
         emit: this.#push,
       });
-      // The TWS-protocol proxy serves the primary line's switch (interfaces.md "Proxy port").
-      this.#proxy = await listening(
-        "proxyPort",
-        this.#c.host,
-        this.#c.proxyPort,
-        startDaemonProxy({
-          config: this.#c,
-          sw: this.primarySwitch,
-          pacer: this.pacer,
-          clock: this.#d.clock,
-          logger: this.#d.logger,
-          push: this.#push,
-        }),
-      );
+      // Each line's TWS-protocol proxy on its own port (interfaces.md "Several lines").
+      const proxyPorts = await this.#set.startProxies();
       const { url } = await listening("httpPort", this.#c.host, this.#c.httpPort, this.#api.listen());
       this.#transition("running");
       const ready: ReadyInfo = {
         http: url,
-        proxyPort: this.#proxy?.port ?? null,
+        proxyPort: this.#set.primary.proxy?.port ?? null,
+        proxyPorts,
         upstream: this.health().upstream,
         ...(this.#mock ? { mockPort: this.#mock.port, mockControlPort: this.#mock.controlPort } : {}),
         pid: this.#d.pid,
@@ -256,12 +246,13 @@ export class Daemon implements DaemonView, AsyncDisposable {
       upstream: this.health().upstream,
       mockPort: this.#mock?.port ?? null,
       mockControlPort: this.#mock?.controlPort ?? null,
-      proxyPort: this.#proxy?.port ?? null,
+      proxyPort: this.#set.primary.proxy?.port ?? null,
+      proxyPorts: Object.fromEntries(this.#built.map((l) => [l.config.name, l.proxy?.port ?? null])),
     };
   }
 
   lines(): LineView[] {
-    return this.#lines.map((l) => ({
+    return this.#built.map((l) => ({
       ...l.line.snapshot(),
       required: l.config.required,
       upstream: l.connector.target,
@@ -274,12 +265,12 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 
   tenants(): TenantView[] {
-    return this.#lines.flatMap((l) => l.sw.snapshot().tenants.map((t) => ({ ...t, line: l.config.name })));
+    return this.#built.flatMap((l) => l.sw.snapshot().tenants.map((t) => ({ ...t, line: l.config.name })));
   }
 
   switchCounters(): Record<string, unknown> {
     return Object.fromEntries(
-      this.#lines.map((l) => {
+      this.#built.map((l) => {
         const { tenants: _t, ...rest } = l.sw.snapshot();
         return [l.config.name, rest];
       }),
@@ -287,7 +278,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 
   fanout(): FanoutView[] {
-    return this.#lines.map((l) => {
+    return this.#built.map((l) => {
       const snap = l.sw.snapshot();
       return {
         line: l.config.name,
@@ -298,29 +289,27 @@ export class Daemon implements DaemonView, AsyncDisposable {
     });
   }
 
-  requests(): { kind: string; outcome: string; count: number }[] {
-    const sum = new Map<string, { kind: string; outcome: string; count: number }>();
-    for (const l of this.#lines) {
-      for (const r of l.sw.snapshot().requests) {
-        const key = `${r.kind}|${r.outcome}`;
-        const row = sum.get(key) ?? { kind: r.kind, outcome: r.outcome, count: 0 };
-        row.count += r.count;
-        sum.set(key, row);
-      }
-    }
-    return [...sum.values()];
+  requests(): { line: string; kind: string; outcome: string; count: number }[] {
+    return this.#built.flatMap((l) => l.sw.snapshot().requests.map((r) => ({ line: l.config.name, ...r })));
   }
 
   switchClientId(name: string): { line: string; clientId: number; permIds: number[] } | undefined {
-    const l = this.#lines.find((x) => x.config.name === name);
+    const l = this.#lineSet?.find(name);
     const done = l?.line.switchClientId();
     if (!l || !done) return undefined;
     l.forsaken.add(done.clientId);
     return { line: name, ...done };
   }
 
-  pace(): ReturnType<DaemonView["pace"]> {
-    return { status: this.pacer.snapshot(), stats: this.pacer.stats() };
+  pace(line?: string): ReturnType<DaemonView["pace"]> {
+    const l = this.#set.get(line);
+    return {
+      status: l.pacer.snapshot(),
+      stats: l.pacer.stats(),
+      lines: Object.fromEntries(
+        this.#built.map((x) => [x.config.name, { status: x.pacer.snapshot(), stats: x.pacer.stats() }]),
+      ),
+    };
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────
@@ -341,12 +330,6 @@ export class Daemon implements DaemonView, AsyncDisposable {
       r.on("lease.renewed", this.#push),
       r.on("lease.released", this.#push),
       r.on("lease.expired", this.#push),
-      this.pacer.events.on("pacer.wait", (e) => {
-        this.events.observe(e);
-        this.#waits.add(e);
-      }),
-      () => this.#waits.close(),
-      this.pacer.events.on("pacer.violation", this.#push),
     );
   }
 
@@ -448,139 +431,6 @@ export class Daemon implements DaemonView, AsyncDisposable {
     }
   }
 
-  #makeLine(cfg: LineConfig): ManagedLine {
-    const { clock, random } = this.#d;
-    const logger = this.#d.logger;
-    const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
-    // Opened before the line: a journal in use by another process, or unreadable, is a start
-    // error, and the line must know at once which client id holds live orders and which
-    // identity it holds to.
-    const journal = FileOrderJournal.open({ stateDir, line: cfg.name, now: () => clock.now() });
-    const pin = {
-      ...(cfg.mode === undefined ? {} : { mode: cfg.mode }),
-      ...(cfg.accounts === undefined ? {} : { accounts: cfg.accounts }),
-    };
-    const store = {
-      load: () => journal.identity(),
-      record: (i: LineIdentity) => {
-        try {
-          journal.recordIdentity(i);
-        } catch (err) {
-          // The line still holds to it for this run; only a restart would not know it.
-          this.#log.error(
-            { err, line: cfg.name, identity: i },
-            "cannot record the line's identity in its journal",
-          );
-        }
-      },
-    };
-    let connector: Connector;
-    let identity: IdentityGuard | undefined;
-    if (cfg.upstream.kind === "mock") {
-      const mock = this.#mock!;
-      connector = mockConnector(() => mock.port);
-    } else if (cfg.upstream.kind === "auto") {
-      const guard = new IdentityGuard({ pin, store, isMock: () => auto.foundMock });
-      const auto = autoConnector({
-        ports: this.#d.autoPorts ?? this.#c.autoPorts ?? AUTO_PORTS,
-        allowMock: this.#c.allowMock,
-        clock,
-        random,
-        logger,
-        identity: guard,
-      });
-      connector = auto;
-      identity = guard;
-    } else {
-      connector = hostPortConnector(cfg.upstream.host, cfg.upstream.port);
-      identity = new IdentityGuard({ pin, store, isMock: () => this.#mockUpstreams.has(cfg.name) });
-    }
-    if (identity) {
-      this.#log.info(
-        { line: cfg.name, identity: identity.view([]) },
-        `line ${cfg.name} holds to identity ${identity.describe()}`,
-      );
-    }
-    const audit = new FileOrderAudit({ stateDir, line: cfg.name });
-    if (journal.orphaned.length > 0) {
-      this.#log.error(
-        {
-          line: cfg.name,
-          orders: journal.orphaned.map((o) => ({ owner: o.owner, upstreamId: o.upstreamId })),
-        },
-        "imported orders of per-run owners: they are reported as orphaned and never matched to a client",
-      );
-    }
-    const built: { sw?: Switch } = {};
-    const forsaken = new Set<number>();
-    const line: Line = new Line({
-      name: cfg.name,
-      connector,
-      // Live orders under the line's id keep it: on 326 the line waits, it never switches.
-      placedOrders: (): number[] => {
-        const clientId = line.clientId;
-        const live = built.sw?.liveOrders() ?? [];
-        return live
-          .filter((o) => clientId === undefined || o.upstreamClientId === clientId)
-          .map((o) => o.permId);
-      },
-      // Leases are scoped by line name: the line called "default" shares the CLI's default scope.
-      clientIds: registryClientIds({
-        registry: this.registry,
-        upstream: () => cfg.name,
-        owner: `switchboard-daemon/${cfg.name}`,
-        pid: this.#d.pid,
-        random,
-        clock,
-        logger,
-        // The lease of the line's id lost, or held by someone else: on the event stream.
-        onConflict: (c) => {
-          const event = { type: "lease.conflict", ts: clock.now(), line: cfg.name, ...c };
-          this.#push(event);
-        },
-        // Live orders from the journal: the line comes back on their client id.
-        heldId: () =>
-          heldClientId(
-            (built.sw?.liveOrders() ?? journal.load().orders).filter(
-              (o) => !forsaken.has(o.upstreamClientId),
-            ),
-          ),
-      }),
-      ...(identity ? { identity } : {}),
-      clock,
-      random,
-      logger,
-    });
-    this.#offs.push(
-      line.on("line.state", this.#push),
-      line.on("line.notice", this.#push),
-      line.on("line.resubscribe", this.#push),
-      line.on("orders.orphaned", this.#push),
-      line.on("line.identity_changed", this.#push),
-    );
-    const sw = new Switch(line, this.pacer, {
-      clock,
-      logger: logger.child({ part: "switch", lineId: cfg.name }),
-      readOnly: this.#c.readOnly,
-      journal,
-      audit,
-      ...(this.#c.historyCacheMs === undefined ? {} : { historyCacheMs: this.#c.historyCacheMs }),
-      ...(this.#c.contractCacheMs === undefined ? {} : { contractCacheMs: this.#c.contractCacheMs }),
-    });
-    built.sw = sw;
-    this.#offs.push(
-      sw.events.on("tenant.open", this.#push),
-      sw.events.on("tenant.close", this.#push),
-      sw.events.on("switch.replayed", this.#push),
-      sw.events.on("order.shared_owner", this.#push),
-    );
-    this.#log.info(
-      { line: cfg.name, upstream: upstreamText(cfg.upstream), required: cfg.required },
-      "line configured",
-    );
-    return { config: cfg, line, connector, sw, journal, audit, identity, forsaken };
-  }
-
   async #shutdown(): Promise<void> {
     if (this.#state === "stopped") return;
     this.#transition("stopping");
@@ -595,15 +445,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
     // Jobs stop resumably: their requests in flight finish on the still-open line.
     await step("history jobs", () => this.#historyJobs?.close());
     // Downstreams go before the switches, so their subscriptions are cancelled on a live line.
-    await step("proxy", () => this.#proxy?.close());
-    await step("data", () => this.#attachment?.close());
-    await Promise.all(this.#lines.map((l) => step(`switch ${l.config.name}`, () => l.sw.close())));
-    await Promise.all(this.#lines.map((l) => step(`line ${l.config.name}`, () => l.line.close())));
-    for (const l of this.#lines) {
-      await step(`order audit ${l.config.name}`, () => l.audit.close());
-      await step(`order journal ${l.config.name}`, () => l.journal.close());
-    }
-    await step("pacer", () => this.pacer.destroy());
+    await this.#lineSet?.closeFrontDoors(step);
+    await this.#lineSet?.close(step);
     await step("mock", () => this.#mock?.close());
     for (const off of this.#offs.splice(0)) off();
     await step("registry", () => this.registry.close());
@@ -625,18 +468,3 @@ const MOCK_CHECK_TIMEOUT_MS = 1_000;
 const NOT_STARTED = "the daemon has not started its data service";
 
 export type { LineView };
-
-/**
- * The client id a line must hold: the one of its newest live orders (an old forced switch may
- * have left orders under two ids; the others are reported as orphaned).
- */
-function heldClientId(
-  orders: readonly { upstreamClientId: number; upstreamId: number; state?: string }[],
-): number | undefined {
-  let newest: { upstreamClientId: number; upstreamId: number } | undefined;
-  for (const o of orders) {
-    if (o.state === "finished" || o.state === "refused") continue;
-    if (!newest || o.upstreamId > newest.upstreamId) newest = o;
-  }
-  return newest?.upstreamClientId;
-}

@@ -276,7 +276,7 @@ describe("dashboard", () => {
       JSON.stringify({
         lines: [
           { name: "paper", upstream: `127.0.0.1:${paper}` },
-          { name: "live", upstream: `127.0.0.1:${live}`, mode: "live" },
+          { name: "live", upstream: `127.0.0.1:${live}`, mode: "live", proxyPort: 0 },
         ],
       }),
     );

@@ -32,6 +32,11 @@ export interface SwitchOptions {
   contractCacheMs?: number;
   /** One line per order message and outcome. */
   audit?: OrderAudit;
+  /**
+   * Numbers for tenant ids (`<kind>-<n>`). The daemon passes one counter to all its switches,
+   * so a tenant id names one tenant in the whole daemon; default: a counter of this switch.
+   */
+  nextTenantNumber?: () => number;
 }
 
 export interface ResolvedSwitchOptions {
@@ -46,6 +51,7 @@ export interface ResolvedSwitchOptions {
   historyCacheMs: number;
   contractCacheMs: number;
   audit: OrderAudit | undefined;
+  nextTenantNumber: () => number;
 }
 
 export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptions {
@@ -61,5 +67,11 @@ export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptio
     historyCacheMs: o.historyCacheMs ?? DEFAULT_HISTORY_CACHE_MS,
     contractCacheMs: o.contractCacheMs ?? DEFAULT_CONTRACT_CACHE_MS,
     audit: o.audit,
+    nextTenantNumber: o.nextTenantNumber ?? counter(),
   };
+}
+
+function counter(): () => number {
+  let n = 1;
+  return () => n++;
 }

@@ -74,7 +74,6 @@ export class Switch implements AsyncDisposable {
   readonly #core: SwitchCore;
   readonly #port: TenantPort;
   readonly #unsubscribe: (() => void)[] = [];
-  #nextTenant = 1;
   #closed = false;
   #sweep: ReturnType<SwitchCore["o"]["clock"]["setTimeout"]> | undefined;
 
@@ -129,7 +128,7 @@ export class Switch implements AsyncDisposable {
 
   openTenant(options: OpenTenantOptions): Tenant {
     if (this.#closed) throw new ClosedError("switch");
-    const id = `${options.kind}-${this.#nextTenant++}`;
+    const id = `${options.kind}-${this.#core.o.nextTenantNumber()}`;
     const clientId = options.clientId ?? 0;
     // The order owner is (line, virtual client id) for a proxy client, whatever socket it
     // comes on: the newest socket of an owner holds its order rights (set below), older ones
