@@ -257,6 +257,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
       required: l.config.required,
       upstream: l.connector.target,
       identity: l.identity?.view(l.line.accounts) ?? BUILT_IN_MOCK_IDENTITY(l.line.accounts),
+      proxyPort: l.proxy?.port ?? null,
+      readOnly: l.config.readOnly,
+      tenants: l.sw.tenants().length,
     }));
   }
 

@@ -14,6 +14,12 @@ export interface LineView extends LineSnapshot {
   readonly upstream: string;
   /** The identity the line holds to (line identity). */
   readonly identity: IdentityView;
+  /** The line's own proxy port (null until it listens). */
+  readonly proxyPort?: number | null;
+  /** Order messages on this line are refused with 201. */
+  readonly readOnly?: boolean;
+  /** Open tenants of the line's switch (pool status lists them, each naming its line). */
+  readonly tenants?: number;
 }
 
 export interface HealthLine {

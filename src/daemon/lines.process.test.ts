@@ -326,6 +326,17 @@ describe("several lines: paper and live side by side", () => {
     expect(metrics).toMatch(/switchboard_tenants\{line="live",kind="proxy"\} [1-9]/);
     expect(metrics).toMatch(/switchboard_tenants\{line="paper",kind="proxy"\} [1-9]/);
     expect(metrics).toMatch(/switchboard_pacer_wait_seconds_count\{line="paper",rule="messageRate"\} [1-9]/);
+    // `switchboard status` tells the lines apart: identity, proxy port, orders, pacing.
+    const table = await run(["status", "--url", String(daemon.ready.http)]);
+    expect(table.code, table.stderr).toBe(0);
+    const row = (name: string) =>
+      table.stdout.split("\n").find((l) => l.trimStart().startsWith(`${name} `)) ?? "";
+    expect(row("paper")).toContain(`PAPER ${PAPER}`);
+    expect(row("paper")).toContain(String(ports.paper));
+    expect(row("live")).toContain(`LIVE ${LIVE}`);
+    expect(row("live")).toContain("read-only");
+    expect(table.stdout).toContain("Pacing of line paper");
+    expect(table.stdout).toContain("Pacing of line live");
   });
 
   it("a live line that goes down leaves the paper line's clients untouched; /health stays 200 since live is not required", async () => {
