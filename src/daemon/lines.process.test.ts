@@ -7,7 +7,7 @@
  * live line that goes down leaves the paper line's clients untouched, and /health follows
  * `required`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -259,6 +259,72 @@ describe("several lines: paper and live side by side", () => {
       "/api/quotes/{symbol}",
     ])
       expect(spec.body.paths[path]?.get?.parameters?.map((x) => x.name)).toContain("line");
+  });
+
+  it("runs a history job posted with line=live on the live line", async () => {
+    const before = {
+      paper: (await state(paper)).historyRequests.length,
+      live: (await state(live)).historyRequests.length,
+    };
+    const posted = await fetch(`${String(daemon.ready.http)}/api/history/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        symbols: ["MSFT"],
+        bar: "1 hour",
+        from: "2026-11-16",
+        to: "2026-11-16",
+        line: "live",
+      }),
+    });
+    expect(posted.status).toBe(202);
+    const { data } = (await posted.json()) as { data: { id: string; spec: { line?: string } } };
+    expect(data.spec.line).toBe("live");
+    const job = await until(
+      async () => {
+        const j = await get<{ data: { state: string; error?: unknown; failed: unknown[] } }>(
+          daemon,
+          `/api/history/jobs/${data.id}`,
+        );
+        return ["done", "failed", "stopped"].includes(j.body.data.state) ? j.body.data : undefined;
+      },
+      "the job's end",
+      600,
+    );
+    expect(job).toMatchObject({ state: "done", failed: [] });
+    expect((await state(live)).historyRequests.length).toBeGreaterThan(before.live);
+    expect((await state(paper)).historyRequests.length).toBe(before.paper);
+  });
+
+  it("backfills from the live line with `switchboard history --url … --line live`, into a dataset of the live source", async () => {
+    const out = stateDir();
+    const before = {
+      paper: (await state(paper)).historyRequests.length,
+      live: (await state(live)).historyRequests.length,
+    };
+    const r = await run([
+      "history",
+      "AAPL",
+      "--bar",
+      "1 hour",
+      "--from",
+      "2026-11-16",
+      "--to",
+      "2026-11-16",
+      "--url",
+      String(daemon.ready.http),
+      "--line",
+      "live",
+      "--out",
+      out,
+      "--json",
+    ]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect((await state(live)).historyRequests.length).toBeGreaterThan(before.live);
+    expect((await state(paper)).historyRequests.length).toBe(before.paper);
+    const coverage = readFileSync(join(out, "_switchboard", "coverage.json"), "utf8");
+    expect(coverage).toContain(LIVE);
+    expect(coverage).not.toContain(PAPER);
   });
 
   it("paces each line on its own budget: a burst on the paper line makes nothing on the live line wait", async () => {
