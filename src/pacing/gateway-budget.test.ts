@@ -69,11 +69,28 @@ describe("lines sharing one TWS", () => {
     expect(paper.snapshot().queued).toBe(1);
     // The live line's answer ends (a cancel, an error): its slot goes to the paper line at once.
     live.release("l", "mkt:1000000001");
-    await third;
     expect(sent).toEqual(["paper"]);
+    await third;
     const use = (p: Pacer) => p.snapshot().rules.find((r) => r.ruleId === "marketDataLines")?.used;
     expect(use(paper)).toBe(2);
     expect(use(live)).toBe(2);
+  });
+
+  it("a cancel on one line frees the TWS's market-data line for the other line at once", async () => {
+    const one: PacingRules = {
+      ...RULES,
+      rules: RULES.rules.map((r) => (r.id === "marketDataLines" ? { ...r, limit: 1 } : r)),
+    };
+    const { paper, live } = twoLines(one);
+    await paper.acquire(mkt("p", 1));
+    const sent: string[] = [];
+    const waiting = live.acquire(mkt("l", 2), { onRelease: () => sent.push("live") });
+    await Promise.resolve();
+    expect(sent).toEqual([]);
+    await paper.acquire(pacingRequest({ tenant: "p", kind: "cancel", releases: "mkt:1" }));
+    // Sent by the cancel itself: no timer of the live pacer had to fire.
+    expect(sent).toEqual(["live"]);
+    await waiting;
   });
 
   it("a switch tenant of one name on both lines never frees the other line's slot", async () => {

@@ -14,6 +14,7 @@
  * - the remembered windows (pacer memory) are restored once, by the budget, never by each
  *   pacer (twice would count every remembered request twice).
  */
+import { SwitchboardError } from "../errors.js";
 import { type LedgerMode, PacingLedger, type RuleUse } from "./checker.js";
 import type { PacerMemoryStore } from "./memory.js";
 import { REMEMBERED_RULES } from "./memory.js";
@@ -52,7 +53,14 @@ export class GatewayBudget {
 
   /** A pacer joins: `wake` pumps it when another pacer frees a slot. Returns its ledger view. */
   join(scope: string, own: PacingLedger, wake: () => void): SplitLedger {
-    if (this.#wakers.has(scope)) throw new Error(`pacer scope ${scope} joined the budget ${this.name} twice`);
+    if (this.#wakers.has(scope))
+      throw new SwitchboardError(
+        "invalid_argument",
+        `a pacer for line ${scope} already shares the budget of ${this.name}`,
+        {
+          field: "line",
+        },
+      );
     this.#wakers.set(scope, wake);
     return new SplitLedger(own, this, scope);
   }
