@@ -260,6 +260,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       proxyPort: l.proxy?.port ?? null,
       readOnly: l.config.readOnly,
       tenants: l.sw.tenants().length,
+      tenantIds: l.sw.tenants().map((t) => t.id),
     }));
   }
 

@@ -20,6 +20,8 @@ export interface LineView extends LineSnapshot {
   readonly readOnly?: boolean;
   /** Open tenants of the line's switch (pool status lists them, each naming its line). */
   readonly tenants?: number;
+  /** Their ids (unique in the daemon; `tenants` of pool status has each in full). */
+  readonly tenantIds?: readonly string[];
 }
 
 export interface HealthLine {

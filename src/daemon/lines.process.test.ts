@@ -376,7 +376,7 @@ describe("several lines: paper and live side by side", () => {
   it("lists every line with its tenants (ids unique in the daemon) in pool status and metrics", async () => {
     const pool = await get<{
       data: {
-        lines: { name: string; identity: { mode: string } }[];
+        lines: { name: string; identity: { mode: string }; tenantIds: string[] }[];
         tenants: { id: string; line: string; kind: string }[];
       };
     }>(daemon, "/api/ib/pool/status");
@@ -388,6 +388,9 @@ describe("several lines: paper and live side by side", () => {
     expect(new Set(tenants.map((t) => t.line))).toEqual(new Set(["paper", "live"]));
     const ids = pool.body.data.tenants.map((t) => t.id);
     expect(new Set(ids).size).toBe(ids.length);
+    // Each line lists its own tenants; together they are every tenant, each once.
+    const byLine = pool.body.data.lines.flatMap((l) => l.tenantIds);
+    expect([...byLine].sort()).toEqual([...ids].sort());
     const metrics = await (await fetch(`${String(daemon.ready.http)}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_tenants\{line="live",kind="proxy"\} [1-9]/);
     expect(metrics).toMatch(/switchboard_tenants\{line="paper",kind="proxy"\} [1-9]/);
