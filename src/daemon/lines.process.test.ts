@@ -369,11 +369,16 @@ describe("several lines: paper and live side by side", () => {
     expect(liveAfter.waits.byRule.messageRate?.count ?? 0).toBe(
       liveBefore.waits.byRule.messageRate?.count ?? 0,
     );
+    // The metrics say which line waited.
+    const metrics = await (await fetch(`${String(daemon.ready.http)}/metrics`)).text();
+    expect(metrics).toMatch(/switchboard_pacer_wait_seconds_count\{line="paper",rule="messageRate"\} [1-9]/);
     expectNo505(burst);
     expectNo505(quiet);
   });
 
   it("lists every line with its tenants (ids unique in the daemon) in pool status and metrics", async () => {
+    await client(ports.paper, 61);
+    await client(ports.live, 61);
     const pool = await get<{
       data: {
         lines: { name: string; identity: { mode: string }; tenantIds: string[] }[];
@@ -394,7 +399,6 @@ describe("several lines: paper and live side by side", () => {
     const metrics = await (await fetch(`${String(daemon.ready.http)}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_tenants\{line="live",kind="proxy"\} [1-9]/);
     expect(metrics).toMatch(/switchboard_tenants\{line="paper",kind="proxy"\} [1-9]/);
-    expect(metrics).toMatch(/switchboard_pacer_wait_seconds_count\{line="paper",rule="messageRate"\} [1-9]/);
     // `switchboard status` tells the lines apart: identity, proxy port, orders, pacing.
     const table = await run(["status", "--url", String(daemon.ready.http)]);
     expect(table.code, table.stderr).toBe(0);
