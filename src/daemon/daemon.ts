@@ -64,11 +64,6 @@ export interface ReadyInfo {
   pid: number;
 }
 
-/** The data routes' implementation (it opens its tenants on one line's switch). */
-export interface DataAttachment extends DataService {
-  close(): Promise<void>;
-}
-
 export class Daemon implements DaemonView, AsyncDisposable {
   readonly events = new EventLog();
   readonly registry: Registry;
