@@ -108,8 +108,14 @@ describe("DownstreamWriter memory and limits", () => {
     await turn();
     for (let i = 0; i < 4_000 && w.buffered > 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(w.buffered).toBe(0);
-    // The 4 MiB frame is with the kernel (or the peer): this process should not keep it.
-    expect(heldBuffers() - before).toBeLessThan(256 * 1024);
+    // The 4 MiB frame is with the kernel (or the peer): this process should not keep it once
+    // the socket's write request has completed (its callback may come a few turns later).
+    let held = heldBuffers() - before;
+    for (let i = 0; i < 200 && held >= 256 * 1024; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      held = heldBuffers() - before;
+    }
+    expect(held).toBeLessThan(256 * 1024);
   });
 
   it("never puts a frame over MAX_FRAME_BYTES on the wire when a patched id makes an answer longer", async () => {
