@@ -56,6 +56,10 @@ export class HaLease {
     this.keys = groupKeys(o.group, o.keyPrefix);
   }
 
+  get redis(): Redis {
+    return this.#o.redis;
+  }
+
   get group(): string {
     return this.#o.group;
   }
