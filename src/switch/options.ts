@@ -32,6 +32,12 @@ export interface SwitchOptions {
   contractCacheMs?: number;
   /** One line per order message and outcome. */
   audit?: OrderAudit;
+  /**
+   * Asked right before every order message is accepted and again right before it is written
+   * upstream: a reason means "not now" (201 for a new order, 399 for a modify or cancel). An HA
+   * daemon says no once its lease renewal is no longer fresh (src/ha/freshness.ts).
+   */
+  orderGate?: () => string | undefined;
 }
 
 export interface ResolvedSwitchOptions {
@@ -46,6 +52,7 @@ export interface ResolvedSwitchOptions {
   historyCacheMs: number;
   contractCacheMs: number;
   audit: OrderAudit | undefined;
+  orderGate: () => string | undefined;
 }
 
 export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptions {
@@ -61,5 +68,6 @@ export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptio
     historyCacheMs: o.historyCacheMs ?? DEFAULT_HISTORY_CACHE_MS,
     contractCacheMs: o.contractCacheMs ?? DEFAULT_CONTRACT_CACHE_MS,
     audit: o.audit,
+    orderGate: o.orderGate ?? (() => undefined),
   };
 }
