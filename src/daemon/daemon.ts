@@ -36,6 +36,11 @@ import { HistoryJobs } from "../history/jobs.js";
 import { isSwitchboardMock } from "../history/mock-detect.js";
 import { serviceSource } from "../history/service-source.js";
 import { FileOrderJournal } from "../orders/journal.js";
+import type { NewOrder } from "../switch/order-map.js";
+import type { OrderAudit, OrderJournal } from "../switch/order-journal.js";
+import { groupLeaseOwner } from "../ha/keys.js";
+import type { StepDownReason } from "../ha/role.js";
+import { DaemonHa, type HaView } from "./ha.js";
 import { Switch } from "../switch/switch.js";
 import { registryClientIds } from "./client-ids.js";
 import { clientDataService } from "./data.js";
@@ -60,9 +65,22 @@ export interface DaemonDeps {
   pid: number;
   /** Ports `auto` probes; overrides the config's `autoPorts` (default 4002, 7497, 4001, 7496). */
   autoPorts?: readonly number[];
+  /** With `ha`: a standby became active and serves (the CLI prints a second READY line). */
+  onPromoted?: (ready: ReadyInfo) => void;
 }
 
+/** A line's order journal: the file one, or an HA group's in Redis. */
+type LineJournal = OrderJournal & {
+  identity(): LineIdentity | undefined;
+  recordIdentity(i: LineIdentity): void | Promise<void>;
+  close(): void;
+  readonly orphaned?: readonly NewOrder[];
+};
+type LineAudit = OrderAudit & { close(): void | Promise<void> };
+
 export interface ReadyInfo {
+  /** With `ha`: this daemon's role when the line is printed (a standby prints a second one on promotion). */
+  role?: "active" | "standby";
   http: string;
   proxyPort: number | null;
   upstream: string;
@@ -82,8 +100,8 @@ interface ManagedLine {
   readonly connector: Connector;
   /** Tenants share the line through its switch. */
   readonly sw: Switch;
-  readonly journal: FileOrderJournal;
-  readonly audit: FileOrderAudit;
+  readonly journal: LineJournal;
+  readonly audit: LineAudit;
   /** The identity the line holds to; undefined on the built-in mock (it has none). */
   readonly identity: IdentityGuard | undefined;
   /** Client ids the user forced the line off: their orders are orphaned, never held again. */
@@ -108,9 +126,16 @@ export class Daemon implements DaemonView, AsyncDisposable {
   #attachment: DataAttachment | undefined;
   #historyJobs: HistoryJobs | undefined;
   #startedAt = "";
+  #url = "";
   #closing: Promise<void> | undefined;
   /** Lines whose host:port upstream is a Switchboard mock process (found at start). */
   readonly #mockUpstreams = new Set<string>();
+  /** With `ha`: the group membership; lines exist only while this daemon is active. */
+  #ha: DaemonHa | undefined;
+  /** With `ha`: leases the group's line client ids (token = the daemon's group secret). */
+  #haRegistry: Registry | undefined;
+  /** Listeners of the current lines (dropped when an HA daemon steps down). */
+  #lineOffs: (() => void)[] = [];
 
   constructor(config: DaemonConfig, deps: DaemonDeps) {
     this.#c = config;
@@ -170,8 +195,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
       if (this.#c.lines.some((l) => l.upstream.kind === "mock")) {
         await listening("mockPort", "127.0.0.1", this.#c.mockPort, this.#startMock());
       }
-      this.#checkStrayJournals();
-      for (const cfg of this.#c.lines) this.#lines.push(this.#makeLine(cfg));
+      // An HA group's Redis must persist and our lines must be the group's: checked before
+      // anything listens (a start error, exit 2).
+      if (this.#c.ha !== undefined) this.#ha = await this.#prepareHa();
+      else this.#checkStrayJournals();
       this.#api = new ApiServer(this, {
         host: this.#c.host,
         port: this.#c.httpPort,
@@ -181,29 +208,107 @@ export class Daemon implements DaemonView, AsyncDisposable {
         logger: this.#d.logger.child({ part: "api" }),
         version: this.#d.version,
       });
-      // Before the lines start: a recognised mock must never record a line's identity.
-      await this.#warnOfStandaloneMocks();
-      for (const l of this.#lines) l.line.start();
-      const primary = this.#lines[0]!;
-      this.#attachment ??= clientDataService({
-        sw: primary.sw,
-        pacer: this.pacer,
-        clock: this.#d.clock,
-        version: () => primary.line.serverVersion,
-        line: primary.line,
-      });
-      // Jobs ask through the data service: the same seats, switch and pacer as HTTP callers.
-      this.#historyJobs = new HistoryJobs({
-        dir: this.#c.historyDir ?? join(this.#c.stateDir ?? defaultStateDir(this.#d.env), "bars"),
-        source: serviceSource(
-          () => this.data,
-          () => this.#upstreamIdentity(primary),
-        ),
-        clock: this.#d.clock,
-        emit: this.#push,
-      });
-      // The TWS-protocol proxy serves the primary line's switch (interfaces.md "Proxy port").
-      this.#proxy = await listening(
+      if (this.#ha === undefined) await this.#activate();
+      const { url } = await listening("httpPort", this.#c.host, this.#c.httpPort, this.#api.listen());
+      this.#url = url;
+      // The first lease call: an active daemon serves before READY, a standby says so.
+      await this.#ha?.start();
+      this.#transition("running");
+      const ready = this.#ready();
+      this.#log.info(
+        { ...ready, lines: this.#c.lines.map((l) => l.name) },
+        `API at ${url} (dashboard ${url}/)`,
+      );
+      return ready;
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  #ready(): ReadyInfo {
+    const role = this.#ha?.role;
+    return {
+      ...(role === undefined ? {} : { role: role === "active" ? "active" : "standby" }),
+      http: this.#url,
+      proxyPort: this.#proxy?.port ?? null,
+      upstream: this.health().upstream,
+      ...(this.#mock ? { mockPort: this.#mock.port, mockControlPort: this.#mock.controlPort } : {}),
+      pid: this.#d.pid,
+    };
+  }
+
+  async #prepareHa(): Promise<DaemonHa> {
+    const c = this.#c as DaemonConfig & { ha: { group: string; leaseMs: number }; redis: string };
+    const ha = await DaemonHa.prepare({
+      config: c,
+      clock: this.#d.clock,
+      logger: this.#d.logger.child({ part: "ha", group: c.ha.group }),
+      pid: this.#d.pid,
+      push: this.#push,
+      promote: () => this.#promote(),
+      demote: (reason) => this.#demote(reason),
+      fatal: (err) => {
+        this.#log.fatal({ err }, err.message);
+        void this.close().finally(() => process.exit(2));
+      },
+    });
+    this.#haRegistry = new Registry({
+      store: lazyRedisLeaseStore({ url: c.redis }),
+      purposes: c.purposes,
+      clock: this.#d.clock,
+      sweepIntervalMs: 0,
+      newToken: () => ha.secret,
+    });
+    return ha;
+  }
+
+  /**
+   * Takeover: the lines with the group's orders, identity and client ids; they connect and
+   * reconcile before the proxy ports open, so no client sends an order into a line that does
+   * not yet know its orders' state.
+   */
+  async #promote(): Promise<void> {
+    if (this.#state === "stopping" || this.#state === "stopped") return;
+    await this.#activate();
+    const ready = this.#ready();
+    this.#log.info({ ...ready }, "HA: this daemon is now the active one of its group");
+    if (this.#state === "running") this.#d.onPromoted?.(ready);
+  }
+
+  async #demote(reason: StepDownReason): Promise<void> {
+    this.#log.warn({ reason }, "HA: stepping down: closing the proxy ports and every upstream socket");
+    await this.#deactivate();
+  }
+
+  /** Lines, data service, history jobs and the proxy: what an active daemon runs. */
+  async #activate(): Promise<void> {
+    for (const cfg of this.#c.lines) this.#lines.push(await this.#makeLine(cfg));
+    // Before the lines start: a recognised mock must never record a line's identity.
+    await this.#warnOfStandaloneMocks();
+    for (const l of this.#lines) l.line.start();
+    const primary = this.#lines[0]!;
+    this.#attachment = clientDataService({
+      sw: primary.sw,
+      pacer: this.pacer,
+      clock: this.#d.clock,
+      version: () => primary.line.serverVersion,
+      line: primary.line,
+    });
+    // Jobs ask through the data service: the same seats, switch and pacer as HTTP callers.
+    this.#historyJobs = new HistoryJobs({
+      dir: this.#c.historyDir ?? join(this.#c.stateDir ?? defaultStateDir(this.#d.env), "bars"),
+      source: serviceSource(
+        () => this.data,
+        () => this.#upstreamIdentity(primary),
+      ),
+      clock: this.#d.clock,
+      emit: this.#push,
+    });
+    if (this.#ha) await this.#reconciled();
+    // The TWS-protocol proxy serves the primary line's switch (interfaces.md "Proxy port").
+    const open = () =>
+      listening(
         "proxyPort",
         this.#c.host,
         this.#c.proxyPort,
@@ -216,24 +321,82 @@ export class Daemon implements DaemonView, AsyncDisposable {
           push: this.#push,
         }),
       );
-      const { url } = await listening("httpPort", this.#c.host, this.#c.httpPort, this.#api.listen());
-      this.#transition("running");
-      const ready: ReadyInfo = {
-        http: url,
-        proxyPort: this.#proxy?.port ?? null,
-        upstream: this.health().upstream,
-        ...(this.#mock ? { mockPort: this.#mock.port, mockControlPort: this.#mock.controlPort } : {}),
-        pid: this.#d.pid,
-      };
-      this.#log.info(
-        { ...ready, lines: this.#c.lines.map((l) => l.name) },
-        `API at ${url} (dashboard ${url}/)`,
-      );
-      return ready;
-    } catch (err) {
-      await this.close();
-      throw err;
+    this.#proxy = this.#ha ? await this.#openProxyRetrying(open) : await open();
+  }
+
+  /** Until every line is ready and has reconciled its orders (or stepping down ends the wait). */
+  async #reconciled(): Promise<void> {
+    const done = () =>
+      this.#lines.every((l) => {
+        const lane = l.sw.orderLane();
+        // The switch starts its reconciliation in the same turn the line turns ready.
+        return l.line.state === "ready" && !lane.reconciling;
+      });
+    while (!done() && this.#ha?.role === "active" && this.#state !== "stopping") {
+      await new Promise<void>((r) => this.#d.clock.setTimeout(r, 50));
     }
+  }
+
+  /**
+   * An HA daemon taking over may find its proxy port still held (the old active on the same
+   * host, not yet gone): it retries, never exits (reason proxy_port_busy).
+   */
+  async #openProxyRetrying(open: () => Promise<ProxyServer>): Promise<ProxyServer | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.#ha?.role !== "active" || this.#state === "stopping" || this.#state === "stopped")
+        return undefined;
+      try {
+        return await open();
+      } catch (err) {
+        if (
+          (err as { code?: unknown }).code !== "invalid_argument" ||
+          (err as { field?: unknown }).field !== "proxyPort"
+        )
+          throw err;
+        if (attempt === 0) {
+          this.#log.warn({ port: this.#c.proxyPort, reason: "proxy_port_busy" }, "proxy port busy; retrying");
+          this.#push({
+            type: "ha.proxy_port_busy",
+            ts: this.#d.clock.now(),
+            port: this.#c.proxyPort,
+            reason: "proxy_port_busy",
+          } as BaseEvent);
+        }
+        await new Promise<void>((r) => this.#d.clock.setTimeout(r, 250));
+      }
+    }
+  }
+
+  /** What an HA daemon stepping down closes: the proxy ports first, then every upstream socket. */
+  async #deactivate(): Promise<void> {
+    const step = async (what: string, fn: () => Promise<void> | void) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.#log.warn({ err }, `step-down: ${what} failed`);
+      }
+    };
+    // One turn of the event loop first: order messages already waiting in the downstream
+    // sockets (a daemon resumed after a pause) are read and refused by the closed order gate,
+    // so their clients hear 201 / 399 and the refusals reach this daemon's audit stream.
+    await new Promise<void>((r) => setImmediate(r));
+    const lines = this.#lines.splice(0);
+    const proxy = this.#proxy;
+    this.#proxy = undefined;
+    const jobs = this.#historyJobs;
+    this.#historyJobs = undefined;
+    const attachment = this.#attachment;
+    this.#attachment = undefined;
+    await step("proxy", () => proxy?.close());
+    await step("history jobs", () => jobs?.close());
+    await step("data", () => attachment?.close());
+    await Promise.all(lines.map((l) => step(`switch ${l.config.name}`, () => l.sw.close())));
+    await Promise.all(lines.map((l) => step(`line ${l.config.name}`, () => l.line.close())));
+    for (const l of lines) {
+      await step(`order audit ${l.config.name}`, () => l.audit.close());
+      await step(`order journal ${l.config.name}`, () => l.journal.close());
+    }
+    for (const off of this.#lineOffs.splice(0)) off();
   }
 
   close(): Promise<void> {
@@ -270,7 +433,14 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 
   health(): HealthReport {
+    // A standby has no lines: it is neither healthy nor down, it waits for the lease.
+    if (this.#ha && this.#ha.role !== "active") return { status: "standby", upstream: "none", lines: [] };
     return healthOf(this.lines());
+  }
+
+  /** The daemon's place in its HA group (undefined without `ha`). */
+  ha(): HaView | undefined {
+    return this.#ha?.view();
   }
 
   tenants(): TenantView[] {
@@ -324,6 +494,21 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────
+
+  /** The client id the group holds on `line` (its lease passed to us with the HA lease), if any. */
+  async #groupClientId(line: string): Promise<number | undefined> {
+    const reg = this.#haRegistry;
+    const ha = this.#ha;
+    if (!reg || !ha) return undefined;
+    try {
+      const leases = await reg.list();
+      return leases.find((l) => l.upstream === line && l.owner === groupLeaseOwner(this.#c.ha!.group))
+        ?.clientId;
+    } catch (err) {
+      this.#log.warn({ err, line }, "HA: cannot list the group's client-id leases");
+      return undefined;
+    }
+  }
 
   #transition(to: DaemonState): void {
     this.#log.debug({ from: this.#state, to }, "daemon state");
@@ -448,14 +633,19 @@ export class Daemon implements DaemonView, AsyncDisposable {
     }
   }
 
-  #makeLine(cfg: LineConfig): ManagedLine {
+  async #makeLine(cfg: LineConfig): Promise<ManagedLine> {
     const { clock, random } = this.#d;
     const logger = this.#d.logger;
     const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
+    const ha = this.#ha;
     // Opened before the line: a journal in use by another process, or unreadable, is a start
     // error, and the line must know at once which client id holds live orders and which
-    // identity it holds to.
-    const journal = FileOrderJournal.open({ stateDir, line: cfg.name, now: () => clock.now() });
+    // identity it holds to. An HA group's journal is in Redis (loaded at takeover).
+    const journal: LineJournal = ha
+      ? await ha.journal(cfg.name)
+      : FileOrderJournal.open({ stateDir, line: cfg.name, now: () => clock.now() });
+    // The group's lease on this line's client id (handed to us with the HA lease), if any.
+    const groupId = ha ? await this.#groupClientId(cfg.name) : undefined;
     const pin = {
       ...(cfg.mode === undefined ? {} : { mode: cfg.mode }),
       ...(cfg.accounts === undefined ? {} : { accounts: cfg.accounts }),
@@ -464,7 +654,14 @@ export class Daemon implements DaemonView, AsyncDisposable {
       load: () => journal.identity(),
       record: (i: LineIdentity) => {
         try {
-          journal.recordIdentity(i);
+          const done = journal.recordIdentity(i);
+          if (done instanceof Promise)
+            done.catch((err: unknown) =>
+              this.#log.error(
+                { err, line: cfg.name, identity: i },
+                "cannot record the line's identity in Redis",
+              ),
+            );
         } catch (err) {
           // The line still holds to it for this run; only a restart would not know it.
           this.#log.error(
@@ -501,8 +698,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
         `line ${cfg.name} holds to identity ${identity.describe()}`,
       );
     }
-    const audit = new FileOrderAudit({ stateDir, line: cfg.name });
-    if (journal.orphaned.length > 0) {
+    const audit: LineAudit = ha ? ha.audit() : new FileOrderAudit({ stateDir, line: cfg.name });
+    if (journal.orphaned && journal.orphaned.length > 0) {
       this.#log.error(
         {
           line: cfg.name,
@@ -526,10 +723,13 @@ export class Daemon implements DaemonView, AsyncDisposable {
       },
       // Leases are scoped by line name: the line called "default" shares the CLI's default scope.
       clientIds: registryClientIds({
-        registry: this.registry,
+        registry: this.#haRegistry ?? this.registry,
         upstream: () => cfg.name,
-        owner: `switchboard-daemon/${cfg.name}`,
-        pid: this.#d.pid,
+        // An HA group's line ids belong to the group (TTL only, kept alive by the HA lease) and
+        // stay with it when this daemon steps down: the next active connects with the same ids.
+        owner: ha ? groupLeaseOwner(this.#c.ha!.group) : `switchboard-daemon/${cfg.name}`,
+        pid: ha ? undefined : this.#d.pid,
+        ...(ha ? { adoptToken: ha.secret, keepOnRelease: true } : {}),
         random,
         clock,
         logger,
@@ -544,14 +744,14 @@ export class Daemon implements DaemonView, AsyncDisposable {
             (built.sw?.liveOrders() ?? journal.load().orders).filter(
               (o) => !forsaken.has(o.upstreamClientId),
             ),
-          ),
+          ) ?? groupId,
       }),
       ...(identity ? { identity } : {}),
       clock,
       random,
       logger,
     });
-    this.#offs.push(
+    this.#lineOffs.push(
       line.on("line.state", this.#push),
       line.on("line.notice", this.#push),
       line.on("line.resubscribe", this.#push),
@@ -564,11 +764,12 @@ export class Daemon implements DaemonView, AsyncDisposable {
       readOnly: this.#c.readOnly,
       journal,
       audit,
+      ...(ha ? { orderGate: () => ha.gate() } : {}),
       ...(this.#c.historyCacheMs === undefined ? {} : { historyCacheMs: this.#c.historyCacheMs }),
       ...(this.#c.contractCacheMs === undefined ? {} : { contractCacheMs: this.#c.contractCacheMs }),
     });
     built.sw = sw;
-    this.#offs.push(
+    this.#lineOffs.push(
       sw.events.on("tenant.open", this.#push),
       sw.events.on("tenant.close", this.#push),
       sw.events.on("switch.replayed", this.#push),
@@ -592,6 +793,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
       }
     };
     await step("api", () => this.#api?.close());
+    // An active HA daemon steps down (closing its proxy and lines) and releases the lease, so a
+    // standby takes over at once.
+    await step("ha", () => this.#ha?.close());
     // Jobs stop resumably: their requests in flight finish on the still-open line.
     await step("history jobs", () => this.#historyJobs?.close());
     // Downstreams go before the switches, so their subscriptions are cancelled on a live line.
@@ -605,8 +809,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
     }
     await step("pacer", () => this.pacer.destroy());
     await step("mock", () => this.#mock?.close());
-    for (const off of this.#offs.splice(0)) off();
+    for (const off of [...this.#offs.splice(0), ...this.#lineOffs.splice(0)]) off();
     await step("registry", () => this.registry.close());
+    await step("ha registry", () => this.#haRegistry?.close());
     this.#transition("stopped");
     this.#log.info("stopped");
   }

@@ -41,11 +41,17 @@ export class HaKeeper {
   /** Failed lease calls in a row (for logs and metrics). */
   failures = 0;
   #stepping: Promise<void> | undefined;
+  #inFlight: Promise<void> = Promise.resolve();
 
   constructor(o: HaKeeperOptions) {
     this.#o = o;
     this.role = new HaRole(o.leaseMs);
     this.role.on((e) => this.#onRole(e));
+  }
+
+  /** Resolves once the lease call in flight (if any) has been answered. */
+  settled(): Promise<void> {
+    return this.#inFlight;
   }
 
   /** Whether an order may be written upstream now. */
@@ -87,6 +93,8 @@ export class HaKeeper {
     this.#timer = this.#o.clock.setTimeout(() => void this.#tick(), haRenewIntervalMs(this.#o.leaseMs));
     if (this.#busy) return;
     this.#busy = true;
+    let done = () => {};
+    this.#inFlight = new Promise((r) => (done = r));
     try {
       await this.#call();
       this.failures = 0;
@@ -95,6 +103,7 @@ export class HaKeeper {
       this.#o.logger.warn({ err, role: this.role.role, failures: this.failures }, "HA lease call failed");
     } finally {
       this.#busy = false;
+      done();
     }
   }
 

@@ -81,6 +81,8 @@ export function register(program: Command, setExit: SetExit, version: () => Prom
       env: process.env,
       version: await version(),
       pid: process.pid,
+      // A standby that became active serves now: a second READY line says so.
+      onPromoted: (r) => printReady({ ...r }),
     });
     onFatal(logger, () => daemon.close());
     let ready: Awaited<ReturnType<typeof daemon.start>>;
