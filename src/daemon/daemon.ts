@@ -41,6 +41,7 @@ import type { OrderAudit, OrderJournal } from "../switch/order-journal.js";
 import { groupLeaseOwner } from "../ha/keys.js";
 import type { StepDownReason } from "../ha/role.js";
 import { DaemonHa, type HaView } from "./ha.js";
+import { RedisPacerMemory } from "../ha/pacer-memory.js";
 import { Switch } from "../switch/switch.js";
 import { registryClientIds } from "./client-ids.js";
 import { clientDataService } from "./data.js";
@@ -134,6 +135,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
   #ha: DaemonHa | undefined;
   /** With `ha`: leases the group's line client ids (token = the daemon's group secret). */
   #haRegistry: Registry | undefined;
+  /** With `ha`: IB's historical windows, in the group's Redis. */
+  readonly #haPacerMemory = new RedisPacerMemory((message) => this.#log.warn(message));
   /** Listeners of the current lines (dropped when an HA daemon steps down). */
   #lineOffs: (() => void)[] = [];
 
@@ -154,11 +157,15 @@ export class Daemon implements DaemonView, AsyncDisposable {
     this.pacer = new Pacer({
       clock: deps.clock,
       rules: resolveRules({ profile: config.pacingProfile, override: config.pacingRules }),
-      // IB counts the historical windows, not us: a restart must not spend them again.
-      memory: new FilePacerMemory(
-        join(config.stateDir ?? defaultStateDir(deps.env), PACER_MEMORY_FILE),
-        (message) => this.#log.warn(message),
-      ),
+      // IB counts the historical windows, not us: a restart (or an HA takeover) must not
+      // spend them again.
+      memory:
+        config.ha === undefined
+          ? new FilePacerMemory(
+              join(config.stateDir ?? defaultStateDir(deps.env), PACER_MEMORY_FILE),
+              (message) => this.#log.warn(message),
+            )
+          : this.#haPacerMemory,
     });
     this.#waits = new WaitDigest(deps.clock, (e) => this.events.push(e));
   }
@@ -253,6 +260,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
         void this.close().finally(() => process.exit(2));
       },
     });
+    this.#haPacerMemory.attach(ha.lease, () => ha.keeper.role.token);
     this.#haRegistry = new Registry({
       store: lazyRedisLeaseStore({ url: c.redis }),
       purposes: c.purposes,
@@ -270,6 +278,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
    */
   async #promote(): Promise<void> {
     if (this.#state === "stopping" || this.#state === "stopped") return;
+    // What the old active spent of IB's historical windows at the same TWS.
+    await this.#haPacerMemory.refresh();
+    this.pacer.restoreMemory();
     await this.#activate();
     const ready = this.#ready();
     this.#log.info({ ...ready }, "HA: this daemon is now the active one of its group");

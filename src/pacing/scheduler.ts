@@ -508,6 +508,15 @@ export class Pacer {
     w.resolve(permit);
   }
 
+  /**
+   * Read the memory store again and add what it remembers (an HA takeover: the old active's
+   * windows at the same TWS). Entries this pacer already holds are not counted twice.
+   */
+  restoreMemory(): void {
+    const remembered = this.#memory?.load();
+    if (remembered) this.#ledger.restoreWindows(remembered, this.#clock.now());
+  }
+
   /** Hands the remembered windows to the store when they changed. A failing store costs memory, not requests. */
   #remember(): void {
     if (!this.#memory || !this.#ledger.takeChanged()) return;
