@@ -11,7 +11,7 @@ import type { DataService } from "../api/data-service.js";
 import { unavailableDataService } from "../api/data-service.js";
 import { ApiServer } from "../api/server.js";
 import type { DaemonInfo, DaemonView, FanoutView, TenantView } from "../api/view.js";
-import type { Clock } from "../clock.js";
+import type { Clock, TimerHandle } from "../clock.js";
 import { AUTO_PORTS, type DaemonConfig, type LineConfig, upstreamText } from "../config/index.js";
 import { ConfigError } from "../config/load.js";
 import { ClosedError } from "../errors.js";
@@ -51,6 +51,9 @@ import { type HealthReport, healthOf, type LineView } from "./health.js";
 import { listening } from "./port-in-use.js";
 import { startDaemonProxy } from "./proxy.js";
 import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
+
+/** How long an HA daemon active at start waits for its lines before printing READY anyway. */
+export const HA_READY_WAIT_MS = 10_000;
 
 /** Expired leases are noticed (and announced as lease.expired) at least this often. */
 export const DEFAULT_LEASE_SWEEP_INTERVAL_MS = 30_000;
@@ -218,8 +221,20 @@ export class Daemon implements DaemonView, AsyncDisposable {
       if (this.#ha === undefined) await this.#activate();
       const { url } = await listening("httpPort", this.#c.host, this.#c.httpPort, this.#api.listen());
       this.#url = url;
-      // The first lease call: an active daemon serves before READY, a standby says so.
-      await this.#ha?.start();
+      // The first lease call: an active daemon serves before READY (its lines reconciled, its
+      // proxy open) unless its upstream keeps it waiting; then READY comes first (proxyPort
+      // null) and a second READY follows once the proxy is open.
+      if (this.#ha) {
+        await this.#ha.start();
+        if (this.#ha.role === "active") {
+          let timer: TimerHandle | undefined;
+          await Promise.race([
+            this.#ha.idle(),
+            new Promise<void>((r) => (timer = this.#d.clock.setTimeout(r, HA_READY_WAIT_MS))),
+          ]);
+          this.#d.clock.clearTimeout(timer);
+        }
+      }
       this.#transition("running");
       const ready = this.#ready();
       this.#log.info(

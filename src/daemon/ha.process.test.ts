@@ -14,6 +14,7 @@ import { AAPL, connectStoqey, type StoqeyClient } from "../mock/stoqey-client.te
 import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { type RedisServer, startRedis } from "../registry/test-support/redis-server.test-util.js";
 import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
+import { openSse } from "./test-support/sse.test-util.js";
 
 const LEASE_MS = "2000";
 const procs: Proc[] = [];
@@ -171,6 +172,15 @@ describe("standby through Redis", () => {
     const ready = await promoted(b);
     expect(ready.proxyPort).toEqual(expect.any(Number));
     expect(await livez(b)).toBe("active");
+    // SSE ha.role (replayed from the ring) and the role metric say so too.
+    const sse = await openSse(`${String(b.ready.http)}/events?types=ha.role`, { "last-event-id": "0" });
+    try {
+      await sse.waitFor((f) => f.data.role === "active" && f.data.previous === "standby", "ha.role active");
+    } finally {
+      sse.close();
+    }
+    const metrics = await (await fetch(`${String(b.ready.http)}/metrics`)).text();
+    expect(metrics).toContain(`switchboard_ha_role{group="${group}",role="active"} 1`);
 
     // The client reconnects (to where the floating address now points) with its client id.
     c1.api.disconnect();
@@ -250,10 +260,28 @@ describe("standby through Redis", () => {
     }
   }, 120_000);
 
-  it("Redis restarted: one active at every look, and the group serves again", async () => {
+  it("Redis restarted: one active at every look, and the group serves again; other lines are refused", async () => {
     const group = `restart${groupSeq++}`;
     const a = await daemon(group);
     const b = await daemon(group);
+    // A daemon of the group with other lines is refused: exit 2 naming the group.
+    const other = await run([
+      "start",
+      "--http-port",
+      "0",
+      "--proxy-port",
+      "0",
+      "--upstream",
+      "mock",
+      "--state-dir",
+      tmp("other"),
+      "--redis",
+      redis.url,
+      "--ha-group",
+      group,
+    ]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`HA group "${group}"`);
     await redis.restart();
     for (let i = 0; i < 40; i++) {
       const roles = await Promise.all([livez(a), livez(b)]);

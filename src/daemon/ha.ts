@@ -125,10 +125,12 @@ export class DaemonHa {
   /** Start the keeper; resolves after the first lease call (so READY can say the role). */
   async start(): Promise<void> {
     this.keeper.start();
-    // The first call is in flight; a promotion it caused runs on the chain.
-    await new Promise((r) => setTimeout(r, 0));
     await this.keeper.settled();
-    await this.#chain;
+  }
+
+  /** Resolves once the role changes asked for so far (a promotion: lines reconciled, proxy open) are done. */
+  idle(): Promise<void> {
+    return this.#chain;
   }
 
   /** Why an order may not be written now (undefined: it may). */
