@@ -299,7 +299,8 @@ export class Daemon implements DaemonView, AsyncDisposable {
     await this.#activate();
     const ready = this.#ready();
     this.#log.info({ ...ready }, "HA: this daemon is now the active one of its group");
-    if (this.#state === "running") this.#d.onPromoted?.(ready);
+    // Only a daemon still active with its proxy open says so (it may have stepped down meanwhile).
+    if (this.#state === "running" && this.#ha?.role === "active" && this.#proxy) this.#d.onPromoted?.(ready);
   }
 
   async #demote(reason: StepDownReason): Promise<void> {
