@@ -297,4 +297,31 @@ describe("standby through Redis", () => {
       400,
     );
   }, 120_000);
+  it("Redis unreachable: order messages get 201 at once, the active steps down, and comes back once Redis does", async () => {
+    const group = `away${groupSeq++}`;
+    const a = await daemon(group);
+    expect(a.ready).toMatchObject({ role: "active" });
+    const c = await client(Number(a.ready.proxyPort), 11);
+    const orderId = c.nextId;
+    const refused = new Promise<string>((resolve) =>
+      c.api.on(EventName.error, (e: Error, code: number, id: number) => {
+        if (id === orderId && code === 201) resolve(e.message);
+      }),
+    );
+    await redis.stop();
+    try {
+      resting(c, orderId, `${group}-1`, 1);
+      expect(await refused).toMatch(/journal could not be written|not the active one|not renewed in time/);
+      expect(await gatewayOrders(`${group}-1`)).toEqual([]);
+      await until(
+        async () => ((await livez(a)) === "standby" ? true : undefined),
+        "the active stepping down",
+        400,
+      );
+    } finally {
+      await redis.restart();
+    }
+    await until(async () => ((await livez(a)) === "active" ? true : undefined), "active again", 600);
+    expect(await gatewayOrders(`${group}-1`)).toEqual([]);
+  }, 120_000);
 });
