@@ -53,7 +53,7 @@ import { startDaemonProxy } from "./proxy.js";
 import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
 
 /** How long an HA daemon active at start waits for its lines before printing READY anyway. */
-export const HA_READY_WAIT_MS = 10_000;
+export const HA_READY_WAIT_MS = 5_000;
 
 /** Expired leases are noticed (and announced as lease.expired) at least this often. */
 export const DEFAULT_LEASE_SWEEP_INTERVAL_MS = 30_000;
@@ -297,10 +297,11 @@ export class Daemon implements DaemonView, AsyncDisposable {
     await this.#haPacerMemory.refresh();
     this.pacer.restoreMemory();
     await this.#activate();
+    // Only a daemon still active with its proxy open says so (it may have stepped down meanwhile).
+    if (this.#ha?.role !== "active" || !this.#proxy) return;
     const ready = this.#ready();
     this.#log.info({ ...ready }, "HA: this daemon is now the active one of its group");
-    // Only a daemon still active with its proxy open says so (it may have stepped down meanwhile).
-    if (this.#state === "running" && this.#ha?.role === "active" && this.#proxy) this.#d.onPromoted?.(ready);
+    if (this.#state === "running") this.#d.onPromoted?.(ready);
   }
 
   async #demote(reason: StepDownReason): Promise<void> {

@@ -4,6 +4,7 @@
  * group, and @stoqey/ib as the client. Outcomes only; every wait is a bounded hang guard.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventName, OrderAction, OrderType } from "@stoqey/ib";
@@ -323,5 +324,50 @@ describe("standby through Redis", () => {
     }
     await until(async () => ((await livez(a)) === "active" ? true : undefined), "active again", 600);
     expect(await gatewayOrders(`${group}-1`)).toEqual([]);
+  }, 120_000);
+  it("a proxy port still held at takeover is retried (proxy_port_busy), never an exit", async () => {
+    const group = `busy${groupSeq++}`;
+    // Something (an old active on this host, not yet gone) holds the proxy port.
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, "127.0.0.1", () => r()));
+    const port = (holder.address() as AddressInfo).port;
+    const p = await startProcess([
+      "start",
+      "--http-port",
+      "0",
+      "--proxy-port",
+      String(port),
+      "--upstream",
+      `127.0.0.1:${String(mock.ready.port)}`,
+      "--state-dir",
+      tmp("busy"),
+      "--redis",
+      redis.url,
+      "--ha-group",
+      group,
+      "--ha-lease-ms",
+      LEASE_MS,
+    ]);
+    procs.push(p);
+    expect(p.ready).toMatchObject({ role: "active", proxyPort: null });
+    const sse = await openSse(`${String(p.ready.http)}/events?types=ha.proxy_port_busy`, {
+      "last-event-id": "0",
+    });
+    try {
+      await sse.waitFor(
+        (f) => f.data.reason === "proxy_port_busy" && f.data.port === port,
+        "proxy_port_busy",
+      );
+    } finally {
+      sse.close();
+    }
+    await new Promise<void>((r) => holder.close(() => r()));
+    const served = await until(
+      async () => p.readies().find((r, i) => i > 0 && r.role === "active"),
+      "READY once the port is free",
+      600,
+    );
+    expect(served.proxyPort).toBe(port);
+    expect(p.child.exitCode).toBeNull();
   }, 120_000);
 });
