@@ -7,6 +7,7 @@
 // million messages a second, more than 200 local readers take, and the RSS would measure the
 // per-downstream write buffers (bounded at 8 MB each), not the proxy. The mock and the proxy
 // each run in a child process; the clients run here. One run.
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { report } from "./lib.mjs";
 import { child, cpuMs, mktData, openClient, pause, rssMb } from "./wire.mjs";
@@ -152,6 +153,7 @@ async function main() {
   await slowMock.stop();
 
   report("fanout", {
+    loadAverage: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number),
     clients: CLIENTS,
     symbols: SYMBOLS.length,
     mockTickIntervalMs: TICK_MS,

@@ -4,9 +4,15 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 
-/** Run `script` with `args` as a child; resolves `info` with the first JSON line it prints. */
-export function child(script, args) {
-  const p = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+/**
+ * Run `script` with `args` as a child (with `env` added to this process's environment);
+ * resolves `info` with the first JSON line it prints.
+ */
+export function child(script, args, env = {}) {
+  const p = spawn(process.execPath, [script, ...args], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
   const lines = [];
   let waiting;
   let buf = "";

@@ -105,14 +105,14 @@ export function createMetrics(view: DaemonView): DaemonMetrics {
   const seenRequests = new Map<string, number>();
   new Counter({
     name: "switchboard_requests_total",
-    help: "Requests tenants sent through the switch, by kind and outcome",
-    labelNames: ["kind", "outcome"],
+    help: "Requests tenants sent through the switch, by line, kind and outcome",
+    labelNames: ["line", "kind", "outcome"],
     registers,
     collect() {
-      for (const { kind, outcome, count } of view.requests()) {
-        const key = `${kind}\u0000${outcome}`;
+      for (const { line = "", kind, outcome, count } of view.requests()) {
+        const key = `${line}\u0000${kind}\u0000${outcome}`;
         const delta = count - (seenRequests.get(key) ?? 0);
-        if (delta > 0 || !seenRequests.has(key)) this.inc({ kind, outcome }, Math.max(0, delta));
+        if (delta > 0 || !seenRequests.has(key)) this.inc({ line, kind, outcome }, Math.max(0, delta));
         seenRequests.set(key, count);
       }
     },
@@ -120,15 +120,15 @@ export function createMetrics(view: DaemonView): DaemonMetrics {
 
   const waits = new Histogram({
     name: "switchboard_pacer_wait_seconds",
-    help: "How long requests waited in the pacer, by the rule that held them back",
-    labelNames: ["rule"],
+    help: "How long requests waited in the pacer, by line (each has its own pacer) and the rule that held them back",
+    labelNames: ["line", "rule"],
     buckets: WAIT_BUCKETS_SECONDS,
     registers,
   });
   const violations = new Counter({
     name: "switchboard_pacing_violations_total",
-    help: "Pacing violations reported by TWS, by IB error code (100, 162, 420…)",
-    labelNames: ["code"],
+    help: "Pacing violations reported by TWS, by line and IB error code (100, 162, 420…)",
+    labelNames: ["line", "code"],
     registers,
   });
   const events = new Counter({
@@ -141,14 +141,15 @@ export function createMetrics(view: DaemonView): DaemonMetrics {
     events.inc({ type: e.type });
     if (e.type === "pacer.violation") {
       const d = e.data as unknown as Record<string, unknown>;
-      violations.inc({ code: String(d.code) });
+      violations.inc({ line: String(d.line ?? ""), code: String(d.code) });
     }
   });
   // Every single wait (the ring holds only digests of them).
   const offTap = view.events.tap((e) => {
     if (e.type !== "pacer.wait") return;
     const d = e as unknown as Record<string, unknown>;
-    if (d.waits === undefined) waits.observe({ rule: String(d.rule) }, Number(d.waitedMs) / 1000);
+    if (d.waits === undefined)
+      waits.observe({ line: String(d.line ?? ""), rule: String(d.rule) }, Number(d.waitedMs) / 1000);
   });
   const off = () => {
     offRing();
@@ -180,14 +181,22 @@ export function createMetrics(view: DaemonView): DaemonMetrics {
 
   new Gauge({
     name: "switchboard_tenants",
-    help: "Open tenants by kind (proxy sessions, in-process clients, HTTP handlers)",
-    labelNames: ["kind"],
+    help: "Open tenants by line and kind (proxy sessions, in-process clients, HTTP handlers)",
+    labelNames: ["line", "kind"],
     registers,
     collect() {
       this.reset();
-      const counts = new Map<string, number>(TENANT_KINDS.map((k) => [k, 0]));
-      for (const t of view.tenants()) counts.set(t.kind, (counts.get(t.kind) ?? 0) + 1);
-      for (const [kind, n] of counts) this.set({ kind }, n);
+      const lines = view.lines().map((l) => l.name);
+      const counts = new Map<string, number>();
+      for (const line of lines) for (const k of TENANT_KINDS) counts.set(`${line}\u0000${k}`, 0);
+      for (const t of view.tenants()) {
+        const key = `${typeof t.line === "string" ? t.line : ""}\u0000${t.kind}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      for (const [key, n] of counts) {
+        const [line = "", kind = ""] = key.split("\u0000");
+        this.set({ line, kind }, n);
+      }
     },
   });
 

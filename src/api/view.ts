@@ -51,7 +51,16 @@ export interface DaemonInfo {
   readonly upstream: string;
   readonly mockPort: number | null;
   readonly mockControlPort: number | null;
+  /** The first line's proxy port. */
   readonly proxyPort: number | null;
+  /** Every line's proxy port, by line name. */
+  readonly proxyPorts?: Readonly<Record<string, number | null>>;
+}
+
+/** One pacer's window use now and its waits since start. */
+export interface PaceView {
+  status: PacerStatus;
+  stats: PacerStatsSnapshot;
 }
 
 export interface DaemonView {
@@ -63,9 +72,13 @@ export interface DaemonView {
   switchCounters(): Record<string, unknown>;
   /** Shared upstream requests per line (absent on views without a switch). */
   fanout?(): FanoutView[];
-  /** Requests through the switches, by kind and outcome, since start. */
-  requests(): { kind: string; outcome: string; count: number }[];
-  pace(): { status: PacerStatus; stats: PacerStatsSnapshot };
+  /** Requests through the switches, by line (absent: one line), kind and outcome, since start. */
+  requests(): { line?: string; kind: string; outcome: string; count: number }[];
+  /**
+   * The pacer of line `line` (default: the first; each line has its own), plus every line's
+   * (`lines`, by name, on daemons with several). An unknown line throws a 400.
+   */
+  pace(line?: string): PaceView & { lines?: Record<string, PaceView> };
   /**
    * Force a line off its client id (its live orders are reported orphaned); undefined when no
    * such line holds an id.
@@ -75,7 +88,12 @@ export interface DaemonView {
   ha?(): HaView | undefined;
   readonly registry: Registry;
   readonly events: EventLog;
+  /** The first line's data service. */
   readonly data: DataService;
+  /** The data service of line `line` (undefined: the first); an unknown line throws a 400. */
+  dataOf?(line?: string): DataService;
+  /** The configured lines, first (the default of `line=`) first. */
+  lineNames?(): string[];
   /** Backfill jobs (`/api/history/jobs`), once the daemon has started them. */
   readonly historyJobs?: Pick<HistoryJobs, "create" | "list" | "get" | "stop"> | undefined;
 }

@@ -14,7 +14,16 @@ function fail(fn: () => unknown): ConfigError {
 describe("loadConfig", () => {
   it("defaults to the built-in mock on one required line", () => {
     const c = loadConfig({});
-    expect(c.lines).toEqual([{ name: "default", upstream: { kind: "mock" }, required: true }]);
+    expect(c.lines).toEqual([
+      {
+        name: "default",
+        upstream: { kind: "mock" },
+        required: true,
+        proxyPort: 4010,
+        proxyPortKey: "proxyPort",
+        readOnly: false,
+      },
+    ]);
     expect(c.implicitMock).toBe(true);
     expect(c).toMatchObject({
       httpPort: 4300,
@@ -40,13 +49,27 @@ describe("loadConfig", () => {
     const c = loadConfig({
       file: {
         name: "s.yaml",
-        text: "lines:\n  - name: paper\n    upstream: 127.0.0.1:4002\n  - name: live\n    upstream: auto\n    required: false\n",
+        text: "lines:\n  - name: paper\n    upstream: 127.0.0.1:4002\n  - name: live\n    upstream: auto\n    required: false\n    proxyPort: 4011\n",
       },
-      env: { SWITCHBOARD_LINES__0__UPSTREAM: "127.0.0.1:4999" },
+      env: { SWITCHBOARD_LINES__0__UPSTREAM: "127.0.0.1:4999", SWITCHBOARD_LINES__1__READ_ONLY: "true" },
     });
     expect(c.lines).toEqual([
-      { name: "paper", upstream: { kind: "tcp", host: "127.0.0.1", port: 4999 }, required: true },
-      { name: "live", upstream: { kind: "auto" }, required: false },
+      {
+        name: "paper",
+        upstream: { kind: "tcp", host: "127.0.0.1", port: 4999 },
+        required: true,
+        proxyPort: 4010,
+        proxyPortKey: "proxyPort",
+        readOnly: false,
+      },
+      {
+        name: "live",
+        upstream: { kind: "auto" },
+        required: false,
+        proxyPort: 4011,
+        proxyPortKey: "lines.1.proxyPort",
+        readOnly: true,
+      },
     ]);
   });
 
@@ -56,8 +79,64 @@ describe("loadConfig", () => {
       flags: { upstream: "[::1]:4002" },
     });
     expect(c.lines).toEqual([
-      { name: "default", upstream: { kind: "tcp", host: "::1", port: 4002 }, required: true },
+      {
+        name: "default",
+        upstream: { kind: "tcp", host: "::1", port: 4002 },
+        required: true,
+        proxyPort: 4010,
+        proxyPortKey: "proxyPort",
+        readOnly: false,
+      },
     ]);
+  });
+
+  it("gives every line its proxy port and read-only mode; the first line may use the top-level proxyPort", () => {
+    const c = loadConfig({
+      file: {
+        name: "s.yaml",
+        text:
+          "proxyPort: 5010\nreadOnly: true\nlines:\n" +
+          "  - {name: paper, upstream: '127.0.0.1:4002', readOnly: false}\n" +
+          "  - {name: live, upstream: '127.0.0.1:4001', proxyPort: 5011}\n",
+      },
+    });
+    expect(c.lines.map((l) => [l.name, l.proxyPort, l.readOnly])).toEqual([
+      ["paper", 5010, false],
+      ["live", 5011, true],
+    ]);
+    expect(c.proxyPort).toBe(5010);
+    const own = loadConfig({
+      file: {
+        name: "s.yaml",
+        text: "lines:\n  - {name: a, upstream: mock, proxyPort: 0}\n  - {name: b, upstream: mock, proxyPort: 0}\n",
+      },
+    });
+    expect(own.lines.map((l) => l.proxyPort)).toEqual([0, 0]);
+  });
+
+  it("refuses two lines on one proxy port naming both, and a later line without one", () => {
+    const both = fail(() =>
+      loadConfig({
+        file: {
+          name: "s.yaml",
+          text: "proxyPort: 4011\nlines:\n  - {name: paper, upstream: mock}\n  - {name: live, upstream: mock, proxyPort: 4011}\n",
+        },
+      }),
+    );
+    expect(both.field).toBe("lines.1.proxyPort");
+    expect(both.message).toContain(
+      'lines "paper" (proxyPort) and "live" (lines.1.proxyPort) both use proxy port 4011',
+    );
+    const missing = fail(() =>
+      loadConfig({
+        file: {
+          name: "s.yaml",
+          text: "lines:\n  - {name: a, upstream: mock}\n  - {name: b, upstream: mock}\n",
+        },
+      }),
+    );
+    expect(missing.field).toBe("lines.1.proxyPort");
+    expect(missing.message).toContain('line "b" needs its own proxy port');
   });
 
   it("names an unknown file key and lists the accepted ones", () => {

@@ -18,7 +18,7 @@ describe("identity config keys", () => {
   it("pins a line's mode and accounts", () => {
     const c = loadConfig(
       file(
-        "lines:\n  - {name: paper, upstream: auto, mode: paper, accounts: [DU1, DU2]}\n  - {name: live, upstream: '127.0.0.1:7496', mode: live}\n",
+        "lines:\n  - {name: paper, upstream: auto, mode: paper, accounts: [DU1, DU2]}\n  - {name: live, upstream: '127.0.0.1:7496', mode: live, proxyPort: 4011}\n",
       ),
     );
     expect(c.lines[0]).toMatchObject({ name: "paper", mode: "paper", accounts: ["DU1", "DU2"] });
@@ -43,7 +43,16 @@ describe("identity config keys", () => {
   it("pins the identity of the line `upstream` makes with top-level mode / accounts, and only that one", () => {
     const c = loadConfig({ flags: { upstream: "auto", mode: "live", accounts: "U1,U2" } });
     expect(c.lines).toEqual([
-      { name: "default", upstream: { kind: "auto" }, required: true, mode: "live", accounts: ["U1", "U2"] },
+      {
+        name: "default",
+        upstream: { kind: "auto" },
+        required: true,
+        mode: "live",
+        accounts: ["U1", "U2"],
+        proxyPort: 4010,
+        proxyPortKey: "proxyPort",
+        readOnly: false,
+      },
     ]);
     expect(
       loadConfig({ env: { SWITCHBOARD_UPSTREAM: "auto", SWITCHBOARD_MODE: "paper" } }).lines[0]?.mode,

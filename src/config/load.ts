@@ -44,6 +44,12 @@ export interface LineConfig {
   /** Pinned identity (line identity): a gateway of the other kind is refused. */
   readonly mode?: "paper" | "live";
   readonly accounts?: readonly string[];
+  /** The line's own proxy port (0 = any free port); the first line's defaults to `proxyPort`. */
+  readonly proxyPort: number;
+  /** The config key that set `proxyPort` (a port in use names it). */
+  readonly proxyPortKey: "proxyPort" | `lines.${number}.proxyPort`;
+  /** Order messages refused with 201: the line's `readOnly`, else the daemon's. */
+  readonly readOnly: boolean;
 }
 
 export interface DaemonConfig {
@@ -51,6 +57,7 @@ export interface DaemonConfig {
   /** True when nothing named an upstream and the built-in mock stands in. */
   readonly implicitMock: boolean;
   readonly httpPort: number;
+  /** The first line's proxy port (READY `proxyPort`); every line has its own in `lines`. */
   readonly proxyPort: number;
   readonly host: string;
   readonly readOnly: boolean;
@@ -259,6 +266,8 @@ function resolve(
       );
     }
   }
+  const readOnly = c.readOnly ?? false;
+  const proxyPort = c.proxyPort ?? DEFAULT_PROXY_PORT;
   if (useUpstream) {
     lines = [
       {
@@ -267,17 +276,24 @@ function resolve(
         required: true,
         ...(c.mode === undefined ? {} : { mode: c.mode }),
         ...(c.accounts === undefined ? {} : { accounts: c.accounts }),
+        proxyPort,
+        proxyPortKey: "proxyPort",
+        readOnly,
       },
     ];
   } else if (c.lines) {
-    lines = c.lines.map((l) => ({
+    lines = c.lines.map((l, i) => ({
       name: l.name,
       upstream: parseUpstream(l.upstream)!,
       required: l.required ?? true,
       ...(l.mode === undefined ? {} : { mode: l.mode }),
       ...(l.accounts === undefined ? {} : { accounts: l.accounts }),
+      proxyPort: l.proxyPort ?? (i === 0 ? proxyPort : -1),
+      proxyPortKey: l.proxyPort === undefined ? ("proxyPort" as const) : (`lines.${i}.proxyPort` as const),
+      readOnly: l.readOnly ?? readOnly,
     }));
     const seen = new Set<string>();
+    const ports = new Map<number, number>();
     for (const [i, l] of lines.entries()) {
       checkPin(l, `lines.${i}.`);
       if (seen.has(l.name)) {
@@ -287,9 +303,36 @@ function resolve(
         );
       }
       seen.add(l.name);
+      if (l.proxyPort < 0) {
+        throw new ConfigError(
+          `lines.${i}.proxyPort`,
+          `config key "lines.${i}.proxyPort": line "${l.name}" needs its own proxy port (every line but the first; ` +
+            `the first may use the top-level "proxyPort"); accepted: ${LINE_KEYS.proxyPort.accepts}`,
+        );
+      }
+      // Port 0 asks for any free port: several lines may ask for it.
+      const other = ports.get(l.proxyPort);
+      if (other !== undefined) {
+        const first = lines[other]!;
+        throw new ConfigError(
+          l.proxyPortKey,
+          `config key "${l.proxyPortKey}": lines "${first.name}" (${first.proxyPortKey}) and "${l.name}" (${l.proxyPortKey}) ` +
+            `both use proxy port ${l.proxyPort}; every line needs a port of its own`,
+        );
+      }
+      if (l.proxyPort !== 0) ports.set(l.proxyPort, i);
     }
   } else {
-    lines = [{ name: DEFAULT_LINE_NAME, upstream: { kind: "mock" }, required: true }];
+    lines = [
+      {
+        name: DEFAULT_LINE_NAME,
+        upstream: { kind: "mock" },
+        required: true,
+        proxyPort,
+        proxyPortKey: "proxyPort",
+        readOnly,
+      },
+    ];
   }
   if (useUpstream) checkPin(lines[0]!, "");
   const host = c.host ?? DEFAULT_BIND_HOST;
@@ -310,9 +353,9 @@ function resolve(
     lines,
     implicitMock: !useUpstream && c.lines === undefined,
     httpPort: c.httpPort ?? DEFAULT_HTTP_PORT,
-    proxyPort: c.proxyPort ?? DEFAULT_PROXY_PORT,
+    proxyPort: lines[0]!.proxyPort,
     host,
-    readOnly: c.readOnly ?? false,
+    readOnly,
     strictClientIds: c.strictClientIds ?? false,
     token: c.token,
     mockPort: c.mockPort ?? DEFAULT_MOCK_PORT,

@@ -150,7 +150,23 @@ export const LINE_KEYS = {
       "pins the line's accounts: a gateway managing other accounts is refused (reason identity_changed)",
     arg: null,
   },
-} as const satisfies Record<"name" | "upstream" | "required" | "mode" | "accounts", KeySpec>;
+  proxyPort: {
+    schema: portSchema.optional(),
+    accepts: "an integer 0..65535 (0 = any free port)",
+    description:
+      "the line's own TWS-protocol proxy port (the first line may use the top-level proxyPort; every other line needs one)",
+    arg: null,
+  },
+  readOnly: {
+    schema: z.preprocess(toBool, z.boolean()).optional(),
+    accepts: "true or false",
+    description: "refuse this line's order messages with 201 (overrides --read-only for this line)",
+    arg: null,
+  },
+} as const satisfies Record<
+  "name" | "upstream" | "required" | "mode" | "accounts" | "proxyPort" | "readOnly",
+  KeySpec
+>;
 
 const lineSchema = z.strictObject({
   name: LINE_KEYS.name.schema,
@@ -158,6 +174,8 @@ const lineSchema = z.strictObject({
   required: LINE_KEYS.required.schema,
   mode: LINE_KEYS.mode.schema,
   accounts: LINE_KEYS.accounts.schema,
+  proxyPort: LINE_KEYS.proxyPort.schema,
+  readOnly: LINE_KEYS.readOnly.schema,
 });
 
 export const CONFIG_KEYS = {
@@ -182,7 +200,8 @@ export const CONFIG_KEYS = {
   },
   lines: {
     schema: z.array(lineSchema).min(1).max(16).optional(),
-    accepts: "a list of 1..16 {name, upstream, required} with unique names",
+    accepts:
+      "a list of 1..16 {name, upstream, required, mode, accounts, proxyPort, readOnly} with unique names and proxy ports",
     description: "upstream lines (config file / env only)",
     arg: null,
   },

@@ -14,18 +14,30 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { Clock } from "../clock.js";
-import type { DaemonConfig } from "../config/index.js";
+import type { DaemonConfig, LineConfig } from "../config/index.js";
 import type { BaseEvent } from "../events.js";
 import { linesHash } from "../ha/config-hash.js";
 import type { GroupConfigMismatchError } from "../ha/errors.js";
 import { HaKeeper } from "../ha/keeper.js";
+import { groupLeaseOwner } from "../ha/keys.js";
 import { HaLease } from "../ha/lease.js";
+import { RedisPacerMemory } from "../ha/pacer-memory.js";
 import { checkRedisPersistence } from "../ha/persistence.js";
 import { connectHaRedis, redactRedisUrl } from "../ha/redis.js";
 import type { HaRoleName, StepDownReason } from "../ha/role.js";
 import type { Logger } from "../logger.js";
 import { RedisOrderAudit } from "../orders/redis-audit.js";
 import { RedisOrderJournal } from "../orders/redis-journal.js";
+import type { PacerMemoryStore } from "../pacing/memory.js";
+import { lazyRedisLeaseStore } from "../registry/lazy-redis-store.js";
+import { Registry } from "../registry/registry.js";
+import type { LineHa } from "./managed-line.js";
+
+/** What the line set needs to run the group's lines on the active daemon (line-set.ts). */
+export interface LineSetHa {
+  lines: ReadonlyMap<string, LineHa>;
+  pacerMemory: (gatewayKey: string) => PacerMemoryStore;
+}
 
 export interface DaemonHaOptions {
   config: DaemonConfig & { ha: { group: string; leaseMs: number }; redis: string };
@@ -62,6 +74,11 @@ export class DaemonHa {
   readonly daemon: string;
   /** The token carried by the group's line client-id leases while this daemon holds them. */
   readonly secret: string;
+  /**
+   * Leases the group's line client ids in the group's Redis (token = `secret`): they belong to
+   * the group and pass to the next active with the HA lease.
+   */
+  readonly registry: Registry;
   readonly #o: DaemonHaOptions;
   readonly #redis: Redis;
   #chain: Promise<void> = Promise.resolve();
@@ -75,6 +92,13 @@ export class DaemonHa {
     const host = hostname();
     this.daemon = `${host}-${o.pid}-${randomBytes(3).toString("hex")}`;
     this.secret = randomBytes(16).toString("hex");
+    this.registry = new Registry({
+      store: lazyRedisLeaseStore({ url: o.config.redis }),
+      purposes: o.config.purposes,
+      clock: o.clock,
+      sweepIntervalMs: 0,
+      newToken: () => this.secret,
+    });
     const { group, leaseMs } = o.config.ha;
     this.lease = new HaLease({
       redis,
@@ -158,6 +182,56 @@ export class DaemonHa {
     });
   }
 
+  /**
+   * At takeover: every line's journal and identity loaded from Redis, the client id the group
+   * holds on it, and the pacer memory of each TWS (`gatewayOf`) read from Redis.
+   */
+  async lineSetHa(gatewayOf: (cfg: LineConfig) => string): Promise<LineSetHa> {
+    const { config, logger } = this.#o;
+    const owner = groupLeaseOwner(config.ha.group);
+    const leases = await this.registry.list().catch((err: unknown) => {
+      logger.warn({ err }, "HA: cannot list the group's client-id leases");
+      return [];
+    });
+    const lines = new Map<string, LineHa>();
+    try {
+      for (const cfg of config.lines) {
+        lines.set(cfg.name, {
+          journal: await this.journal(cfg.name),
+          audit: this.audit(),
+          groupClientId: leases.find((l) => l.upstream === cfg.name && l.owner === owner)?.clientId,
+          registry: this.registry,
+          owner,
+          adoptToken: this.secret,
+          orderGate: () => this.gate(),
+        });
+      }
+    } catch (err) {
+      for (const l of lines.values()) {
+        l.journal.close();
+        void l.audit.close();
+      }
+      throw err;
+    }
+    const memories = new Map<string, RedisPacerMemory>();
+    for (const cfg of config.lines) {
+      const key = gatewayOf(cfg);
+      if (memories.has(key)) continue;
+      // The first TWS keeps the group's key a one-line group always used.
+      const memory = new RedisPacerMemory(
+        (message) => logger.warn(message),
+        memories.size === 0 ? undefined : key,
+      );
+      memory.attach(this.lease, () => this.keeper.role.token);
+      await memory.refresh();
+      memories.set(key, memory);
+    }
+    return {
+      lines,
+      pacerMemory: (key) => memories.get(key) ?? new RedisPacerMemory((message) => logger.warn(message), key),
+    };
+  }
+
   audit(): RedisOrderAudit {
     return new RedisOrderAudit({
       redis: this.#redis,
@@ -187,6 +261,7 @@ export class DaemonHa {
     await this.keeper.close();
     await this.#chain;
     this.#redis.disconnect();
+    await this.registry.close();
   }
 
   async #promote(): Promise<void> {

@@ -15,6 +15,14 @@ export interface LineView extends LineSnapshot {
   readonly upstream: string;
   /** The identity the line holds to (line identity). */
   readonly identity: IdentityView;
+  /** The line's own proxy port (null until it listens). */
+  readonly proxyPort?: number | null;
+  /** Order messages on this line are refused with 201. */
+  readonly readOnly?: boolean;
+  /** Open tenants of the line's switch (pool status lists them, each naming its line). */
+  readonly tenants?: number;
+  /** Their ids (unique in the daemon; `tenants` of pool status has each in full). */
+  readonly tenantIds?: readonly string[];
 }
 
 export interface HealthLine {

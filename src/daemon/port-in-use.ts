@@ -5,7 +5,8 @@
  */
 import { SwitchboardError } from "../errors.js";
 
-export type PortKey = "httpPort" | "proxyPort" | "mockPort";
+/** The config key of the port: a later line's proxy port is `lines.<n>.proxyPort`. */
+export type PortKey = "httpPort" | "proxyPort" | "mockPort" | `lines.${number}.proxyPort`;
 
 export class PortInUseError extends SwitchboardError {
   readonly key: PortKey;

@@ -1,7 +1,7 @@
 /**
  * Pacer waits are high-rate (one per request that had to wait). Each one still feeds the
  * metrics, but the event ring (and so SSE and the dashboard) gets one `pacer.wait` digest per
- * rule per interval: a busy pacer never pushes `line.state` and lease events out of the
+ * line and rule per interval: a busy pacer never pushes `line.state` and lease events out of the
  * 1,000-event ring that `Last-Event-ID` replays from.
  */
 import type { Clock, TimerHandle } from "../clock.js";
@@ -21,6 +21,8 @@ export interface PacerWaitDigest {
   readonly type: "pacer.wait";
   readonly ts: number;
   readonly rule: string;
+  /** The line whose pacer held them (absent for a pacer without one). */
+  readonly line?: string;
   readonly tenant: string;
   readonly kind: string;
   readonly waitedMs: number;
@@ -56,10 +58,11 @@ export class WaitDigest {
   }
 
   add(e: PacerWaitEvent): void {
-    let acc = this.#byRule.get(e.rule);
+    const key = `${e.line ?? ""}\u0000${e.rule}`;
+    let acc = this.#byRule.get(key);
     if (!acc) {
       acc = { longest: e, waits: 0, total: 0, tenants: new Set() };
-      this.#byRule.set(e.rule, acc);
+      this.#byRule.set(key, acc);
     }
     acc.waits++;
     acc.total += e.waitedMs;
@@ -74,11 +77,12 @@ export class WaitDigest {
   /** Emit what has gathered (one event per rule) and start afresh. */
   flush(): void {
     const now = this.#clock.now();
-    for (const [rule, acc] of this.#byRule) {
+    for (const acc of this.#byRule.values()) {
       this.#emit({
         type: "pacer.wait",
         ts: now,
-        rule,
+        rule: acc.longest.rule,
+        ...(acc.longest.line === undefined ? {} : { line: acc.longest.line }),
         tenant: acc.longest.tenant,
         kind: acc.longest.kind,
         waitedMs: acc.longest.waitedMs,

@@ -143,18 +143,19 @@ export class Dashboard {
   }
 
   #tick(): void {
-    if (this.#snap && this.#conn === "up") renderLines(byId("lines"), this.#snap.pool.lines, Date.now());
+    if (this.#snap && this.#conn === "up")
+      renderLines(byId("lines"), this.#snap.pool.lines, Date.now(), this.#snap.pool.tenants);
   }
 
   #render(): void {
     const s = this.#snap!;
     const now = Date.now();
     const info = s.health.info;
-    renderLines(byId("lines"), s.pool.lines, now);
-    renderTenants(byId("tenants"), s.pool.tenants);
+    renderLines(byId("lines"), s.pool.lines, now, s.pool.tenants);
+    renderTenants(byId("tenants"), s.pool.tenants, s.pool.lines);
     renderGroups(byId("groups"), s.pool.groups ?? [], s.pool.linesSaved ?? 0);
     renderLeases(byId("leases"), s.leases, s.purposes, now);
-    renderPacing(byId("pacing"), s.pace, s.stats);
+    renderPacing(byId("pacing"), s.pace, s.stats, s.pool.lines);
     renderJobs(byId("jobs"), s.jobs);
     byId("version").textContent = info.version;
     const parts = [

@@ -250,7 +250,7 @@ describe("dashboard", () => {
     expect(w.errors.filter((e) => !e.includes("status of 401"))).toEqual([]);
   }, 60_000);
 
-  it("says PAPER or LIVE on each line's card, in capitals beside the name", async () => {
+  it("shows paper and live side by side: each card with its badge, proxy port, orders and tenants; tenants and pacing per line", async () => {
     stateDir = await mkdtemp(join(tmpdir(), "sb-dash-"));
     const gateway = async (accounts: string) => {
       const p = await startProcess([
@@ -276,7 +276,7 @@ describe("dashboard", () => {
       JSON.stringify({
         lines: [
           { name: "paper", upstream: `127.0.0.1:${paper}` },
-          { name: "live", upstream: `127.0.0.1:${live}`, mode: "live" },
+          { name: "live", upstream: `127.0.0.1:${live}`, mode: "live", proxyPort: 0, readOnly: true },
         ],
       }),
     );
@@ -299,6 +299,38 @@ describe("dashboard", () => {
     // Live is set apart by colour as well as by its word.
     expect(l.background).not.toBe(p.background);
     expect(await w.page.textContent('[data-line="live"]')).toContain("U222");
+    // A real IB client on each line's own proxy port: each shows up on its line.
+    const proxyPorts = d.proc.ready.proxyPorts as Record<string, number>;
+    for (const [line, clientId] of [
+      ["paper", 7],
+      ["live", 8],
+    ] as const) {
+      const ib = new IBApi({ host: "127.0.0.1", port: proxyPorts[line] });
+      ib.on(EventName.error, () => {});
+      ib.connect(clientId);
+      cleanups.push(() => ib.disconnect());
+    }
+    await w.page.waitForFunction(
+      () => document.querySelectorAll('#tenants .tenant-line[data-line="live"] .identity').length > 0,
+    );
+    await w.page.waitForFunction(
+      () => document.querySelectorAll('#tenants .tenant-line[data-line="paper"] .identity').length > 0,
+    );
+    const liveRow = (await tenantRows(w)).find((r) => r[3] === "8");
+    expect(liveRow?.[4]).toBe("live LIVE");
+    expect((await tenantRows(w)).find((r) => r[3] === "7")?.[4]).toBe("paper PAPER");
+    await w.page.waitForFunction(() =>
+      /1: /.test(document.querySelector('[data-line="live"] .line-tenants')?.textContent ?? ""),
+    );
+    const card = async (line: string) => (await w.page.textContent(`[data-line="${line}"]`)) ?? "";
+    expect(await card("live")).toContain(String(proxyPorts.live));
+    expect(await card("live")).toContain("read-only");
+    expect(await card("paper")).toContain(String(proxyPorts.paper));
+    expect(await card("paper")).toContain("allowed");
+    // Each line's own pacer, headed by its badge.
+    expect(await w.page.textContent('#pacing [data-pacer-line="live"] h3 .identity')).toBe("LIVE");
+    expect(await w.page.textContent('#pacing [data-pacer-line="paper"] h3 .identity')).toBe("PAPER");
+    await w.page.waitForSelector('#pacing [data-pacer-line="live"] [data-rule="messageRate"] meter');
     expect(w.errors).toEqual([]);
   }, 60_000);
 

@@ -65,8 +65,9 @@ export interface Snapshot {
   leases: Lease[];
   /** The configured purposes and their id ranges (GET /api/ids/purposes). */
   purposes: Purpose[];
-  pace: PacerStatus;
-  stats: PacerStatsSnapshot;
+  /** The first line's pacer; `lines` has every line's (each line has its own). */
+  pace: PacerStatus & { lines?: Record<string, PacerStatus> };
+  stats: PacerStatsSnapshot & { lines?: Record<string, PacerStatsSnapshot> };
   /** Backfill jobs (GET /api/history/jobs). */
   jobs: HistoryJob[];
   /** The daemon's newest event id when the snapshot was taken. */

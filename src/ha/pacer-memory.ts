@@ -1,12 +1,13 @@
 /**
- * Pacer memory of an HA group (interfaces.md "Pacer memory"): IB's historical windows live in
- * Redis (`switchboard:ha:<group>:pacer`), so a takeover never re-spends what the old active
- * already spent at the same TWS.
+ * Pacer memory of an HA group (interfaces.md "Pacer memory"): IB's historical windows of each
+ * TWS live in Redis (`switchboard:ha:<group>:pacer` for the first TWS of the lines, as the file
+ * memory keeps the first in pacer-memory.json; `…:pacer:<host:port>` for others), so a takeover
+ * never re-spends what the old active already spent at the same TWS.
  *
  * Invariants:
  *  - only the active writes (fenced by its token); a standby's or deposed daemon's save is
  *    dropped;
- *  - `load()` is synchronous (the pacer asks at construction and on `restoreMemory()`): it
+ *  - `load()` is synchronous (the gateway budget asks at construction): it
  *    returns what the last `refresh()` read, which the daemon awaits at takeover;
  *  - saves are asynchronous and in order: a kill -9 may lose the last one, so at worst the
  *    newest entries of a window are spent again — unlike the file memory, which is written
@@ -22,9 +23,12 @@ export class RedisPacerMemory implements PacerMemoryStore {
   #cached: WindowMemory | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   readonly #warn: (message: string) => void;
+  /** The key's suffix after the group's base: `pacer` or `pacer:<gateway>`. */
+  readonly #suffix: string;
 
-  constructor(warn: (message: string) => void = () => {}) {
+  constructor(warn: (message: string) => void = () => {}, gateway?: string) {
     this.#warn = warn;
+    this.#suffix = gateway === undefined ? "pacer" : `pacer:${gateway}`;
   }
 
   /** Connect it to the group (the daemon knows its lease only once started). */
@@ -38,7 +42,7 @@ export class RedisPacerMemory implements PacerMemoryStore {
     const lease = this.#lease;
     if (!lease) return;
     try {
-      const json = await lease.redis.get(`${lease.keys.base}pacer`);
+      const json = await lease.redis.get(`${lease.keys.base}${this.#suffix}`);
       this.#cached = json ? (JSON.parse(json) as WindowMemory) : undefined;
     } catch (err) {
       this.#warn(`HA pacer memory unreadable (${String(err)}); IB's windows start empty`);
@@ -55,7 +59,7 @@ export class RedisPacerMemory implements PacerMemoryStore {
     const token = this.#token();
     if (!lease || token === null) return;
     this.#cached = windows;
-    const ops = ["SET", `${lease.keys.base}pacer`, JSON.stringify(windows)];
+    const ops = ["SET", `${lease.keys.base}${this.#suffix}`, JSON.stringify(windows)];
     this.#chain = this.#chain
       .then(() => lease.fencedWrite(token, ops))
       .catch((err: unknown) => this.#warn(`HA pacer memory not saved (${String(err)})`));

@@ -12,6 +12,8 @@ export interface DaemonSourceOptions {
   url: string;
   token?: string;
   timeoutMs?: number;
+  /** The daemon's line to ask (`line=`); default: its first line. */
+  line?: string;
 }
 
 interface Envelope {
@@ -34,6 +36,7 @@ export class DaemonError extends Error {
 export function daemonSource(o: DaemonSourceOptions): BarSource {
   const base = o.url.replace(/\/+$/, "");
   const timeoutMs = o.timeoutMs ?? 60_000;
+  const onLine: Record<string, string> = o.line === undefined ? {} : { line: o.line };
   async function get(
     path: string,
     signal: AbortSignal,
@@ -57,18 +60,29 @@ export function daemonSource(o: DaemonSourceOptions): BarSource {
       const health = await get("/health", never);
       const data = health.body.data as { upstream?: string; lines?: { accounts?: string[] }[] } | undefined;
       const pool = await get("/api/ib/pool/status", never);
-      const lines = ((pool.body.data as { lines?: { accounts?: string[]; identity?: unknown }[] } | undefined)
-        ?.lines ?? []) as { accounts?: string[]; identity?: unknown }[];
-      const accounts = lines[0]?.accounts ?? [];
-      const hostPort = /^(.+):(\d+)$/.exec(data?.upstream ?? "");
+      type PoolLine = { name?: string; upstream?: string; accounts?: string[]; identity?: unknown };
+      const lines = ((pool.body.data as { lines?: PoolLine[] } | undefined)?.lines ?? []) as PoolLine[];
+      const line = o.line === undefined ? lines[0] : lines.find((l) => l.name === o.line);
+      if (o.line !== undefined && !line)
+        throw new DaemonError(
+          `the daemon has no line "${o.line}"; its lines: ${lines.map((l) => l.name).join(", ")}`,
+          400,
+          "invalid_argument",
+        );
+      const accounts = line?.accounts ?? [];
+      const upstream = o.line === undefined ? data?.upstream : line?.upstream;
+      // "host:port", or "auto:host:port" once `auto` found its gateway.
+      const hostPort = /^(.+):(\d+)$/.exec((upstream ?? "").replace(/^auto:/, ""));
+      const mode = (line?.identity as { mode?: unknown } | undefined)?.mode;
       const mock =
-        data?.upstream === "mock" ||
-        lines[0]?.identity === "mock" ||
+        upstream === "mock" ||
+        line?.identity === "mock" ||
+        mode === "mock" ||
         (hostPort !== null && (await isSwitchboardMock(hostPort[1] as string, Number(hostPort[2]))));
       return identityOf(accounts, mock);
     },
     async conId(symbol, contract, signal) {
-      const q = new URLSearchParams({ symbol, ...contract, timeoutMs: String(timeoutMs) });
+      const q = new URLSearchParams({ symbol, ...contract, timeoutMs: String(timeoutMs), ...onLine });
       const path = `/api/contracts/qualify?${q}`;
       const r = await get(path, signal);
       if (r.status !== 200) throw fail(path, r);
@@ -84,6 +98,7 @@ export function daemonSource(o: DaemonSourceOptions): BarSource {
         what: ask.what,
         rth: String(ask.rth),
         timeoutMs: String(timeoutMs),
+        ...onLine,
       });
       const path = `/api/history/head?${q}`;
       for (;;) {
@@ -107,6 +122,7 @@ export function daemonSource(o: DaemonSourceOptions): BarSource {
         what: ask.what,
         rth: String(ask.rth),
         timeoutMs: String(timeoutMs),
+        ...onLine,
       });
       const path = `/api/history?${q}`;
       const r = await get(path, signal);

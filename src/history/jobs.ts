@@ -42,6 +42,8 @@ export interface JobSpec {
   readonly allowMock: boolean;
   /** Fixed requests in flight; absent: adaptive. */
   readonly concurrency?: number | undefined;
+  /** The daemon line the job asks through (absent: the first). */
+  readonly line?: string | undefined;
 }
 
 export type JobState = "queued" | "running" | "stopping" | "done" | "failed" | "stopped";
@@ -86,6 +88,8 @@ export interface HistoryJobsOptions {
   /** The daemon's historyDir: the Parquet dataset, CSV under `_csv/`. */
   dir: string;
   source: BarSource;
+  /** The source of a job that names its line (`spec.line`); absent: every job uses `source`. */
+  sourceOf?: (line: string) => BarSource;
   clock: Clock;
   emit: (e: BaseEvent) => void;
 }
@@ -194,7 +198,7 @@ export class HistoryJobs {
       const ds = await this.#dataset(s.format);
       const outcome = await runBackfill(
         ds,
-        this.#o.source,
+        s.line !== undefined && this.#o.sourceOf ? this.#o.sourceOf(s.line) : this.#o.source,
         {
           symbols: s.symbols,
           contract: { secType: s.secType, exchange: s.exchange, currency: s.currency },

@@ -8,8 +8,7 @@ import { AbortedError, ClosedError, isSwitchboardError, UpstreamUnavailableError
 import { EventHub } from "../events.js";
 import type { Logger } from "../logger.js";
 import { encodeMessage, fromFields, type MessageCodec, peekMessageId } from "../protocol/codec.js";
-import { encodeFields } from "../protocol/fields.js";
-import { encodeFrame, HEADER_BYTES } from "../protocol/frame.js";
+import { encodeMessageFrame, HEADER_BYTES } from "../protocol/frame.js";
 import { IN, OUT } from "../protocol/message-ids.js";
 import { EMPTY } from "../protocol/messages/common.js";
 import {
@@ -35,7 +34,16 @@ import type { Transport } from "./transport.js";
 import { type WaitStateOptions, waitForState } from "./wait-state.js";
 
 /** Inbound messages for the switch: message id, all fields (id first), socket generation. */
-export type LineMessageListener = (msgId: number, fields: readonly string[], generation: number) => void;
+/**
+ * One inbound message. `payload` is the frame it was decoded from (no length prefix), for a
+ * listener that forwards the bytes (the proxy); it is valid during the call only.
+ */
+export type LineMessageListener = (
+  msgId: number,
+  fields: readonly string[],
+  generation: number,
+  payload: Buffer,
+) => void;
 
 export type LineReadyOptions = WaitStateOptions;
 
@@ -164,7 +172,7 @@ export class Line implements AsyncDisposable {
     if (!session || !UP.has(this.#state)) {
       throw new UpstreamUnavailableError(`line ${this.name} is ${this.#state}`);
     }
-    const frame = data instanceof Uint8Array ? data : encodeFrame(encodeFields(data));
+    const frame = data instanceof Uint8Array ? data : encodeMessageFrame(data);
     if (peekMessageId(frame.subarray(HEADER_BYTES)) === OUT.PLACE_ORDER) this.#id.orderPlaced();
     session.write(frame);
   }
@@ -315,8 +323,8 @@ export class Line implements AsyncDisposable {
         hello: (h) => {
           if (this.#isCurrent(gen)) this.#serverVersion = h.serverVersion;
         },
-        message: (id, fields) => {
-          if (this.#isCurrent(gen)) this.#onMessage(id, fields, gen);
+        message: (id, fields, payload) => {
+          if (this.#isCurrent(gen)) this.#onMessage(id, fields, gen, payload);
         },
         closed: (why) => this.#lose(gen, why, { fastPath: true }),
       },
@@ -340,7 +348,7 @@ export class Line implements AsyncDisposable {
 
   // ── inbound ────────────────────────────────────────────────────────────────────────────
 
-  #onMessage(msgId: number, fields: string[], gen: number): void {
+  #onMessage(msgId: number, fields: string[], gen: number, payload: Buffer): void {
     this.#heartbeat.received();
     const v = this.#serverVersion ?? this.#o.maxVersion;
     let notice: ErrMsg | undefined;
@@ -375,7 +383,7 @@ export class Line implements AsyncDisposable {
     }
     for (const listener of this.#listeners) {
       try {
-        listener(msgId, fields, gen);
+        listener(msgId, fields, gen, payload);
       } catch (err) {
         this.#log.error({ err, msgId }, "message listener threw");
       }

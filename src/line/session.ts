@@ -13,7 +13,8 @@ import type { Transport } from "./transport.js";
 
 export interface SessionHandlers {
   hello(hello: ServerHello): void;
-  message(msgId: number, fields: string[]): void;
+  /** `payload`: the frame's bytes the fields were decoded from (valid during the call). */
+  message(msgId: number, fields: string[], payload: Buffer): void;
   /** The socket is gone or the stream broke; not called after our own end()/destroy(). */
   closed(reason: string): void;
 }
@@ -97,7 +98,7 @@ export class Session {
       if ((this.#phase as SessionPhase) === "ended") return;
       try {
         if (this.#phase === "hello") this.#onHello(payload);
-        else this.#handlers.message(peekMessageId(payload), decodeFields(payload));
+        else this.#handlers.message(peekMessageId(payload), decodeFields(payload), payload);
       } catch (err) {
         if (err instanceof ProtocolError || err instanceof HandshakeError) {
           this.#end(`protocol error: ${err.message}`);

@@ -91,8 +91,12 @@ export class PacingLedger {
     return this.#rules;
   }
 
-  #active(): (WindowRule | CapacityRule)[] {
-    return this.#rules.rules.filter((r) => r.enabled && this.#scopes.has(r.scope));
+  /** The enabled rules of the ledger's scopes, worked out once (rules are immutable data). */
+  #activeRules: readonly (WindowRule | CapacityRule)[] | undefined;
+
+  #active(): readonly (WindowRule | CapacityRule)[] {
+    this.#activeRules ??= this.#rules.rules.filter((r) => r.enabled && this.#scopes.has(r.scope));
+    return this.#activeRules;
   }
 
   /** The first rule this request would break if sent at `now`, or undefined. */
@@ -205,7 +209,7 @@ export class PacingLedger {
       if (entry.at >= at) continue;
       entry.at = at;
       if (this.#remembered.has(ruleId)) this.#changed = true;
-      list.sort((a, b) => a.at - b.at);
+      sortByTime(list);
     }
   }
 
@@ -215,14 +219,18 @@ export class PacingLedger {
    */
   heard(now: number): boolean {
     if (this.#unheard.length === 0) return false;
-    const lists = new Set<Entry[]>();
-    for (const { list, entry } of this.#unheard) {
+    // Called for every inbound message: no allocation here. Lists are few (one per key of a
+    // rule with holdUnheardMs) and almost sorted, so sorting each mention is cheap.
+    for (const { entry } of this.#unheard) {
       entry.unheard = false;
       if (entry.at < now) entry.at = now;
-      lists.add(list);
     }
-    this.#unheard = [];
-    for (const list of lists) list.sort((a, b) => a.at - b.at);
+    let previous: Entry[] | undefined;
+    for (const { list } of this.#unheard) {
+      if (list !== previous) sortByTime(list);
+      previous = list;
+    }
+    this.#unheard.length = 0;
     return true;
   }
 
@@ -405,6 +413,23 @@ export class PacingLedger {
       const first = byKey.keys().next();
       if (!first.done) byKey.delete(first.value);
     }
+  }
+}
+
+/**
+ * Sort entries by time, stable, in place: an insertion sort, linear on the almost-sorted
+ * lists a restamp or a heard() leaves, and without the allocation of Array#sort.
+ */
+function sortByTime(list: Entry[]): void {
+  for (let i = 1; i < list.length; i++) {
+    const e = list[i] as Entry;
+    let j = i - 1;
+    if ((list[j] as Entry).at <= e.at) continue;
+    while (j >= 0 && (list[j] as Entry).at > e.at) {
+      list[j + 1] = list[j] as Entry;
+      j--;
+    }
+    list[j + 1] = e;
   }
 }
 

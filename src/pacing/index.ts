@@ -2,6 +2,7 @@
 export * from "./checker.js";
 export * from "./classify.js";
 export * from "./errors.js";
+export * from "./gateway-budget.js";
 export * from "./memory.js";
 export type { PacerEvent } from "./pacer-events.js";
 export * from "./request.js";

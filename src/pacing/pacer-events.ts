@@ -10,6 +10,8 @@ export type PacerEvent =
       /** The rule that held the request back last ("queue" when only other requests did). */
       readonly rule: string;
       readonly waitedMs: number;
+      /** The line whose pacer held it (set by the daemon's pacers). */
+      readonly line?: string;
     }
   | {
       readonly type: "pacer.violation";
@@ -18,6 +20,7 @@ export type PacerEvent =
       readonly reason: string;
       readonly reqId: number | undefined;
       readonly message: string;
+      readonly line?: string;
     }
   | {
       readonly type: "pacer.state";

@@ -3,7 +3,7 @@
  * item's own onDeadline runs must not leave a second timer behind.
  */
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../clock.js";
+import { type Clock, ManualClock } from "../clock.js";
 import { pacingRequest } from "./request.js";
 import { applyRulesOverride, DEFAULT_RULES } from "./rules.js";
 import { Pacer, type QueuedWait } from "./scheduler.js";
@@ -46,5 +46,35 @@ describe("Pacer movable deadlines", () => {
     // Nothing may wake it after it left the queue.
     clock.advance(10_000);
     expect(calls.length).toBe(atRelease);
+  });
+});
+
+describe("Pacer deadline timers", () => {
+  it("arms no timer for a request that leaves at once, and the full deadline for one that waits", async () => {
+    const manual = new ManualClock(0);
+    let armed = 0;
+    const clock: Clock = {
+      now: () => manual.now(),
+      setTimeout: (fn, ms) => {
+        armed++;
+        return manual.setTimeout(fn, ms);
+      },
+      clearTimeout: (h) => manual.clearTimeout(h),
+    };
+    const pacer = new Pacer({ clock, rules: UNHEARD_OFF, deadlineMs: 5_000 });
+    const depth = (i: number) => pacingRequest({ tenant: "a", kind: "marketDepth", hold: `depth:${i}` });
+    for (let i = 0; i < 3; i++) await pacer.acquire(depth(i));
+    // Released in the pump that queued them: no deadline timer was armed for any.
+    expect(armed).toBe(0);
+    // The fourth finds the three depth slots taken: it waits, under its deadline.
+    const fourth = pacer.acquire(depth(3));
+    expect(manual.pending).toBe(1);
+    manual.advance(4_999);
+    pacer.release("a", "depth:0");
+    await expect(fourth).resolves.toMatchObject({ waitedMs: 4_999 });
+    expect(manual.pending).toBe(0);
+    const fifth = pacer.acquire(depth(4));
+    manual.advance(5_000);
+    await expect(fifth).rejects.toMatchObject({ code: "pacing_timeout" });
   });
 });

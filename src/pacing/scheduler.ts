@@ -17,6 +17,7 @@ import { DEFAULT_RULES, type PacingRules } from "./rules.js";
 import { PacerStats, type PacerStatsSnapshot } from "./stats.js";
 import { TenantQueue, type Waiter } from "./tenant-queue.js";
 import { type PacerMemoryStore, REMEMBERED_RULES } from "./memory.js";
+import type { GatewayBudget, PacerLedger } from "./gateway-budget.js";
 
 export type { PacerEvent } from "./pacer-events.js";
 
@@ -40,8 +41,15 @@ export interface PacerOptions {
   /** How far into a tenant's queue to look past requests held back by a keyed rule. */
   lookahead?: number;
   events?: EventHub<PacerEvent>;
-  /** Keeps IB's historical windows across restarts (memory.ts). */
+  /** Keeps IB's historical windows across restarts (memory.ts); with `gateway`, the budget keeps them. */
   memory?: PacerMemoryStore;
+  /**
+   * The rules IB counts per TWS, shared with the pacers of other lines on the same TWS. Without
+   * it this pacer counts every rule itself (one line per TWS).
+   */
+  gateway?: GatewayBudget;
+  /** The line this pacer paces: its events carry it, and it names the pacer in its budget. */
+  line?: string;
 }
 
 export interface AcquireOptions {
@@ -93,13 +101,21 @@ export interface PacerStatus {
   readonly queued: number;
   readonly tenants: readonly { tenant: string; queued: number; oldestWaitMs: number }[];
   readonly openHolds: number;
+  /** The line this pacer paces (daemon pacers). */
+  readonly line?: string;
+  /** The TWS whose per-TWS rules this pacer shares, and the lines that share them. */
+  readonly gateway?: { readonly name: string; readonly lines: readonly string[] };
 }
 
 export class Pacer {
   readonly events: EventHub<PacerEvent>;
   readonly #clock: Clock;
   readonly #rules: PacingRules;
-  readonly #ledger: PacingLedger;
+  readonly #ledger: PacerLedger;
+  /** Set when the remembered windows live in this pacer's own ledger (no shared budget). */
+  readonly #ownMemory: PacingLedger | undefined;
+  readonly #gateway: GatewayBudget | undefined;
+  readonly #line: string | undefined;
   readonly #stats: PacerStats;
   readonly #tenants = new Map<string, TenantQueue>();
   readonly #maxQueue: number;
@@ -122,13 +138,26 @@ export class Pacer {
     this.#rules = options.rules ?? DEFAULT_RULES;
     const fraction = options.guardFraction ?? DEFAULT_GUARD_FRACTION;
     const min = options.guardMinMs ?? DEFAULT_GUARD_MIN_MS;
-    this.#memory = options.memory;
-    this.#ledger = new PacingLedger(this.#rules, {
-      mode: { useTarget: true, guardMs: (w) => Math.ceil(Math.max(min, w * fraction)) },
-      ...(this.#memory ? { remembered: REMEMBERED_RULES } : {}),
-    });
-    const remembered = this.#memory?.load();
-    if (remembered) this.#ledger.restoreWindows(remembered, this.#clock.now());
+    this.#line = options.line;
+    this.#gateway = options.gateway;
+    const mode = { useTarget: true, guardMs: (w: number) => Math.ceil(Math.max(min, w * fraction)) };
+    if (this.#gateway) {
+      // Per connection here; per TWS in the budget, which also keeps the remembered windows.
+      const own = new PacingLedger(this.#rules, { mode, scopes: ["connection"] });
+      this.#ledger = this.#gateway.join(this.#line ?? "pacer", own, () => this.#pump());
+      this.#memory = undefined;
+      this.#ownMemory = undefined;
+    } else {
+      this.#memory = options.memory;
+      const own = new PacingLedger(this.#rules, {
+        mode,
+        ...(this.#memory ? { remembered: REMEMBERED_RULES } : {}),
+      });
+      const remembered = this.#memory?.load();
+      if (remembered) own.restoreWindows(remembered, this.#clock.now());
+      this.#ledger = own;
+      this.#ownMemory = own;
+    }
     this.#stats = new PacerStats(this.#clock.now());
     this.#maxQueue = options.maxQueuePerTenant ?? DEFAULT_MAX_QUEUE_PER_TENANT;
     this.#maxTenants = options.maxTenants ?? DEFAULT_MAX_TENANTS;
@@ -180,8 +209,6 @@ export class Pacer {
         onRelease: options.onRelease,
         onDeadline: options.onDeadline,
       };
-      const deadline = options.deadlineMs ?? this.#deadlineMs;
-      waiter.deadline = this.#clock.setTimeout(() => this.#expire(waiter), deadline);
       if (options.signal) {
         const signal = options.signal;
         const onAbort = () => this.#drop(waiter, new AbortedError(signal.reason), "aborted");
@@ -191,6 +218,12 @@ export class Pacer {
       q.push(waiter);
       options.onQueued?.({ setDeadline: (ms) => this.#moveDeadline(waiter, ms) });
       this.#pump();
+      // Most requests leave in the pump above: only one that still waits needs its deadline
+      // timer (no timer armed and cleared per message), counted from when it was queued.
+      if (waiter.deadline === undefined && q.has(waiter) && this.#tenants.get(req.tenant) === q) {
+        const deadline = (options.deadlineMs ?? this.#deadlineMs) - (this.#clock.now() - now);
+        waiter.deadline = this.#clock.setTimeout(() => this.#expire(waiter), Math.max(0, deadline));
+      }
     });
   }
 
@@ -245,6 +278,7 @@ export class Pacer {
         reason: cls.reason,
         reqId,
         message,
+        ...(this.#line === undefined ? {} : { line: this.#line }),
       });
     }
     return cls;
@@ -282,6 +316,8 @@ export class Pacer {
       queued: tenants.reduce((s, t) => s + t.queued, 0),
       tenants,
       openHolds: this.#ledger.openHolds,
+      ...(this.#line === undefined ? {} : { line: this.#line }),
+      ...(this.#gateway ? { gateway: { name: this.#gateway.name, lines: this.#gateway.scopes } } : {}),
     };
   }
 
@@ -325,7 +361,10 @@ export class Pacer {
   #transition(to: PacerState, reason: string): void {
     if (this.#state === to) return;
     this.#state = to;
-    if (to === "closed") this.#clearWake();
+    if (to === "closed") {
+      this.#clearWake();
+      this.#gateway?.leave(this.#line ?? "pacer");
+    }
     this.events.emit({ type: "pacer.state", ts: this.#clock.now(), state: to, reason });
   }
 
@@ -431,31 +470,35 @@ export class Pacer {
   /** The next request to release: strict priority, then smallest tenant virtual time. */
   #pick(now: number): { waiter?: Waiter; queue?: TenantQueue; nextAt: number } {
     let nextAt = Number.POSITIVE_INFINITY;
+    // One callback per pick, not one per queue and class: the pump runs for every message.
+    let q: TenantQueue | undefined;
+    const ready = (w: Waiter): boolean => {
+      const e = this.#ledger.earliest(w.req, now);
+      if (e.at > now) {
+        w.blockedBy = e.ruleId ?? w.blockedBy;
+        (q as TenantQueue).blockedBy = w.blockedBy;
+      }
+      if (e.at > now && e.at < nextAt) nextAt = e.at;
+      return e.at <= now;
+    };
     for (const prio of PRIORITIES) {
-      let best: { waiter: Waiter; queue: TenantQueue } | undefined;
-      for (const q of this.#tenants.values()) {
-        const found = q.firstReady(prio, this.#lookahead, (w) => {
-          const e = this.#ledger.earliest(w.req, now);
-          if (e.at > now) {
-            w.blockedBy = e.ruleId ?? w.blockedBy;
-            q.blockedBy = w.blockedBy;
-          }
-          if (e.at > now && e.at < nextAt) nextAt = e.at;
-          return e.at <= now;
-        });
+      let bestWaiter: Waiter | undefined;
+      let bestQueue: TenantQueue | undefined;
+      for (q of this.#tenants.values()) {
+        if (q.size === 0) continue;
+        const found = q.firstReady(prio, this.#lookahead, ready);
         if (!found) continue;
         if (
-          !best ||
-          q.vtime < best.queue.vtime ||
-          (q.vtime === best.queue.vtime && q.lastServed < best.queue.lastServed)
+          !bestQueue ||
+          q.vtime < bestQueue.vtime ||
+          (q.vtime === bestQueue.vtime && q.lastServed < bestQueue.lastServed)
         ) {
-          best = { waiter: found, queue: q };
+          bestWaiter = found;
+          bestQueue = q;
         }
       }
-      if (best) {
-        // Waiters passed over for another tenant waited for fairness, not for a rule.
-        return { ...best, nextAt };
-      }
+      // Waiters passed over for another tenant waited for fairness, not for a rule.
+      if (bestWaiter) return { waiter: bestWaiter, queue: bestQueue, nextAt };
     }
     return { nextAt };
   }
@@ -481,6 +524,7 @@ export class Pacer {
         kind: w.req.kind,
         rule: rule as string,
         waitedMs,
+        ...(this.#line === undefined ? {} : { line: this.#line }),
       });
     }
     const permit: Permit = { request: w.req, waitedMs, elided: false };
@@ -508,20 +552,12 @@ export class Pacer {
     w.resolve(permit);
   }
 
-  /**
-   * Read the memory store again and add what it remembers (an HA takeover: the old active's
-   * windows at the same TWS). Entries this pacer already holds are not counted twice.
-   */
-  restoreMemory(): void {
-    const remembered = this.#memory?.load();
-    if (remembered) this.#ledger.restoreWindows(remembered, this.#clock.now());
-  }
-
   /** Hands the remembered windows to the store when they changed. A failing store costs memory, not requests. */
   #remember(): void {
-    if (!this.#memory || !this.#ledger.takeChanged()) return;
     try {
-      this.#memory.save(this.#ledger.rememberedWindows(this.#clock.now()));
+      if (this.#gateway) this.#gateway.remember(this.#clock.now());
+      else if (this.#memory && this.#ownMemory?.takeChanged())
+        this.#memory.save(this.#ownMemory.rememberedWindows(this.#clock.now()));
     } catch (err) {
       this.events.emit({
         type: "pacer.state",

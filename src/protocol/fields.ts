@@ -21,16 +21,67 @@ const NUL = 0;
 
 /** Encode fields as a payload: each field followed by NUL. Rejects NUL inside a field. */
 export function encodeFields(fields: readonly string[]): Buffer {
+  const out = Buffer.allocUnsafe(payloadLength(fields));
+  writeFields(fields, out, 0);
+  return out;
+}
+
+/** Bytes `fields` take as a payload (each field in UTF-8 and its NUL). */
+export function payloadLength(fields: readonly string[]): number {
   let size = 0;
-  for (const f of fields) size += Buffer.byteLength(f, "utf8") + 1;
-  const out = Buffer.allocUnsafe(size);
-  let pos = 0;
+  for (const f of fields) size += asciiLength(f) ?? Buffer.byteLength(f, "utf8") + 1;
+  return size;
+}
+
+/**
+ * Write `fields` as a payload into `out` at `offset` (the caller made room: payloadLength);
+ * returns the offset after it. Rejects NUL inside a field before writing anything.
+ */
+export function writeFields(fields: readonly string[], out: Buffer, offset: number): number {
+  for (const f of fields) if (f.includes("\0")) throw new ProtocolError("a field must not contain NUL");
+  let pos = offset;
   for (const f of fields) {
-    if (f.includes("\0")) throw new ProtocolError("a field must not contain NUL");
-    pos += out.write(f, pos, "utf8");
+    // Most fields are a few ASCII characters (ids, prices, sizes): a byte loop beats a native
+    // call per field; anything else goes through the UTF-8 encoder.
+    if (f.length <= SHORT_FIELD && isAscii(f))
+      for (let i = 0; i < f.length; i++) out[pos++] = f.charCodeAt(i);
+    else pos += out.write(f, pos, "utf8");
     out[pos++] = NUL;
   }
-  return out;
+  return pos;
+}
+
+/**
+ * Where field `index` of a payload starts, in bytes; -1 when the payload has fewer fields (as
+ * decodeFields counts them: a final NUL terminates the last field, it starts none). Its end
+ * is `fieldEnd(payload, start)`. A byte scan: ids sit in the first few fields.
+ */
+export function fieldStart(payload: Uint8Array, index: number): number {
+  let pos = 0;
+  for (let i = 0; i < index; i++) {
+    while (pos < payload.length && payload[pos] !== NUL) pos++;
+    pos++; // past the NUL
+  }
+  return pos < payload.length ? pos : -1;
+}
+
+/** Where the field starting at `start` ends (its NUL, or the payload's end). */
+export function fieldEnd(payload: Uint8Array, start: number): number {
+  let pos = start;
+  while (pos < payload.length && payload[pos] !== NUL) pos++;
+  return pos;
+}
+
+const SHORT_FIELD = 32;
+
+/** A short ASCII field's length plus its NUL, else undefined (measure it as UTF-8). */
+function asciiLength(f: string): number | undefined {
+  return f.length <= SHORT_FIELD && isAscii(f) ? f.length + 1 : undefined;
+}
+
+function isAscii(f: string): boolean {
+  for (let i = 0; i < f.length; i++) if (f.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** Split a payload into fields. The terminator of the last field is optional. */

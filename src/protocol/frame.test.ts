@@ -2,7 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FrameTooLargeError, isSwitchboardError, ProtocolError } from "../errors.js";
 import { decodeFields, encodeFields } from "./fields.js";
-import { encodeFrame, FrameDecoder, HEADER_BYTES } from "./frame.js";
+import {
+  encodeFrame,
+  encodeMessageFrame,
+  FrameDecoder,
+  frameLength,
+  HEADER_BYTES,
+  writeFrame,
+} from "./frame.js";
 
 const fieldArb = fc.string({ maxLength: 20 }).filter((s) => !s.includes("\0"));
 const messageArb = fc.array(fieldArb, { minLength: 1, maxLength: 12 });
@@ -95,5 +102,105 @@ describe("encodeFrame", () => {
   it("writes a big-endian length prefix", () => {
     const f = encodeFrame(Buffer.from("abc"));
     expect([...f]).toEqual([0, 0, 0, 3, 0x61, 0x62, 0x63]);
+  });
+});
+
+describe("writeFrame / encodeMessageFrame", () => {
+  // ASCII ids and prices, any Unicode (multi-byte, astral), and fields past the short-field path.
+  const anyField = fc
+    .oneof(
+      fc.string({ maxLength: 12 }),
+      fc.string({ unit: "grapheme", maxLength: 8 }),
+      fc.string({ unit: "binary", maxLength: 40 }),
+      fc.string({ minLength: 30, maxLength: 80 }),
+    )
+    .filter((s) => !s.includes("\0"));
+
+  it("writes exactly the bytes of encodeFrame(encodeFields(...)), at any offset, in frameLength bytes", () => {
+    fc.assert(
+      fc.property(fc.array(anyField, { minLength: 1, maxLength: 12 }), fc.nat(7), (fields, offset) => {
+        const expected = encodeFrame(encodeFields(fields));
+        expect(frameLength(fields)).toBe(expected.length);
+        expect(encodeMessageFrame(fields).equals(expected)).toBe(true);
+        const out = Buffer.alloc(offset + expected.length + 3, 0xee);
+        expect(writeFrame(fields, out, offset)).toBe(offset + expected.length);
+        expect(out.subarray(offset, offset + expected.length).equals(expected)).toBe(true);
+        // Nothing written outside its room.
+        expect(
+          [...out.subarray(0, offset), ...out.subarray(offset + expected.length)].every((b) => b === 0xee),
+        ).toBe(true);
+      }),
+    );
+  });
+
+  it("refuses a field holding NUL before writing anything", () => {
+    const out = Buffer.alloc(32, 0xee);
+    expect(() => writeFrame(["1", "a\0b"], out, 0)).toThrow(ProtocolError);
+    expect(out.every((b) => b === 0xee)).toBe(true);
+  });
+});
+
+describe("FrameDecoder on large frames", () => {
+  /** The naive decoder the protocol bench compares against: concatenate, then split. */
+  function naive(chunks: Buffer[]): Buffer[] {
+    let buf = Buffer.alloc(0);
+    const out: Buffer[] = [];
+    for (const c of chunks) {
+      buf = Buffer.concat([buf, c]);
+      while (buf.length >= HEADER_BYTES) {
+        const len = buf.readUInt32BE(0);
+        if (buf.length < HEADER_BYTES + len) break;
+        out.push(buf.subarray(HEADER_BYTES, HEADER_BYTES + len));
+        buf = buf.subarray(HEADER_BYTES + len);
+      }
+    }
+    return out;
+  }
+
+  it("yields the same frames as naive concatenation for any chunking of small and large frames", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.array(
+              fc.string({ maxLength: 8 }).filter((s) => !s.includes("\0")),
+              { minLength: 1, maxLength: 6 },
+            ),
+            // A long history answer: tens of KiB in one frame.
+            fc
+              .tuple(fc.nat(60_000), fc.string({ maxLength: 4 }))
+              .map(([n, tail]) => ["17", "1", `${"b".repeat(20_000 + n)}${tail}`]),
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (msgs, cuts) => {
+          const stream = Buffer.concat(msgs.map((m) => encodeFrame(encodeFields(m))));
+          const chunks = chunk(stream, cuts);
+          const d = new FrameDecoder();
+          const ours = chunks.flatMap((c) => d.push(c));
+          const theirs = naive(chunks);
+          expect(ours.length).toBe(theirs.length);
+          ours.forEach((f, i) => expect(f.equals(theirs[i] as Buffer)).toBe(true));
+          expect(ours.map((f) => decodeFields(f))).toEqual(msgs);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("returns a frame that lies inside one chunk as a view of it, and copies a split one once", () => {
+    const big = encodeFrame(encodeFields(["17", "1", "c".repeat(100_000)]));
+    const whole = Buffer.concat([big, big]);
+    const d = new FrameDecoder();
+    const [a, b] = d.push(whole);
+    expect(a?.buffer).toBe(whole.buffer);
+    expect(b?.buffer).toBe(whole.buffer);
+    const split = d.push(big.subarray(0, 50_000));
+    expect(split).toHaveLength(0);
+    const [c] = d.push(big.subarray(50_000));
+    expect(c?.length).toBe(big.length - HEADER_BYTES);
+    expect(c?.byteOffset).toBe(0);
+    expect(c?.buffer.byteLength).toBeGreaterThanOrEqual(big.length - HEADER_BYTES);
   });
 });

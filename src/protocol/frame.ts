@@ -6,6 +6,7 @@
  * error 507 "bad message length").
  */
 import { FrameTooLargeError, ProtocolError } from "../errors.js";
+import { fieldEnd, fieldStart, payloadLength, writeFields } from "./fields.js";
 
 /** The official clients reject lengths above 0xFFFFFF. */
 export const MAX_FRAME_BYTES = 0xff_ff_ff;
@@ -17,6 +18,95 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   out.writeUInt32BE(payload.length, 0);
   out.set(payload, HEADER_BYTES);
   return out;
+}
+
+/** Bytes one message takes as a frame: the length prefix and its payload. */
+export function frameLength(fields: readonly string[]): number {
+  return HEADER_BYTES + payloadLength(fields);
+}
+
+/**
+ * Write one message as a frame into `out` at `offset`, where `frameLength(fields)` bytes are
+ * free; returns the offset after it. Lets a writer batch many frames into one buffer.
+ */
+export function writeFrame(fields: readonly string[], out: Buffer, offset: number): number {
+  const end = writeFields(fields, out, offset + HEADER_BYTES);
+  const len = end - offset - HEADER_BYTES;
+  if (len > MAX_FRAME_BYTES) throw new FrameTooLargeError(len, MAX_FRAME_BYTES);
+  out.writeUInt32BE(len, offset);
+  return end;
+}
+
+/** One message as a whole frame in one allocation (encodeFrame(encodeFields(f)) without the copy). */
+export function encodeMessageFrame(fields: readonly string[]): Buffer {
+  const out = Buffer.allocUnsafe(frameLength(fields));
+  writeFrame(fields, out, 0);
+  return out;
+}
+
+/**
+ * Bytes of the frame `payload` makes with field `index` replaced by the integer `id`: what
+ * encodeMessageFrame(decoded fields with that field set to String(id)) would give, without
+ * decoding or re-encoding. `index` comes from the routing table (fieldIndex); a payload with
+ * fewer fields is forwarded unchanged, and one without its final NUL gets it, as a
+ * re-encode would.
+ */
+export function patchedFrameLength(payload: Uint8Array, index: number, id: number): number {
+  const start = fieldStart(payload, index);
+  const nul = missingFinalNul(payload) ? 1 : 0;
+  if (start === -1) return HEADER_BYTES + payload.length + nul;
+  const end = fieldEnd(payload, start);
+  return HEADER_BYTES + payload.length + nul - (end - start) + idText(id).length;
+}
+
+/** Write the frame patchedFrameLength describes into `out` at `offset`; returns the end. */
+export function writePatchedFrame(
+  payload: Uint8Array,
+  index: number,
+  id: number,
+  out: Buffer,
+  offset: number,
+): number {
+  const start = fieldStart(payload, index);
+  let pos = offset + HEADER_BYTES;
+  if (start === -1) {
+    copyBytes(payload, 0, payload.length, out, pos);
+    pos += payload.length;
+  } else {
+    const end = fieldEnd(payload, start);
+    const text = idText(id);
+    copyBytes(payload, 0, start, out, pos);
+    pos += start;
+    for (let i = 0; i < text.length; i++) out[pos++] = text.charCodeAt(i);
+    copyBytes(payload, end, payload.length, out, pos);
+    pos += payload.length - end;
+  }
+  if (missingFinalNul(payload)) out[pos++] = 0;
+  out.writeUInt32BE(pos - offset - HEADER_BYTES, offset);
+  return pos;
+}
+
+/**
+ * Copy src[start, end) into dst at `at`. A tick's frame is a few dozen bytes, where a byte
+ * loop beats a native copy (which costs a view per call); larger spans use the native copy.
+ */
+export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
+  if (end - start > 64) {
+    dst.set(src.subarray(start, end), at);
+    return;
+  }
+  for (let i = start, j = at; i < end; i++, j++) dst[j] = src[i] as number;
+}
+
+/** A payload whose last field lacks its NUL (decodeFields reads it; a re-encode adds it). */
+function missingFinalNul(payload: Uint8Array): boolean {
+  return payload.length > 0 && payload[payload.length - 1] !== 0;
+}
+
+/** An id as the fields carry it (ASCII: digits and a sign). */
+function idText(id: number): string {
+  if (!Number.isInteger(id)) throw new ProtocolError(`an id must be an integer, not ${id}`);
+  return String(id);
 }
 
 export interface FrameDecoderOptions {

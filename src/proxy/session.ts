@@ -167,7 +167,8 @@ export class DownstreamSession {
   end(reason: string): void {
     if (this.#state === "closed") return;
     this.#reason ||= reason;
-    this.#socket.end();
+    // What this turn batched goes out before the FIN (the 326 / 1300 / 506 that explains it).
+    this.#out.end();
     this.#o.clock.clearTimeout(this.#endTimer);
     this.#endTimer = this.#o.clock.setTimeout(() => this.destroy(reason), END_GRACE_MS);
   }
@@ -319,7 +320,9 @@ export class DownstreamSession {
     }
     const tenant = this.#host.openTenant(this, clientId);
     this.#tenant = tenant;
-    tenant.onMessage((f) => this.#deliver(f));
+    tenant.onMessage((f) => this.#deliver(f), {
+      frame: (payload, index, id) => this.#deliverFrame(payload, index, id),
+    });
     tenant.onClose(() => this.end("tenant closed"));
     this.#transition("open", "START_API answered");
     this.#write(managedAcctsFields(this.#host.accounts(), v));
@@ -338,14 +341,25 @@ export class DownstreamSession {
     else this.#write(fields);
   }
 
+  /**
+   * An answer forwarded as bytes with its id rewritten. Never a connection notice (those are
+   * ERR_MSG with id -1, delivered as fields), so only the writer's limits apply.
+   */
+  #deliverFrame(payload: Buffer, index: number, id: number): void {
+    if (this.#state === "closed") return;
+    if (this.#out.patched(payload, index, id) === "overflow") this.#overflow();
+  }
+
+  #overflow(): void {
+    this.#host.trouble(this, "slow_consumer", `more than ${this.#o.maxWriteBufferBytes} bytes unread`);
+    this.destroy("slow consumer: output buffer full");
+  }
+
   #write(fields: readonly string[]): void {
     if (this.#state === "closed") return;
     const code = connectionNoticeCode(fields);
     if (code === LOST) this.#lost = true;
     else if (code === RESTORED_DATA_KEPT || code === RESTORED_DATA_LOST) this.#lost = false;
-    if (this.#out.message(fields) === "overflow") {
-      this.#host.trouble(this, "slow_consumer", `more than ${this.#o.maxWriteBufferBytes} bytes unread`);
-      this.destroy("slow consumer: output buffer full");
-    }
+    if (this.#out.message(fields) === "overflow") this.#overflow();
   }
 }

@@ -23,7 +23,17 @@ export function isWarningCode(code: number): boolean {
 /** Notices with id -1 that concern the line itself, not the tenants. */
 const LINE_ONLY_NOTICES = new Set([326]);
 
-export function handleInbound(core: SwitchCore, msgId: number, fields: readonly string[]): void {
+/**
+ * `payload`: the frame `fields` were decoded from, when the line has it: answers that only
+ * need their request id rewritten are then forwarded as those bytes with the id patched
+ * (Tenant.deliverRewritten), never decoded into a field array per recipient.
+ */
+export function handleInbound(
+  core: SwitchCore,
+  msgId: number,
+  fields: readonly string[],
+  payload?: Buffer,
+): void {
   const route = inRoute(msgId);
   if (!route) {
     drop(core, "unroutable");
@@ -36,7 +46,7 @@ export function handleInbound(core: SwitchCore, msgId: number, fields: readonly 
   switch (route.kind) {
     case "request":
       if (msgId === IN.EXECUTION_DATA) handleExecution(core, route, fields);
-      else handleAnswer(core, route, fields);
+      else handleAnswer(core, route, fields, payload);
       return;
     case "order":
       handleOrderMessage(core, route, fields);
@@ -61,7 +71,7 @@ function drop(core: SwitchCore, why: "retired" | "unroutable"): void {
   else core.counters.droppedUnroutable++;
 }
 
-function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[]): void {
+function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[], payload?: Buffer): void {
   const v = core.version;
   const upstreamId = route.idIndex === undefined ? undefined : readId(fields, route.idIndex, v);
   const live = upstreamId === undefined ? undefined : core.requests.byUpstream(upstreamId);
@@ -73,11 +83,28 @@ function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[
     live.lifetime === "oneshot" &&
     (route.ends === true || (ENDS_WHEN_LAST_FIELD_TRUE.has(route.id) && fields[fields.length - 1] === "1"));
   const g = live.group;
+  const idIndex = fieldIndex(route.idIndex, v);
+  // The proxy takes the upstream bytes with the id patched in (Tenant.deliverRewritten).
+  const bytes = payload !== undefined && idIndex < fields.length ? payload : undefined;
   if (g) {
-    const idIndex = fieldIndex(route.idIndex, v);
     core.groups.record(g, route.id, fields, idIndex, core.o.clock.now());
-    for (const m of g.members.values())
-      core.tenants.get(m.tenantId)?.deliver(withId(fields, route.idIndex, v, m.localId));
+    // Members that use the same local id get the same message (the same array, or the same
+    // bytes: the proxy encodes a message it sees again in the same turn once and copies it).
+    let sameId: number | undefined;
+    let same: readonly string[] = fields;
+    for (const m of g.members.values()) {
+      const t = core.tenants.get(m.tenantId);
+      if (!t) continue;
+      if (bytes) {
+        t.deliverRewritten(bytes, fields, idIndex, m.localId);
+        continue;
+      }
+      if (m.localId !== sameId) {
+        sameId = m.localId;
+        same = withId(fields, idIndex, v, m.localId);
+      }
+      t.deliver(same);
+    }
     if (ends) {
       const now = core.o.clock.now();
       const ttl =
@@ -87,7 +114,9 @@ function handleAnswer(core: SwitchCore, route: InRoute, fields: readonly string[
       core.answers.put(g.key, g.answers, now, ttl);
     }
   } else {
-    core.tenants.get(live.tenantId)?.deliver(withId(fields, route.idIndex, v, live.localId));
+    const t = core.tenants.get(live.tenantId);
+    if (t && bytes) t.deliverRewritten(bytes, fields, idIndex, live.localId);
+    else t?.deliver(withId(fields, idIndex, v, live.localId));
   }
   if (ends) core.endRequest(live.upstreamId, "answered", "answered");
   // A stream whose first answer is complete (keepUpToDate history) no longer holds an open

@@ -38,6 +38,11 @@ export interface SwitchOptions {
    * daemon says no once its lease renewal is no longer fresh (src/ha/freshness.ts).
    */
   orderGate?: () => string | undefined;
+  /**
+   * Numbers for tenant ids (`<kind>-<n>`). The daemon passes one counter to all its switches,
+   * so a tenant id names one tenant in the whole daemon; default: a counter of this switch.
+   */
+  nextTenantNumber?: () => number;
 }
 
 export interface ResolvedSwitchOptions {
@@ -53,6 +58,7 @@ export interface ResolvedSwitchOptions {
   contractCacheMs: number;
   audit: OrderAudit | undefined;
   orderGate: () => string | undefined;
+  nextTenantNumber: () => number;
 }
 
 export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptions {
@@ -69,5 +75,11 @@ export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptio
     contractCacheMs: o.contractCacheMs ?? DEFAULT_CONTRACT_CACHE_MS,
     audit: o.audit,
     orderGate: o.orderGate ?? (() => undefined),
+    nextTenantNumber: o.nextTenantNumber ?? counter(),
   };
+}
+
+function counter(): () => number {
+  let n = 1;
+  return () => n++;
 }

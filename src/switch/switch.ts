@@ -74,7 +74,6 @@ export class Switch implements AsyncDisposable {
   readonly #core: SwitchCore;
   readonly #port: TenantPort;
   readonly #unsubscribe: (() => void)[] = [];
-  #nextTenant = 1;
   #closed = false;
   #sweep: ReturnType<SwitchCore["o"]["clock"]["setTimeout"]> | undefined;
 
@@ -87,11 +86,11 @@ export class Switch implements AsyncDisposable {
       snapshotOf: (tenant) => this.#snapshotOf(tenant),
     };
     this.#unsubscribe.push(
-      line.onMessage((msgId, fields) => {
+      line.onMessage((msgId, fields, _generation, payload) => {
         this.#core.pacer.heard();
         // The reconciliation's own executions question is answered to nobody else.
         if (this.#core.reconciler.observe(msgId, fields)) return;
-        handleInbound(this.#core, msgId, fields);
+        handleInbound(this.#core, msgId, fields, payload);
       }),
       line.on("line.state", (e) => this.#onLineState(e.from, e.to)),
       line.on("line.resubscribe", (e) => {
@@ -129,7 +128,7 @@ export class Switch implements AsyncDisposable {
 
   openTenant(options: OpenTenantOptions): Tenant {
     if (this.#closed) throw new ClosedError("switch");
-    const id = `${options.kind}-${this.#nextTenant++}`;
+    const id = `${options.kind}-${this.#core.o.nextTenantNumber()}`;
     const clientId = options.clientId ?? 0;
     // The order owner is (line, virtual client id) for a proxy client, whatever socket it
     // comes on: the newest socket of an owner holds its order rights (set below), older ones

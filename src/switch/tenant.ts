@@ -3,10 +3,19 @@
  * in-process client, an HTTP handler). It sees only its own answers plus broadcasts, always
  * with its own ids. The switch owns the routing; the tenant is its handle.
  */
+import { withId } from "./fields.js";
+
 export type TenantKind = "proxy" | "client" | "http";
 export type TenantState = "open" | "closed";
 
 export type TenantMessageListener = (fields: readonly string[]) => void;
+
+/**
+ * An upstream message as bytes: `payload` (a frame's payload, valid during the call) with
+ * field `index` set to `id`. For a listener that forwards bytes (the proxy): it gets such
+ * messages without a field array being built for it.
+ */
+export type TenantFrameListener = (payload: Buffer, index: number, id: number) => void;
 
 export interface TenantSnapshot {
   id: string;
@@ -52,7 +61,10 @@ export class Tenant implements AsyncDisposable {
   messagesOut = 0;
   #state: TenantState = "open";
   readonly #port: TenantPort;
-  readonly #listeners = new Set<TenantMessageListener>();
+  /** Message listeners, each with the frame listener it prefers for rewritten answers. */
+  readonly #listeners = new Map<TenantMessageListener, TenantFrameListener | undefined>();
+  /** The same, as an array walked per message (no iterator entries on the hot path). */
+  #walk: { fn: TenantMessageListener; frame: TenantFrameListener | undefined }[] = [];
   readonly #closeListeners = new Set<() => void>();
 
   constructor(
@@ -86,10 +98,22 @@ export class Tenant implements AsyncDisposable {
     this.#port.send(this, fields);
   }
 
-  /** Messages for this tenant (already rewritten to its ids). */
-  onMessage(fn: TenantMessageListener): () => void {
-    this.#listeners.add(fn);
-    return () => this.#listeners.delete(fn);
+  /**
+   * Messages for this tenant (already rewritten to its ids). With `frame`, answers the switch
+   * forwards with one id rewritten reach `frame` as bytes instead of `fn` as fields; every
+   * message still reaches the listener exactly once, in one form or the other.
+   */
+  onMessage(fn: TenantMessageListener, options: { frame?: TenantFrameListener } = {}): () => void {
+    this.#listeners.set(fn, options.frame);
+    this.#rewalk();
+    return () => {
+      this.#listeners.delete(fn);
+      this.#rewalk();
+    };
+  }
+
+  #rewalk(): void {
+    this.#walk = [...this.#listeners].map(([fn, frame]) => ({ fn, frame }));
   }
 
   onClose(fn: () => void): () => void {
@@ -101,7 +125,20 @@ export class Tenant implements AsyncDisposable {
   deliver(fields: readonly string[]): void {
     if (this.#state !== "open") return;
     this.messagesIn++;
-    for (const fn of this.#listeners) fn(fields);
+    for (const { fn } of this.#walk) fn(fields);
+  }
+
+  /**
+   * Called by the switch only: the upstream message `fields`, decoded from `payload`, with
+   * field `index` set to `id`. Frame listeners get the bytes; the others get the fields.
+   */
+  deliverRewritten(payload: Buffer, fields: readonly string[], index: number, id: number): void {
+    if (this.#state !== "open") return;
+    this.messagesIn++;
+    for (const { fn, frame } of this.#walk) {
+      if (frame) frame(payload, index, id);
+      else fn(withId(fields, index, 0, id));
+    }
   }
 
   /** Called by the switch only, once. */
@@ -110,6 +147,7 @@ export class Tenant implements AsyncDisposable {
     this.#state = "closed";
     for (const fn of this.#closeListeners) fn();
     this.#listeners.clear();
+    this.#walk = [];
     this.#closeListeners.clear();
   }
 

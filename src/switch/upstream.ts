@@ -10,7 +10,10 @@ export interface UpstreamPort {
   readonly nextValidId: number | undefined;
   readonly clientId: number | undefined;
   send(fields: readonly string[]): void;
-  onMessage(listener: (msgId: number, fields: readonly string[], generation: number) => void): () => void;
+  /** `payload`: the frame the fields were decoded from, when the line has it (valid during the call). */
+  onMessage(
+    listener: (msgId: number, fields: readonly string[], generation: number, payload?: Buffer) => void,
+  ): () => void;
   on<T extends LineEvent["type"]>(type: T, fn: (event: Extract<LineEvent, { type: T }>) => void): () => void;
 }
 

@@ -89,6 +89,13 @@ const timeoutMs = z.coerce
   .default(DEFAULT_DATA_TIMEOUT_MS)
   .describe("give up after this many ms: 429 pacing_timeout while waiting for pacing room, else 504");
 
+/** The line to ask (interfaces.md "Several lines"); the daemon answers 400 for a line it does not have. */
+export const lineParam = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/i, "expected a line name (1..32 letters, digits, '-' or '_')")
+  .optional()
+  .describe("the line to ask, by its configured name (default: the first line)");
+
 const contractFields = {
   symbol: z
     .string()
@@ -104,6 +111,7 @@ const contractFields = {
     .regex(/^[A-Za-z]{3}$/, "expected a 3-letter currency code")
     .default("USD"),
   timeoutMs,
+  line: lineParam,
 };
 
 export const qualifyQuery = z.object({ ...contractFields });
@@ -164,4 +172,5 @@ export const quoteQuery = z.object({
     .default(0)
     .describe("accept a cached quote this young"),
   timeoutMs,
+  line: lineParam,
 });

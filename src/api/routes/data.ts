@@ -7,8 +7,15 @@
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
 import { sleep, type TimerHandle } from "../../clock.js";
-import { AbortedError, isSwitchboardError, TimeoutError } from "../../errors.js";
-import { barSchema, type CallOptions, contractSchema, headSchema, quoteSchema } from "../data-service.js";
+import { AbortedError, isSwitchboardError, SwitchboardError, TimeoutError } from "../../errors.js";
+import {
+  barSchema,
+  type CallOptions,
+  contractSchema,
+  type DataService,
+  headSchema,
+  quoteSchema,
+} from "../data-service.js";
 import type { RouteContext } from "./context.js";
 import { headQuery, historyQuery, qualifyQuery, quoteParams, quoteQuery } from "./data-params.js";
 import { type Route, route } from "./spec.js";
@@ -18,8 +25,10 @@ const ERRORS = [400, 403, 404, 429, 501, 502, 503, 504] as const;
 const EXPLAIN_GRACE_MS = 250;
 
 export function dataRoutes(ctx: RouteContext): Route[] {
-  // Read at call time: the daemon plugs its data service in after the routes are built.
-  const data = () => ctx.view.data;
+  // Read at call time: the daemon plugs its data services in after the routes are built.
+  // `line=` picks the line (default: the first); an unknown one is a 400 naming the lines.
+  const data = (line: string | undefined) =>
+    ctx.view.dataOf ? ctx.view.dataOf(line) : unknownUnlessFirst(ctx, line);
   return [
     route({
       method: "GET",
@@ -31,7 +40,7 @@ export function dataRoutes(ctx: RouteContext): Route[] {
       response: z.array(contractSchema),
       errors: ERRORS,
       handler: ({ query, reply }) =>
-        bounded(ctx, reply.raw, query.timeoutMs, (o) => data().qualify(query, o)),
+        bounded(ctx, reply.raw, query.timeoutMs, (o) => data(query.line).qualify(query, o)),
     }),
     route({
       method: "GET",
@@ -48,7 +57,10 @@ export function dataRoutes(ctx: RouteContext): Route[] {
       errors: ERRORS,
       handler: ({ query, reply }) =>
         bounded(ctx, reply.raw, query.timeoutMs, (o) =>
-          data().history({ ...query, end: query.end === undefined ? undefined : new Date(query.end) }, o),
+          data(query.line).history(
+            { ...query, end: query.end === undefined ? undefined : new Date(query.end) },
+            o,
+          ),
         ),
     }),
     route({
@@ -61,7 +73,7 @@ export function dataRoutes(ctx: RouteContext): Route[] {
       response: headSchema,
       errors: ERRORS,
       handler: ({ query, reply }) =>
-        bounded(ctx, reply.raw, query.timeoutMs, (o) => data().headTimestamp(query, o)),
+        bounded(ctx, reply.raw, query.timeoutMs, (o) => data(query.line).headTimestamp(query, o)),
     }),
     route({
       method: "GET",
@@ -74,9 +86,17 @@ export function dataRoutes(ctx: RouteContext): Route[] {
       response: quoteSchema,
       errors: ERRORS,
       handler: ({ params, query, reply }) =>
-        bounded(ctx, reply.raw, query.timeoutMs, (o) => data().quote({ ...query, symbol: params.symbol }, o)),
+        bounded(ctx, reply.raw, query.timeoutMs, (o) =>
+          data(query.line).quote({ ...query, symbol: params.symbol }, o),
+        ),
     }),
   ];
+}
+
+/** A view without lines of its own serves only the default line. */
+function unknownUnlessFirst(ctx: RouteContext, line: string | undefined): DataService {
+  if (line === undefined) return ctx.view.data;
+  throw new SwitchboardError("invalid_argument", `no line "${line}"`, { field: "line" });
 }
 
 /**
@@ -98,7 +118,8 @@ async function bounded<T>(
   res.once("close", onGone);
   ctx.closing.addEventListener("abort", onGone, { once: true });
   type Outcome = { ok: true; value: T } | { ok: false; error: unknown };
-  const work: Promise<Outcome> = fn({ signal: ac.signal, timeoutMs }).then(
+  // A call that throws at once (an unknown line) is an outcome like any other.
+  const work: Promise<Outcome> = (async () => fn({ signal: ac.signal, timeoutMs }))().then(
     (value) => ({ ok: true, value }),
     (error: unknown) => ({ ok: false, error }),
   );

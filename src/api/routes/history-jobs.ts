@@ -10,6 +10,7 @@ import { normalizeBarSize } from "../../history/bar-sizes.js";
 import type { JobSpec } from "../../history/jobs.js";
 import { SEC_TYPES, WHAT_TO_SHOW } from "../data-service.js";
 import type { RouteContext } from "./context.js";
+import { lineParam } from "./data-params.js";
 import { type Route, route } from "./spec.js";
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -60,6 +61,7 @@ export const jobBody = z
       .max(50)
       .optional()
       .describe("requests in flight at once (default: adapts to how fast IB answers)"),
+    line: lineParam,
   })
   .meta({ id: "HistoryJobRequest" });
 
@@ -89,6 +91,7 @@ export const jobSchema = z
       format: z.enum(["parquet", "csv"]),
       allowMock: z.boolean(),
       concurrency: z.number().int().optional(),
+      line: z.string().optional().describe("the line the job asks through (absent: the first)"),
     }),
     createdAt: z.string(),
     startedAt: z.string().optional(),
@@ -125,6 +128,13 @@ export function historyJobRoutes(ctx: RouteContext): Route[] {
           throw new SwitchboardError("invalid_argument", `from (${body.from}) is after to (${to})`, {
             field: "from",
           });
+        const lines = ctx.view.lineNames?.() ?? [];
+        if (body.line !== undefined && !lines.includes(body.line))
+          throw new SwitchboardError(
+            "invalid_argument",
+            `no line "${body.line}"; configured lines: ${lines.join(", ")}`,
+            { field: "line" },
+          );
         const spec: JobSpec = {
           ...body,
           to,

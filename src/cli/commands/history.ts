@@ -24,6 +24,7 @@ interface HistoryFlags {
   format: string;
   url?: string;
   token?: string;
+  line?: string;
   upstream: string;
   autoPorts: string;
   stateDir?: string;
@@ -55,6 +56,7 @@ export function registerHistory(program: Command, setExit: SetExit): void {
     .option("--format <f>", "parquet or csv", "parquet")
     .option("--url <url>", "a running daemon (also SWITCHBOARD_URL): chunks go through its /api/history")
     .option("--token <t>", "the daemon's HTTP token")
+    .option("--line <name>", "with a daemon: the line to ask (default: its first line)")
     .option(
       "--upstream <mock|host:port|auto>",
       "in-process: the gateway, as for `start` (auto: probe IB's usual ports, paper first)",
@@ -134,7 +136,11 @@ async function history(symbols: string[], f: HistoryFlags): Promise<number> {
   let close = async () => {};
   if (url) {
     const { daemonSource } = await import("../../history/daemon-source.js");
-    source = daemonSource({ url, ...(f.token ? { token: f.token } : {}) });
+    source = daemonSource({
+      url,
+      ...(f.token ? { token: f.token } : {}),
+      ...(f.line === undefined ? {} : { line: f.line }),
+    });
   } else {
     const { connectLineSource } = await import("../../history/line-source.js");
     const { FileLeaseStore, Registry, defaultStateDir } = await import("../../registry/index.js");

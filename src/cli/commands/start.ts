@@ -149,6 +149,15 @@ async function portInUseText(err: PortInUseError): Promise<string> {
   const who = holder
     ? ` by pid ${holder.pid}${holder.command ? ` (${holder.command})` : ""}`
     : " (by a process this user cannot see; try `ss -ltnp` or `lsof -i`)";
+  const line = /^lines\.(\d+)\.proxyPort$/.exec(err.key);
+  if (line) {
+    // A later line's port has no flag: only its config key (and the nested env var) set it.
+    return (
+      `switchboard start: port ${err.port} on ${err.host} is already in use${who}: ` +
+      `stop that process or choose another port with config key lines[${line[1]}].proxyPort ` +
+      `(env ${ENV_PREFIX}LINES__${line[1]}__PROXY_PORT; 0 = any free port)`
+    );
+  }
   return (
     `switchboard start: port ${err.port} on ${err.host} is already in use${who}: ` +
     `stop that process or choose another port with ${flagOf(err.key)} <n> ` +

@@ -132,6 +132,46 @@ function identityCell(identity: unknown): string {
   return mode === "mock" ? "MOCK" : `${mode.toUpperCase()}${list ? ` ${list}` : ""}`;
 }
 
+/** Every line's pacing (a daemon of one line, or an older one: its one pacer). */
+function pacings(pace: { status: Json; stats: Json }): string[] {
+  const statuses = (pace.status.lines ?? undefined) as Record<string, Json> | undefined;
+  const stats = (pace.stats.lines ?? undefined) as Record<string, Json> | undefined;
+  if (!statuses || Object.keys(statuses).length <= 1) return [pacing("", pace.status, pace.stats)];
+  return Object.entries(statuses).map(([name, st]) => pacing(name, st, stats?.[name] ?? {}));
+}
+
+/** The pool's view of each line (proxy port, read-only, tenants), by name. */
+function poolLine(pool: Json, name: unknown): Json {
+  return arr(pool.lines).find((l) => l.name === name) ?? {};
+}
+
+/** One line's pacing: the rules of its connection and of its TWS (shared with the lines named). */
+function pacing(name: string, status: Json, stats: Json): string {
+  const waits = (stats.waits ?? {}) as Json;
+  const violations = (stats.violations ?? {}) as Json;
+  const gateway = (status.gateway ?? undefined) as { name?: unknown; lines?: unknown } | undefined;
+  const shared = Array.isArray(gateway?.lines) ? (gateway.lines as unknown[]).filter((l) => l !== name) : [];
+  return [
+    `Pacing${name ? ` of line ${name}` : ""}${
+      gateway
+        ? ` (TWS ${cell(gateway.name)}${shared.length > 0 ? `, per-TWS rules shared with ${shared.join(", ")}` : ""})`
+        : ""
+    }\n`,
+    table(
+      ["RULE", "TYPE", "USED", "TARGET", "LIMIT", "WINDOW"],
+      arr(status.rules).map((r) => [
+        r.ruleId,
+        r.type,
+        r.used,
+        r.target,
+        r.limit,
+        r.windowMs === undefined ? "-" : `${r.windowMs} ms`,
+      ]),
+    ),
+    `  queued ${cell(status.queued)} · released ${cell(stats.released)} · wait p99 ${cell(waits.p99Ms)} ms · violations ${cell(violations.total)}\n`,
+  ].join("");
+}
+
 function render(d: {
   url: string;
   health: Json;
@@ -140,8 +180,6 @@ function render(d: {
   pace: { status: Json; stats: Json };
 }): string {
   const h = d.health;
-  const waits = (d.pace.stats.waits ?? {}) as Json;
-  const violations = (d.pace.stats.violations ?? {}) as Json;
   return [
     `Switchboard at ${d.url}: ${cell(h.status).toUpperCase()} (upstream ${cell(h.upstream)})\n`,
     "Lines\n",
@@ -156,6 +194,9 @@ function render(d: {
         "SINCE",
         "HEARTBEAT",
         "RECONNECTS",
+        "PROXY",
+        "ORDERS",
+        "TENANTS",
         "REASON",
       ],
       arr(h.lines).map((l) => [
@@ -170,6 +211,9 @@ function render(d: {
           ? "-"
           : `${l.lastHeartbeatAgoMs} ms`,
         l.reconnects,
+        poolLine(d.pool, l.name).proxyPort,
+        poolLine(d.pool, l.name).readOnly === true ? "read-only" : "allowed",
+        poolLine(d.pool, l.name).tenants,
         l.reason,
       ]),
     ),
@@ -198,19 +242,7 @@ function render(d: {
         new Date(Number(l.expiresAt)).toISOString(),
       ]),
     ),
-    "Pacing\n",
-    table(
-      ["RULE", "TYPE", "USED", "TARGET", "LIMIT", "WINDOW"],
-      arr(d.pace.status.rules).map((r) => [
-        r.ruleId,
-        r.type,
-        r.used,
-        r.target,
-        r.limit,
-        r.windowMs === undefined ? "-" : `${r.windowMs} ms`,
-      ]),
-    ),
-    `  queued ${cell(d.pace.status.queued)} · released ${cell(d.pace.stats.released)} · wait p99 ${cell(waits.p99Ms)} ms · violations ${cell(violations.total)}\n`,
+    ...pacings(d.pace),
   ].join("");
 }
 

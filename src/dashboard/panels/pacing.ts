@@ -4,7 +4,8 @@
  * released, waits p50/p99/max, violations (which should stay 0).
  */
 import { h, num, swap } from "../dom.js";
-import type { PacerStatsSnapshot, PacerStatus } from "../types.js";
+import type { LineView, PacerStatsSnapshot, PacerStatus } from "../types.js";
+import { identityBadge } from "./lines.js";
 
 const PROFILE_HELP: Readonly<Record<string, string>> = {
   current:
@@ -12,7 +13,48 @@ const PROFILE_HELP: Readonly<Record<string, string>> = {
   legacy: "IB's former rules: hard historical limits for every bar size",
 };
 
-export function renderPacing(el: HTMLElement, pace: PacerStatus, stats: PacerStatsSnapshot): void {
+/**
+ * Each line has its own pacer (its connection's message rate; the rules IB counts per TWS are
+ * shared by the lines on one TWS): one block per line, headed by its name and badge.
+ */
+export function renderPacing(
+  el: HTMLElement,
+  pace: PacerStatus & { lines?: Record<string, PacerStatus> },
+  stats: PacerStatsSnapshot & { lines?: Record<string, PacerStatsSnapshot> },
+  lines: readonly LineView[] = [],
+): void {
+  const each = Object.entries(pace.lines ?? {});
+  if (each.length <= 1) {
+    swap(el, pacerBlock(pace, stats));
+    return;
+  }
+  const blocks = each.map(([name, p]) => {
+    const line = lines.find((l) => l.name === name);
+    const shared = (p.gateway?.lines ?? []).filter((n) => n !== name);
+    const block = pacerBlock(p, stats.lines?.[name] ?? stats);
+    return h(
+      "section",
+      { class: "pacer", "data-pacer-line": name },
+      h(
+        "h3",
+        {},
+        `${name} `,
+        ...(line ? [identityBadge(line)] : []),
+        p.gateway
+          ? h(
+              "small",
+              {},
+              ` TWS ${p.gateway.name}${shared.length > 0 ? `, per-TWS rules shared with ${shared.join(", ")}` : ""}`,
+            )
+          : "",
+      ),
+      block,
+    );
+  });
+  swap(el, h("div", {}, ...blocks));
+}
+
+function pacerBlock(pace: PacerStatus, stats: PacerStatsSnapshot): HTMLElement {
   const w = stats.waits;
   const summary = h(
     "p",
@@ -55,5 +97,5 @@ export function renderPacing(el: HTMLElement, pace: PacerStatus, stats: PacerSta
       ),
     );
   });
-  swap(el, h("div", {}, summary, h("ul", { class: "gauges" }, ...rules)));
+  return h("div", {}, summary, h("ul", { class: "gauges" }, ...rules));
 }
