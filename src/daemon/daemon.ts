@@ -14,7 +14,7 @@ import type { DaemonInfo, DaemonView, FanoutView, TenantView } from "../api/view
 import type { Clock, TimerHandle } from "../clock.js";
 import { type DaemonConfig, upstreamText } from "../config/index.js";
 import { ConfigError } from "../config/load.js";
-import { ClosedError } from "../errors.js";
+import { ClosedError, SwitchboardError } from "../errors.js";
 import type { BaseEvent } from "../events.js";
 import type { IdentityView } from "../line/identity-guard.js";
 import type { Logger } from "../logger.js";
@@ -113,6 +113,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
 
   /** The lines, once start() has built them. */
   get #set(): LineSet {
+    // A standby runs no line: its pace and line routes answer 503 standby.
+    if (!this.#lineSet && this.#ha && this.#ha.role !== "active")
+      throw new SwitchboardError("standby", `this daemon is a standby of HA group ${this.#c.ha!.group}`);
     if (!this.#lineSet) throw new ClosedError("daemon (not started)");
     return this.#lineSet;
   }

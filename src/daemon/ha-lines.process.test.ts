@@ -114,6 +114,10 @@ describe("standby through Redis with two lines", () => {
     const b = await daemon(group);
     // A standby opens no proxy port for any line, and connects no line.
     expect(b.ready).toMatchObject({ role: "standby", proxyPort: null, proxyPorts: {} });
+    // Its line routes say so rather than answering for a line it does not run.
+    const pace = await fetch(`${String(b.ready.http)}/api/ib/pace/status?line=two`);
+    expect(pace.status).toBe(503);
+    expect(((await pace.json()) as { error: { code: string } }).error.code).toBe("standby");
 
     const idsA = await lineIds(a);
     expect(idsA.one).toEqual(expect.any(Number));

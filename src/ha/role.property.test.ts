@@ -131,7 +131,7 @@ describe("HA role on a fenced lease (property)", () => {
           expect(timeline[c.at]).toEqual({ holder: c.holder, token: c.token });
           for (let u = c.at; u <= Math.min(c.at + lateMs, timeline.length - 1); u++) {
             const l = timeline[u];
-            if (l === null) continue;
+            if (!l) continue;
             expect(l.holder).toBe(c.holder);
             expect(l.token).toBeGreaterThanOrEqual(c.token);
           }
