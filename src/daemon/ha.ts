@@ -214,14 +214,13 @@ export class DaemonHa {
       throw err;
     }
     const memories = new Map<string, RedisPacerMemory>();
+    // As the file memory (line-set.ts): a group with one TWS keeps the key it always used;
+    // with several, each TWS's key is named after it, whatever order the lines are in.
+    const onOneGateway = new Set(config.lines.map(gatewayOf)).size === 1;
     for (const cfg of config.lines) {
       const key = gatewayOf(cfg);
       if (memories.has(key)) continue;
-      // The first TWS keeps the group's key a one-line group always used.
-      const memory = new RedisPacerMemory(
-        (message) => logger.warn(message),
-        memories.size === 0 ? undefined : key,
-      );
+      const memory = new RedisPacerMemory((message) => logger.warn(message), onOneGateway ? undefined : key);
       memory.attach(this.lease, () => this.keeper.role.token);
       await memory.refresh();
       memories.set(key, memory);

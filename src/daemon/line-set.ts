@@ -59,10 +59,16 @@ export class UnknownLineError extends SwitchboardError {
   }
 }
 
+/** Names of this host's loopback interface: one TWS however the config spells it. */
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]", "0:0:0:0:0:0:0:1"]);
+
 /** Which TWS a line talks to, for the rules IB counts per TWS. `auto` lines count alone. */
 export function gatewayKey(cfg: LineConfig): string {
   const u = cfg.upstream;
-  if (u.kind === "tcp") return `${u.host}:${u.port}`;
+  if (u.kind === "tcp") {
+    const host = u.host.toLowerCase();
+    return `${LOOPBACK.has(host) ? "127.0.0.1" : host}:${u.port}`;
+  }
   if (u.kind === "mock") return "mock";
   // Where `auto` lands is known only once it finds a gateway: counted as a TWS of its own.
   return `auto:${cfg.name}`;
@@ -109,13 +115,14 @@ export class LineSet {
     const d = this.#d;
     const { config, clock } = d;
     const key = gatewayKey(cfg);
+    const onOneGateway = new Set(config.lines.map(gatewayKey)).size === 1;
     let budget = this.#budgets.get(key);
     if (!budget) {
-      // The first TWS keeps the file a one-line daemon always used; others get their own.
-      const file =
-        this.#budgets.size === 0
-          ? PACER_MEMORY_FILE
-          : `pacer-memory-${key.replace(/[^A-Za-z0-9.-]/g, "_")}.json`;
+      // A daemon with one TWS keeps the file it always used; with several, each TWS's file is
+      // named after it, so the windows stay with their TWS whatever order the lines are in.
+      const file = onOneGateway
+        ? PACER_MEMORY_FILE
+        : `pacer-memory-${key.replace(/[^A-Za-z0-9.-]/g, "_")}.json`;
       budget = new GatewayBudget({
         rules,
         // The pacer's own mode (targets, the default guard): the budget schedules, never enforces.

@@ -1,7 +1,7 @@
 /**
  * Pacer memory of an HA group (interfaces.md "Pacer memory"): IB's historical windows of each
- * TWS live in Redis (`switchboard:ha:<group>:pacer` for the first TWS of the lines, as the file
- * memory keeps the first in pacer-memory.json; `…:pacer:<host:port>` for others), so a takeover
+ * TWS live in Redis (`switchboard:ha:<group>:pacer` when the lines use one TWS, as the file
+ * memory keeps pacer-memory.json; with several, `…:pacer:<host:port>` for each), so a takeover
  * never re-spends what the old active already spent at the same TWS.
  *
  * Invariants:

@@ -54,9 +54,13 @@ export function encodeMessageFrame(fields: readonly string[]): Buffer {
 export function patchedFrameLength(payload: Uint8Array, index: number, id: number): number {
   const start = fieldStart(payload, index);
   const nul = missingFinalNul(payload) ? 1 : 0;
-  if (start === -1) return HEADER_BYTES + payload.length + nul;
-  const end = fieldEnd(payload, start);
-  return HEADER_BYTES + payload.length + nul - (end - start) + idText(id).length;
+  const len =
+    start === -1
+      ? payload.length + nul
+      : payload.length + nul - (fieldEnd(payload, start) - start) + idText(id).length;
+  // A longer id can push an answer at the limit past it: refused as encodeFrame would.
+  if (len > MAX_FRAME_BYTES) throw new FrameTooLargeError(len, MAX_FRAME_BYTES);
+  return HEADER_BYTES + len;
 }
 
 /** Write the frame patchedFrameLength describes into `out` at `offset`; returns the end. */

@@ -5,6 +5,7 @@
  * unknown and reconciliation. Every order has a unique orderRef; "placed once" means at most
  * one gateway order per orderRef.
  */
+import { resolveRules } from "../pacing/rules.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { RawClient } from "../mock/raw-client.test-util.js";
 import { toFields } from "../protocol/codec.js";
@@ -377,10 +378,15 @@ describe("every refusal is audited", () => {
 describe("the order lane is bounded", () => {
   it("past its bound of waiting messages of one owner: 399 for a cancel, 201 for a new order, 'order lane full', audited", async () => {
     // The default bound is 1,000; a smaller one keeps the lane full for certain while the
-    // pacer's window is (sending 1,000 messages on a busy machine can outlast it).
+    // pacer's window is (sending 1,000 messages on a busy machine can outlast it). A slow
+    // message rate keeps the window full for ~12 s, however slow the machine is meanwhile.
     expect(resolveSwitchOptions().maxOrderLane).toBe(1_000);
     const audit = new MemoryAudit();
-    const s = await stack({ audit, maxOrderLane: 50 });
+    const s = await startProxyStack({
+      switch: { audit, maxOrderLane: 50 },
+      pacer: { rules: resolveRules({ override: { rules: { messageRate: { limit: 5 } } } }) },
+    });
+    cleanup.push(s);
     const c = await client(s.port, 23);
     c.sendFields(resting(1, "lane-bound"));
     await c.waitFor(status(1, "Submitted"));

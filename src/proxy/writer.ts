@@ -11,6 +11,8 @@
  * - Bytes handed to the socket are never overwritten: a slab is only ever appended to, and a
  *   full slab is replaced, not reused (the socket may still hold views of it). A frame is
  *   never split between slabs.
+ * - A downstream whose bytes are all handed over holds at most a small slab (MIN_SLAB_BYTES),
+ *   or a partly used one it filled with more than a sixteenth in its last turn.
  * - `end()` writes what is batched before the FIN; after `end()` or a destroyed socket,
  *   nothing more is accepted ("closed").
  */
@@ -25,7 +27,12 @@ import {
 
 export type WriteResult = "written" | "overflow" | "closed";
 
-/** Slab size: a turn's ticks for one downstream usually fit; larger frames get their own. */
+/**
+ * Slab sizes. A writer's first slab is small and each one after a full slab is twice as large,
+ * up to SLAB_BYTES, so a busy downstream batches a burst in few slabs while an idle one holds
+ * little; a frame larger than SLAB_BYTES gets a slab of its own.
+ */
+const MIN_SLAB_BYTES = 4 * 1024;
 const SLAB_BYTES = 64 * 1024;
 
 /**
@@ -173,7 +180,8 @@ export class DownstreamWriter {
         this.#parts.push(this.#slab.subarray(this.#start, this.#end));
         this.#partBytes += this.#end - this.#start;
       }
-      this.#slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, n));
+      const grown = Math.min(SLAB_BYTES, Math.max(MIN_SLAB_BYTES, this.#slab.length * 2));
+      this.#slab = Buffer.allocUnsafe(Math.max(grown, n));
       this.#start = 0;
       this.#end = 0;
     }
@@ -191,6 +199,17 @@ export class DownstreamWriter {
     const parts = this.#parts;
     const tail = this.#slab.subarray(this.#start, this.#end);
     this.#start = this.#end;
+    // Memory is not held for quiet downstreams: a slab of one large frame, or one this turn
+    // used little of, is let go once its bytes are handed over (the socket keeps its views
+    // until the kernel has them); the next write starts a small one.
+    if (
+      this.#slab.length > SLAB_BYTES ||
+      (this.#slab.length > MIN_SLAB_BYTES && tail.length * 16 < this.#slab.length)
+    ) {
+      this.#slab = EMPTY;
+      this.#start = 0;
+      this.#end = 0;
+    }
     if (parts.length > 0) {
       this.#parts = [];
       this.#partBytes = 0;
