@@ -12,11 +12,16 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RawClient } from "../mock/raw-client.test-util.js";
 import type { MockOrderView } from "../mock/state.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { toFields } from "../protocol/codec.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { AAPL, V } from "../switch/test-harness.test-util.js";
-import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
+import {
+  type Proc,
+  run,
+  startProcess,
+  until,
+  startUnmarkedGateway,
+} from "./test-support/process.test-util.js";
 import { openSse, type SseReader } from "./test-support/sse.test-util.js";
 
 const procs: Proc[] = [];
@@ -34,18 +39,7 @@ const PAPER = "DU111";
 const LIVE = "U222";
 
 async function gateway(accounts: string, port = 0): Promise<Proc> {
-  const p = await startProcess([
-    "mock-gateway",
-    "--port",
-    String(port),
-    "--control-port",
-    "0",
-    "--accounts",
-    accounts,
-    "--unmarked",
-    "--now",
-    TEST_NOW,
-  ]);
+  const p = await startUnmarkedGateway(accounts, port);
   procs.push(p);
   return p;
 }

@@ -8,8 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
-import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
+import { type Proc, startProcess, until, startUnmarkedGateway } from "./test-support/process.test-util.js";
 
 const procs: Proc[] = [];
 const dirs: string[] = [];
@@ -19,18 +18,7 @@ afterAll(async () => {
 });
 
 async function gateway(accounts: string): Promise<Proc> {
-  const p = await startProcess([
-    "mock-gateway",
-    "--port",
-    "0",
-    "--control-port",
-    "0",
-    "--accounts",
-    accounts,
-    "--unmarked",
-    "--now",
-    TEST_NOW,
-  ]);
+  const p = await startUnmarkedGateway(accounts);
   procs.push(p);
   return p;
 }

@@ -15,8 +15,13 @@ import { EventName, OrderAction, OrderType } from "@stoqey/ib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MockOrderView } from "../mock/state.js";
 import { AAPL, connectStoqey, expectNo505, type StoqeyClient } from "../mock/stoqey-client.test-util.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
-import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
+import {
+  type Proc,
+  run,
+  startProcess,
+  until,
+  startUnmarkedGateway,
+} from "./test-support/process.test-util.js";
 
 const procs: Proc[] = [];
 const closers: { close(): Promise<void> }[] = [];
@@ -31,18 +36,7 @@ const PAPER = "DU111";
 const LIVE = "U222";
 
 async function gateway(accounts: string): Promise<Proc> {
-  const p = await startProcess([
-    "mock-gateway",
-    "--port",
-    "0",
-    "--control-port",
-    "0",
-    "--accounts",
-    accounts,
-    "--unmarked",
-    "--now",
-    TEST_NOW,
-  ]);
+  const p = await startUnmarkedGateway(accounts);
   procs.push(p);
   return p;
 }

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EventName, IBApi } from "@stoqey/ib";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type Proc, startProcess } from "../daemon/test-support/process.test-util.js";
+import { type Proc, startProcess, startUnmarkedGateway } from "../daemon/test-support/process.test-util.js";
 import {
   type Chrome,
   launchChromium,
@@ -253,18 +253,7 @@ describe("dashboard", () => {
   it("shows paper and live side by side: each card with its badge, proxy port, orders and tenants; tenants and pacing per line", async () => {
     stateDir = await mkdtemp(join(tmpdir(), "sb-dash-"));
     const gateway = async (accounts: string) => {
-      const p = await startProcess([
-        "mock-gateway",
-        "--port",
-        "0",
-        "--control-port",
-        "0",
-        "--accounts",
-        accounts,
-        "--unmarked",
-        "--now",
-        TEST_NOW,
-      ]);
+      const p = await startUnmarkedGateway(accounts);
       procs.push(p);
       return Number(p.ready.port);
     };

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { TEST_NOW } from "../../mock/test-now.test-util.js";
 
 export const BIN = fileURLToPath(new URL("../../../bin/switchboard.js", import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
@@ -119,4 +120,23 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+/**
+ * `switchboard mock-gateway` standing for a real gateway: its managed `accounts` (DU… paper,
+ * U… live), none of the signs a mock is recognised by, its calendar at TEST_NOW.
+ */
+export function startUnmarkedGateway(accounts: string, port = 0): Promise<Proc> {
+  return startProcess([
+    "mock-gateway",
+    "--port",
+    String(port),
+    "--control-port",
+    "0",
+    "--accounts",
+    accounts,
+    "--unmarked",
+    "--now",
+    TEST_NOW,
+  ]);
 }
