@@ -25,7 +25,11 @@ export type ErrorCode =
   | "lease_invalid"
   | "store"
   | "queue_full"
-  | "config";
+  | "config"
+  /** This daemon is a standby of an HA group (HTTP 503). */
+  | "standby"
+  /** A write to the HA group's state carried a fencing token that is no longer current. */
+  | "fenced";
 
 export interface SwitchboardErrorOptions {
   ibCode?: number;

@@ -29,6 +29,7 @@ export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   unhealthy: 503,
   upstream_unavailable: 503,
   closed: 503,
+  standby: 503,
   timeout: 504,
 };
 

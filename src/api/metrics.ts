@@ -46,6 +46,34 @@ export function createMetrics(view: DaemonView): DaemonMetrics {
     },
   });
 
+  new Gauge({
+    name: "switchboard_ha_role",
+    help: "With ha: 1 for this daemon's role in its group (active, standby, stepping_down), 0 for the others",
+    labelNames: ["group", "role"],
+    registers,
+    collect() {
+      this.reset();
+      const ha = view.ha?.();
+      if (!ha) return;
+      for (const r of ["active", "standby", "stepping_down"])
+        this.set({ group: ha.group, role: r }, ha.role === r ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "switchboard_ha_transitions",
+    help: "With ha: times this daemon became active (promotions) and stepped down, since start",
+    labelNames: ["group", "kind"],
+    registers,
+    collect() {
+      this.reset();
+      const ha = view.ha?.();
+      if (!ha) return;
+      this.set({ group: ha.group, kind: "promotion" }, ha.promotions);
+      this.set({ group: ha.group, kind: "step_down" }, ha.stepDowns);
+      this.set({ group: ha.group, kind: "lease_call_failures" }, ha.leaseFailures);
+    },
+  });
+
   const seenReconnects = new Map<string, number>();
   new Counter({
     name: "switchboard_line_reconnects_total",

@@ -3,6 +3,7 @@
  * daemon's private parts (events and snapshot()s only, as the house rules want).
  */
 import type { EventLog } from "../daemon/event-log.js";
+import type { HaView } from "../daemon/ha.js";
 import type { HealthReport, LineView } from "../daemon/health.js";
 import type { PacerStatus } from "../pacing/scheduler.js";
 import type { PacerStatsSnapshot } from "../pacing/stats.js";
@@ -83,6 +84,8 @@ export interface DaemonView {
    * such line holds an id.
    */
   switchClientId?(line: string): { line: string; clientId: number; permIds: number[] } | undefined;
+  /** The daemon's place in its HA group; undefined (or absent) without `ha`. */
+  ha?(): HaView | undefined;
   readonly registry: Registry;
   readonly events: EventLog;
   /** The first line's data service. */

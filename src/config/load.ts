@@ -19,6 +19,7 @@ import {
   type ConfigInput,
   configSchema,
   DEFAULT_BIND_HOST,
+  DEFAULT_HA_LEASE_MS,
   DEFAULT_HTTP_PORT,
   DEFAULT_LINE_NAME,
   DEFAULT_LOG_LEVEL,
@@ -81,6 +82,8 @@ export interface DaemonConfig {
   /** History jobs' dataset; undefined = `<stateDir>/bars`. */
   readonly historyDir: string | undefined;
   readonly redis: string | undefined;
+  /** Standby through Redis (needs `redis`). */
+  readonly ha: { readonly group: string; readonly leaseMs: number } | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Client-id purposes: the defaults with the config's `purposes` merged over them. */
   readonly purposes: PurposeRanges;
@@ -143,6 +146,16 @@ export function loadConfig(sources: ConfigSources): DaemonConfig {
   }
   for (const [k, v] of Object.entries(sources.flags ?? {})) {
     if (v === undefined) continue;
+    if (k.includes(".")) {
+      // A flag of a nested key (`--ha-group` → ha.group): sets that field only.
+      const path = k.split(".");
+      setPath(raw, path, v);
+      origins.set(k, {
+        kind: "flag",
+        name: flagOf(path.map((p, i) => (i === 0 ? p : p[0]!.toUpperCase() + p.slice(1))).join("")),
+      });
+      continue;
+    }
     raw[k] = v;
     origins.set(k, { kind: "flag", name: flagOf(k) });
     // A flag replaces the whole key: nested origins from lower layers no longer apply.
@@ -330,6 +343,12 @@ function resolve(
       `config key "host" (${originText(["host"], origins)}): binding ${host} (not loopback) needs both ${flagOf("token")} and ${flagOf("allow")} <cidr,…>; accepted without them: 127.0.0.1, ::1, localhost`,
     );
   }
+  if (c.ha !== undefined && c.redis === undefined) {
+    throw new ConfigError(
+      "ha",
+      `config key "ha" (${originText(["ha"], origins)}): an HA group keeps its lease, orders and identity in Redis: give ${flagOf("redis")} <url> (config key redis) too`,
+    );
+  }
   return {
     lines,
     implicitMock: !useUpstream && c.lines === undefined,
@@ -351,6 +370,7 @@ function resolve(
     stateDir: c.stateDir,
     historyDir: c.historyDir,
     redis: c.redis,
+    ha: c.ha === undefined ? undefined : { group: c.ha.group, leaseMs: c.ha.leaseMs ?? DEFAULT_HA_LEASE_MS },
     logLevel: c.logLevel ?? DEFAULT_LOG_LEVEL,
     logFormat: c.logFormat,
     purposes: purposesOf(c.purposes, origins),

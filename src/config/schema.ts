@@ -25,6 +25,17 @@ export const LOG_FORMATS = ["json", "pretty"] as const;
 /** The ports `auto` probes, paper first (Gateway paper, TWS paper, Gateway live, TWS live). */
 export const AUTO_PORTS: readonly number[] = [4002, 7497, 4001, 7496];
 const AUTO_PORTS_TEXT = AUTO_PORTS.join(",");
+/** The same value as src/ha/freshness.ts (not imported: loading the config must stay light). */
+export const DEFAULT_HA_LEASE_MS = 5_000;
+const DEFAULT_HA_LEASE_MS_TEXT = String(DEFAULT_HA_LEASE_MS);
+/** Flags of nested keys (`--ha-group` sets `ha.group`): config path → flag value placeholder and help. */
+export const NESTED_FLAGS = {
+  "ha.group": { arg: "<name>", description: "HA group: daemons sharing one Redis lease (needs --redis)" },
+  "ha.leaseMs": {
+    arg: "<ms>",
+    description: `HA lease length; renewed every leaseMs/5 (default ${DEFAULT_HA_LEASE_MS})`,
+  },
+} as const;
 
 const LINE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
 const ACCOUNT = /^[A-Za-z0-9]{1,32}$/;
@@ -330,6 +341,18 @@ export const CONFIG_KEYS = {
     accepts: "redis://host:port or rediss://…",
     description: "keep client-id leases in Redis instead of the file store",
     arg: "<url>",
+  },
+  ha: {
+    schema: z
+      .strictObject({
+        group: z.string().regex(LINE_NAME),
+        leaseMs: z.preprocess(toInt, z.number().int().min(1_000).max(600_000)).optional(),
+      })
+      .optional(),
+    accepts: `{group: 1..32 letters, digits, '-' or '_'; leaseMs: an integer 1000..600000 (default ${DEFAULT_HA_LEASE_MS_TEXT})}`,
+    description:
+      "standby through Redis: daemons of one group share a fenced lease; one is active, the others stand by (needs redis; flags --ha-group, --ha-lease-ms)",
+    arg: null,
   },
   logLevel: {
     schema: z.enum(LOG_LEVELS).optional(),

@@ -29,7 +29,8 @@ export interface RegistryClientIdsOptions {
   /** Lease scope: leases are per upstream (paper and live may both use id 7). */
   upstream: () => string;
   owner: string;
-  pid: number;
+  /** Bind the leases to this process (reclaimed when it dies); undefined: TTL only (an HA group's). */
+  pid: number | undefined;
   clock: Clock;
   logger: Logger;
   purpose?: string;
@@ -40,6 +41,13 @@ export interface RegistryClientIdsOptions {
   heldId?: () => number | undefined;
   /** The lease of the line's id was lost, or someone else holds it now. */
   onConflict?: (c: LeaseConflict) => void;
+  /**
+   * An HA group's line leases pass to the new active with this token (src/ha/lease-scripts.ts):
+   * a lease on the wanted id that already carries it is taken over by renewing it.
+   */
+  adoptToken?: string;
+  /** Leave the lease in place on release (an HA group keeps its line's id for the next active). */
+  keepOnRelease?: boolean;
 }
 
 export interface LeaseConflict {
@@ -79,11 +87,18 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
     async acquire(): Promise<ClientIdLease> {
       const upstream = o.upstream();
       const wanted = o.heldId?.();
-      const lease = await o.registry.lease(purpose, o.owner, ttlMs, {
-        pid: o.pid,
-        upstream,
-        ...(wanted === undefined ? {} : { clientId: wanted }),
-      });
+      const pid = o.pid === undefined ? {} : { pid: o.pid };
+      const adopted =
+        wanted !== undefined && o.adoptToken !== undefined
+          ? await o.registry.renew(wanted, o.adoptToken, ttlMs, { upstream }).catch(() => undefined)
+          : undefined;
+      const lease =
+        adopted ??
+        (await o.registry.lease(purpose, o.owner, ttlMs, {
+          ...pid,
+          upstream,
+          ...(wanted === undefined ? {} : { clientId: wanted }),
+        }));
       held++;
       let token = lease.token;
       let timer: TimerHandle | undefined;
@@ -127,7 +142,7 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
       /** The last holder reported in the way, so a long conflict is reported once per holder. */
       let reportedHolder: string | undefined;
       const reLease = () => {
-        o.registry.lease(purpose, o.owner, ttlMs, { pid: o.pid, upstream, clientId: lease.clientId }).then(
+        o.registry.lease(purpose, o.owner, ttlMs, { ...pid, upstream, clientId: lease.clientId }).then(
           (again) => {
             if (released) {
               void o.registry
@@ -172,7 +187,7 @@ export function registryClientIds(o: RegistryClientIdsOptions): ClientIdSource &
           released = true;
           held--;
           o.clock.clearTimeout(timer);
-          if (o.registry.state !== "open") return;
+          if (o.registry.state !== "open" || o.keepOnRelease) return;
           await o.registry.release(lease.clientId, { token, upstream });
         },
       };

@@ -11,10 +11,10 @@ import type { DataService } from "../api/data-service.js";
 import { unavailableDataService } from "../api/data-service.js";
 import { ApiServer } from "../api/server.js";
 import type { DaemonInfo, DaemonView, FanoutView, TenantView } from "../api/view.js";
-import type { Clock } from "../clock.js";
+import type { Clock, TimerHandle } from "../clock.js";
 import { type DaemonConfig, upstreamText } from "../config/index.js";
 import { ConfigError } from "../config/load.js";
-import { ClosedError } from "../errors.js";
+import { ClosedError, SwitchboardError } from "../errors.js";
 import type { BaseEvent } from "../events.js";
 import type { IdentityView } from "../line/identity-guard.js";
 import type { Logger } from "../logger.js";
@@ -29,12 +29,19 @@ import { HistoryJobs } from "../history/jobs.js";
 import { isSwitchboardMock } from "../history/mock-detect.js";
 import { serviceSource } from "../history/service-source.js";
 import { FileOrderJournal } from "../orders/journal.js";
+import type { StepDownReason } from "../ha/role.js";
 import { Switch } from "../switch/switch.js";
+import { DaemonHa, type HaView } from "./ha.js";
 import { EventLog } from "./event-log.js";
 import { type HealthReport, healthOf, type LineView } from "./health.js";
 import { listening } from "./port-in-use.js";
-import { LineSet } from "./line-set.js";
+import { gatewayKey, LineSet } from "./line-set.js";
 import type { ManagedLine } from "./managed-line.js";
+
+/** How long an HA daemon active at start waits for its lines before printing READY anyway. */
+export const HA_READY_WAIT_MS = 5_000;
+/** How often an HA daemon taking over retries a busy proxy port. */
+const PROXY_BUSY_RETRY_MS = 250;
 
 /** Expired leases are noticed (and announced as lease.expired) at least this often. */
 export const DEFAULT_LEASE_SWEEP_INTERVAL_MS = 30_000;
@@ -50,9 +57,13 @@ export interface DaemonDeps {
   pid: number;
   /** Ports `auto` probes; overrides the config's `autoPorts` (default 4002, 7497, 4001, 7496). */
   autoPorts?: readonly number[];
+  /** With `ha`: a standby became active and serves (the CLI prints a second READY line). */
+  onPromoted?: (ready: ReadyInfo) => void;
 }
 
 export interface ReadyInfo {
+  /** With `ha`: this daemon's role when the line is printed (a standby prints a second one on promotion). */
+  role?: "active" | "standby";
   http: string;
   /** The first line's proxy port. */
   proxyPort: number | null;
@@ -77,6 +88,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
   #api: ApiServer | undefined;
   #historyJobs: HistoryJobs | undefined;
   #startedAt = "";
+  #url = "";
+  /** With `ha`: the group membership; lines exist only while this daemon is active. */
+  #ha: DaemonHa | undefined;
   #closing: Promise<void> | undefined;
   /** Lines whose host:port upstream is a Switchboard mock process (found at start). */
   readonly #mockUpstreams = new Set<string>();
@@ -99,6 +113,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
 
   /** The lines, once start() has built them. */
   get #set(): LineSet {
+    // A standby runs no line: its pace and line routes answer 503 standby.
+    if (!this.#lineSet && this.#ha && this.#ha.role !== "active")
+      throw new SwitchboardError("standby", `this daemon is a standby of HA group ${this.#c.ha!.group}`);
     if (!this.#lineSet) throw new ClosedError("daemon (not started)");
     return this.#lineSet;
   }
@@ -128,11 +145,13 @@ export class Daemon implements DaemonView, AsyncDisposable {
   /** The data service of line `name` (undefined: the first); 400 for a line not configured. */
   dataOf(name?: string): DataService {
     if (name === undefined) return this.data;
+    // A standby has no lines: a configured name is answered as not started, never another line.
+    if (!this.#lineSet && this.#c.lines.some((l) => l.name === name)) return this.data;
     return this.#set.get(name).data ?? unavailableDataService(NOT_STARTED);
   }
 
   lineNames(): string[] {
-    return this.#set.names;
+    return this.#c.lines.map((l) => l.name);
   }
 
   /** The switch of the first configured line: the default of `line=`. */
@@ -153,23 +172,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
       if (this.#c.lines.some((l) => l.upstream.kind === "mock")) {
         await listening("mockPort", "127.0.0.1", this.#c.mockPort, this.#startMock());
       }
-      this.#checkStrayJournals();
-      // Opens each line's journal (a journal in use by another process is a start error).
-      const set = new LineSet({
-        config: this.#c,
-        stateDir: this.#c.stateDir ?? defaultStateDir(this.#d.env),
-        clock: this.#d.clock,
-        random: this.#d.random,
-        logger: this.#d.logger,
-        pid: this.#d.pid,
-        autoPorts: this.#d.autoPorts,
-        registry: this.registry,
-        mock: () => this.#mock,
-        isStandaloneMock: (line) => this.#mockUpstreams.has(line),
-        events: this.events,
-        push: this.#push,
-      });
-      this.#lineSet = set;
+      // An HA group's Redis must persist and our lines must be the group's: checked before
+      // anything listens (a start error, exit 2).
+      if (this.#c.ha !== undefined) this.#ha = await this.#prepareHa();
+      else this.#checkStrayJournals();
       this.#api = new ApiServer(this, {
         host: this.#c.host,
         port: this.#c.httpPort,
@@ -179,37 +185,25 @@ export class Daemon implements DaemonView, AsyncDisposable {
         logger: this.#d.logger.child({ part: "api" }),
         version: this.#d.version,
       });
-      // Before the lines start: a recognised mock must never record a line's identity.
-      await this.#warnOfStandaloneMocks();
-      this.#set.startLines();
-      this.#set.startData();
-      // Jobs ask through their line's data service: the same seats, switch and pacer as HTTP callers.
-      const sourceOf = (name: string | undefined) => {
-        const l = this.#set.get(name);
-        return serviceSource(
-          () => this.dataOf(l.config.name),
-          () => this.#upstreamIdentity(l),
-        );
-      };
-      this.#historyJobs = new HistoryJobs({
-        dir: this.#c.historyDir ?? join(this.#c.stateDir ?? defaultStateDir(this.#d.env), "bars"),
-        source: sourceOf(undefined),
-        sourceOf,
-        clock: this.#d.clock,
-        emit: this.#push,
-      });
-      // Each line's TWS-protocol proxy on its own port (interfaces.md "Several lines").
-      const proxyPorts = await this.#set.startProxies();
+      if (this.#ha === undefined) await this.#activate();
       const { url } = await listening("httpPort", this.#c.host, this.#c.httpPort, this.#api.listen());
+      this.#url = url;
+      // The first lease call: an active daemon serves before READY (its lines reconciled, its
+      // proxy ports open) unless its upstream keeps it waiting; then READY comes first (proxy
+      // ports null) and a second READY follows once they are open.
+      if (this.#ha) {
+        await this.#ha.start();
+        if (this.#ha.role === "active") {
+          let timer: TimerHandle | undefined;
+          await Promise.race([
+            this.#ha.idle(),
+            new Promise<void>((r) => (timer = this.#d.clock.setTimeout(r, HA_READY_WAIT_MS))),
+          ]);
+          this.#d.clock.clearTimeout(timer);
+        }
+      }
       this.#transition("running");
-      const ready: ReadyInfo = {
-        http: url,
-        proxyPort: this.#set.primary.proxy?.port ?? null,
-        proxyPorts,
-        upstream: this.health().upstream,
-        ...(this.#mock ? { mockPort: this.#mock.port, mockControlPort: this.#mock.controlPort } : {}),
-        pid: this.#d.pid,
-      };
+      const ready = this.#ready();
       this.#log.info(
         { ...ready, lines: this.#c.lines.map((l) => l.name) },
         `API at ${url} (dashboard ${url}/)`,
@@ -219,6 +213,160 @@ export class Daemon implements DaemonView, AsyncDisposable {
       await this.close();
       throw err;
     }
+  }
+
+  #ready(): ReadyInfo {
+    const role = this.#ha?.role;
+    const built = this.#built;
+    return {
+      ...(role === undefined ? {} : { role: role === "active" ? "active" : "standby" }),
+      http: this.#url,
+      proxyPort: built[0]?.proxy?.port ?? null,
+      proxyPorts: Object.fromEntries(
+        built.flatMap((l): [string, number][] => {
+          const port = l.proxy?.port;
+          return port === undefined ? [] : [[l.config.name, port]];
+        }),
+      ),
+      upstream: this.health().upstream,
+      ...(this.#mock ? { mockPort: this.#mock.port, mockControlPort: this.#mock.controlPort } : {}),
+      pid: this.#d.pid,
+    };
+  }
+
+  /**
+   * The lines (each with its switch, pacer, data service and proxy port) and history jobs: what
+   * an active daemon runs. With `ha` the lines carry the group's orders, identity and client
+   * ids, and every line connects and reconciles before any proxy port opens, so no client sends
+   * an order into a line that does not yet know its orders' state.
+   */
+  async #activate(): Promise<void> {
+    const ha = this.#ha;
+    // Opens each line's journal (a journal in use by another process is a start error).
+    const set = new LineSet({
+      config: this.#c,
+      stateDir: this.#c.stateDir ?? defaultStateDir(this.#d.env),
+      clock: this.#d.clock,
+      random: this.#d.random,
+      logger: this.#d.logger,
+      pid: this.#d.pid,
+      autoPorts: this.#d.autoPorts,
+      registry: this.registry,
+      mock: () => this.#mock,
+      isStandaloneMock: (line) => this.#mockUpstreams.has(line),
+      events: this.events,
+      push: this.#push,
+      ...(ha ? { ha: await ha.lineSetHa(gatewayKey) } : {}),
+    });
+    this.#lineSet = set;
+    // Before the lines start: a recognised mock must never record a line's identity.
+    await this.#warnOfStandaloneMocks();
+    set.startLines();
+    set.startData();
+    // Jobs ask through their line's data service: the same seats, switch and pacer as HTTP callers.
+    const sourceOf = (name: string | undefined) => {
+      const l = set.get(name);
+      return serviceSource(
+        () => this.dataOf(l.config.name),
+        () => this.#upstreamIdentity(l),
+      );
+    };
+    this.#historyJobs = new HistoryJobs({
+      dir: this.#c.historyDir ?? join(this.#c.stateDir ?? defaultStateDir(this.#d.env), "bars"),
+      source: sourceOf(undefined),
+      sourceOf,
+      clock: this.#d.clock,
+      emit: this.#push,
+    });
+    if (!ha) {
+      // Each line's TWS-protocol proxy on its own port (interfaces.md "Several lines").
+      await set.startProxies();
+      return;
+    }
+    await this.#reconciled(set);
+    // A taking-over daemon may find a proxy port still held (the old active on the same host,
+    // not yet gone): it retries while active, never exits (reason proxy_port_busy).
+    await set.startProxies(async (line, port, attempt) => {
+      if (this.#ha?.role !== "active" || this.#state === "stopping" || this.#state === "stopped")
+        return false;
+      if (attempt === 0) {
+        this.#log.warn({ line, port, reason: "proxy_port_busy" }, "proxy port busy; retrying");
+        const event = {
+          type: "ha.proxy_port_busy",
+          ts: this.#d.clock.now(),
+          line,
+          port,
+          reason: "proxy_port_busy",
+        };
+        this.#push(event);
+      }
+      await new Promise<void>((r) => this.#d.clock.setTimeout(r, PROXY_BUSY_RETRY_MS));
+      return true;
+    });
+  }
+
+  /** Until every line is ready and has reconciled its orders (or stepping down ends the wait). */
+  async #reconciled(set: LineSet): Promise<void> {
+    // The switch starts its reconciliation in the same turn the line turns ready.
+    const done = () => set.all.every((l) => l.line.state === "ready" && !l.sw.orderLane().reconciling);
+    while (!done() && this.#ha?.role === "active" && this.#state !== "stopping") {
+      await new Promise<void>((r) => this.#d.clock.setTimeout(r, 50));
+    }
+  }
+
+  /** What an HA daemon stepping down closes: every proxy port first, then every upstream socket. */
+  async #deactivate(): Promise<void> {
+    const step = async (what: string, fn: () => Promise<void> | void) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.#log.warn({ err }, `step-down: ${what} failed`);
+      }
+    };
+    // One turn of the event loop first: order messages already waiting in the downstream
+    // sockets (a daemon resumed after a pause) are read and refused by the closed order gate,
+    // so their clients hear 201 / 399 and the refusals reach this daemon's audit stream.
+    await new Promise<void>((r) => setImmediate(r));
+    const set = this.#lineSet;
+    this.#lineSet = undefined;
+    const jobs = this.#historyJobs;
+    this.#historyJobs = undefined;
+    await set?.closeFrontDoors(step);
+    await step("history jobs", () => jobs?.close());
+    await set?.close(step);
+  }
+
+  async #prepareHa(): Promise<DaemonHa> {
+    const c = this.#c as DaemonConfig & { ha: { group: string; leaseMs: number }; redis: string };
+    return DaemonHa.prepare({
+      config: c,
+      clock: this.#d.clock,
+      logger: this.#d.logger.child({ part: "ha", group: c.ha.group }),
+      pid: this.#d.pid,
+      push: this.#push,
+      promote: () => this.#promote(),
+      demote: (reason) => this.#demote(reason),
+      fatal: (err) => {
+        this.#log.fatal({ err }, err.message);
+        void this.close().finally(() => process.exit(2));
+      },
+    });
+  }
+
+  /** Takeover (DaemonHa runs it when this daemon becomes its group's active one). */
+  async #promote(): Promise<void> {
+    if (this.#state === "stopping" || this.#state === "stopped") return;
+    await this.#activate();
+    // Only a daemon still active with every proxy port open says so (it may have stepped down meanwhile).
+    if (this.#ha?.role !== "active" || !this.#lineSet?.proxiesOpen) return;
+    const ready = this.#ready();
+    this.#log.info({ ...ready }, "HA: this daemon is now the active one of its group");
+    if (this.#state === "running") this.#d.onPromoted?.(ready);
+  }
+
+  async #demote(reason: StepDownReason): Promise<void> {
+    this.#log.warn({ reason }, "HA: stepping down: closing every proxy port and every upstream socket");
+    await this.#deactivate();
   }
 
   close(): Promise<void> {
@@ -241,7 +389,7 @@ export class Daemon implements DaemonView, AsyncDisposable {
       upstream: this.health().upstream,
       mockPort: this.#mock?.port ?? null,
       mockControlPort: this.#mock?.controlPort ?? null,
-      proxyPort: this.#set.primary.proxy?.port ?? null,
+      proxyPort: this.#lineSet?.primary.proxy?.port ?? null,
       proxyPorts: Object.fromEntries(this.#built.map((l) => [l.config.name, l.proxy?.port ?? null])),
     };
   }
@@ -260,7 +408,14 @@ export class Daemon implements DaemonView, AsyncDisposable {
   }
 
   health(): HealthReport {
+    // A standby has no lines: it is neither healthy nor down, it waits for the lease.
+    if (this.#ha && this.#ha.role !== "active") return { status: "standby", upstream: "none", lines: [] };
     return healthOf(this.lines());
+  }
+
+  /** The daemon's place in its HA group (undefined without `ha`). */
+  ha(): HaView | undefined {
+    return this.#ha?.view();
   }
 
   tenants(): TenantView[] {
@@ -441,6 +596,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
       }
     };
     await step("api", () => this.#api?.close());
+    // An active HA daemon steps down (closing its proxy ports and lines) and releases the
+    // lease, so a standby takes over at once.
+    await step("ha", () => this.#ha?.close());
     // Jobs stop resumably: their requests in flight finish on the still-open line.
     await step("history jobs", () => this.#historyJobs?.close());
     // Downstreams go before the switches, so their subscriptions are cancelled on a live line.

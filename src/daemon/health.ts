@@ -6,7 +6,8 @@
 import type { IdentityView } from "../line/identity-guard.js";
 import type { LineSnapshot, LineState } from "../line/line-events.js";
 
-export type HealthStatus = "healthy" | "degraded" | "down";
+/** `standby`: a daemon of an HA group that is not the active one (no lines, no proxy). */
+export type HealthStatus = "healthy" | "degraded" | "down" | "standby";
 
 export interface LineView extends LineSnapshot {
   readonly required: boolean;

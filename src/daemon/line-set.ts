@@ -25,6 +25,7 @@ import { type PacingRules, resolveRules } from "../pacing/rules.js";
 import { DEFAULT_GUARD_FRACTION, DEFAULT_GUARD_MIN_MS, Pacer } from "../pacing/scheduler.js";
 import type { Registry } from "../registry/registry.js";
 import { clientDataService } from "./data.js";
+import type { LineSetHa } from "./ha.js";
 import { type ManagedLine, makeManagedLine } from "./managed-line.js";
 import { listening } from "./port-in-use.js";
 import { startDaemonProxy } from "./proxy.js";
@@ -44,6 +45,11 @@ export interface LineSetDeps {
   isStandaloneMock: (line: string) => boolean;
   events: EventLog;
   push: (e: BaseEvent) => void;
+  /**
+   * With `ha` (built by the group's active daemon only): each line's group state, and the
+   * pacer memory of each TWS in the group's Redis instead of a file.
+   */
+  ha?: LineSetHa;
 }
 
 /** A `line=` that names no configured line: 400, naming the lines there are. */
@@ -73,6 +79,8 @@ export class LineSet {
   readonly #budgets = new Map<string, GatewayBudget>();
   readonly #offs: (() => void)[] = [];
   readonly #d: LineSetDeps;
+  /** Front doors closing: no proxy port opens any more. */
+  #closed = false;
 
   constructor(d: LineSetDeps) {
     this.#d = d;
@@ -123,9 +131,11 @@ export class LineSet {
           guardMs: (w) => Math.ceil(Math.max(DEFAULT_GUARD_MIN_MS, w * DEFAULT_GUARD_FRACTION)),
         },
         // IB counts the historical windows, not us: a restart must not spend them again.
-        memory: new FilePacerMemory(join(d.stateDir, file), (message) =>
-          d.logger.child({ part: "daemon" }).warn(message),
-        ),
+        memory:
+          d.ha?.pacerMemory(key) ??
+          new FilePacerMemory(join(d.stateDir, file), (message) =>
+            d.logger.child({ part: "daemon" }).warn(message),
+          ),
         now: clock.now(),
         name: key,
       });
@@ -154,6 +164,7 @@ export class LineSet {
       nextTenantNumber,
       push: d.push,
       offs: this.#offs,
+      ...(d.ha?.lines.get(cfg.name) ? { ha: d.ha.lines.get(cfg.name)! } : {}),
     });
   }
 
@@ -199,39 +210,71 @@ export class LineSet {
     }
   }
 
-  /** Every line's proxy on its own port; a port in use names that line's config key. */
-  async startProxies(): Promise<Record<string, number>> {
-    const c = this.#d.config;
+  /**
+   * Every line's proxy on its own port; a port in use names that line's config key. With
+   * `whileBusy` (an HA daemon taking over, the old active maybe not yet gone) a busy port is
+   * retried for as long as it answers true; false stops opening ports.
+   */
+  async startProxies(
+    whileBusy?: (line: string, port: number, attempt: number) => Promise<boolean>,
+  ): Promise<Record<string, number>> {
     for (const l of this.#lines) {
-      l.proxy = await listening(
-        l.config.proxyPortKey,
-        c.host,
-        l.config.proxyPort,
-        startDaemonProxy({
-          config: {
-            host: c.host,
-            proxyPort: l.config.proxyPort,
-            allow: c.allow,
-            strictClientIds: c.strictClientIds,
-          },
-          sw: l.sw,
-          pacer: l.pacer,
-          clock: this.#d.clock,
-          logger: this.#d.logger.child({ lineId: l.config.name }),
-          push: (e) => {
-            const named = { ...e, line: l.config.name };
-            this.#d.push(named);
-          },
-        }),
-      );
+      for (let attempt = 0; ; attempt++) {
+        if (this.#closed) break;
+        try {
+          const proxy = await this.#openProxy(l);
+          // Closed while the port opened (an HA step-down): never leave a port open.
+          if (this.#closed) await proxy.close();
+          else l.proxy = proxy;
+          break;
+        } catch (err) {
+          const busy =
+            err instanceof SwitchboardError &&
+            err.code === "invalid_argument" &&
+            (err as { field?: unknown }).field === l.config.proxyPortKey;
+          if (!whileBusy || !busy) throw err;
+          if (!(await whileBusy(l.config.name, l.config.proxyPort, attempt))) break;
+        }
+      }
     }
     return Object.fromEntries(this.#lines.map((l) => [l.config.name, l.proxy?.port ?? 0]));
+  }
+
+  /** Whether every line has its proxy port open. */
+  get proxiesOpen(): boolean {
+    return this.#lines.every((l) => l.proxy !== undefined);
+  }
+
+  #openProxy(l: ManagedLine) {
+    const c = this.#d.config;
+    return listening(
+      l.config.proxyPortKey,
+      c.host,
+      l.config.proxyPort,
+      startDaemonProxy({
+        config: {
+          host: c.host,
+          proxyPort: l.config.proxyPort,
+          allow: c.allow,
+          strictClientIds: c.strictClientIds,
+        },
+        sw: l.sw,
+        pacer: l.pacer,
+        clock: this.#d.clock,
+        logger: this.#d.logger.child({ lineId: l.config.name }),
+        push: (e) => {
+          const named = { ...e, line: l.config.name };
+          this.#d.push(named);
+        },
+      }),
+    );
   }
 
   /** Downstreams first (their subscriptions are cancelled on live lines), then data seats. */
   async closeFrontDoors(
     step: (what: string, fn: () => Promise<void> | void) => Promise<void>,
   ): Promise<void> {
+    this.#closed = true;
     await Promise.all(this.#lines.map((l) => step(`proxy ${l.config.name}`, () => l.proxy?.close())));
     await Promise.all(this.#lines.map((l) => step(`data ${l.config.name}`, () => l.data?.close())));
   }

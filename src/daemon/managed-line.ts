@@ -15,6 +15,8 @@ import type { Logger } from "../logger.js";
 import type { MockGateway } from "../mock/gateway.js";
 import { FileOrderAudit } from "../orders/audit.js";
 import { FileOrderJournal } from "../orders/journal.js";
+import type { NewOrder } from "../switch/order-map.js";
+import type { OrderAudit, OrderJournal } from "../switch/order-journal.js";
 import type { Pacer } from "../pacing/scheduler.js";
 import type { ProxyServer } from "../proxy/proxy-server.js";
 import type { Registry } from "../registry/registry.js";
@@ -22,6 +24,34 @@ import { Switch } from "../switch/switch.js";
 import { registryClientIds } from "./client-ids.js";
 import type { ClientDataService } from "./data.js";
 import { autoConnector, hostPortConnector, mockConnector } from "./upstream.js";
+
+/** A line's order journal: the file one, or an HA group's in Redis. */
+export type LineJournal = OrderJournal & {
+  identity(): LineIdentity | undefined;
+  recordIdentity(i: LineIdentity): void | Promise<void>;
+  close(): void;
+  readonly orphaned?: readonly NewOrder[];
+};
+export type LineAudit = OrderAudit & { close(): void | Promise<void> };
+
+/**
+ * What an HA group's active daemon gives a line (src/daemon/ha.ts): the group's journal and
+ * audit in Redis, the group's lease on the line's client id, and the order gate.
+ */
+export interface LineHa {
+  /** Loaded from Redis before the line is built (at takeover). */
+  journal: LineJournal;
+  audit: LineAudit;
+  /** The client id the group holds on this line (its lease handed over with the HA lease). */
+  groupClientId: number | undefined;
+  /** The group's registry (Redis) and the owner the group's line ids are leased under. */
+  registry: Registry;
+  owner: string;
+  /** Lets this daemon adopt the group's leases (renewed with the group's token). */
+  adoptToken: string;
+  /** A reason means "no order now": the lease renewal is no longer fresh. */
+  orderGate: () => string | undefined;
+}
 
 export interface ManagedLine {
   readonly config: LineConfig;
@@ -31,8 +61,8 @@ export interface ManagedLine {
   readonly sw: Switch;
   /** The line's own pacer: its connection's budget, the TWS's rules shared (gateway-budget.ts). */
   readonly pacer: Pacer;
-  readonly journal: FileOrderJournal;
-  readonly audit: FileOrderAudit;
+  readonly journal: LineJournal;
+  readonly audit: LineAudit;
   /** The identity the line holds to; undefined on the built-in mock (it has none). */
   readonly identity: IdentityGuard | undefined;
   /** Client ids the user forced the line off: their orders are orphaned, never held again. */
@@ -63,6 +93,8 @@ export interface ManagedLineDeps {
   push: (e: BaseEvent) => void;
   /** Unsubscribers run at shutdown. */
   offs: (() => void)[];
+  /** With `ha`: the group's state for this line (the daemon is the group's active one). */
+  ha?: LineHa;
 }
 
 export function makeManagedLine(cfg: LineConfig, d: ManagedLineDeps): ManagedLine {
@@ -70,8 +102,10 @@ export function makeManagedLine(cfg: LineConfig, d: ManagedLineDeps): ManagedLin
   const log = logger.child({ part: "daemon" });
   // Opened before the line: a journal in use by another process, or unreadable, is a start
   // error, and the line must know at once which client id holds live orders and which
-  // identity it holds to.
-  const journal = FileOrderJournal.open({ stateDir, line: cfg.name, now: () => clock.now() });
+  // identity it holds to. An HA group's journal is in Redis (loaded at takeover).
+  const ha = d.ha;
+  const journal: LineJournal =
+    ha?.journal ?? FileOrderJournal.open({ stateDir, line: cfg.name, now: () => clock.now() });
   const pin = {
     ...(cfg.mode === undefined ? {} : { mode: cfg.mode }),
     ...(cfg.accounts === undefined ? {} : { accounts: cfg.accounts }),
@@ -80,7 +114,11 @@ export function makeManagedLine(cfg: LineConfig, d: ManagedLineDeps): ManagedLin
     load: () => journal.identity(),
     record: (i: LineIdentity) => {
       try {
-        journal.recordIdentity(i);
+        const done = journal.recordIdentity(i);
+        if (done instanceof Promise)
+          done.catch((err: unknown) =>
+            log.error({ err, line: cfg.name, identity: i }, "cannot record the line's identity in Redis"),
+          );
       } catch (err) {
         // The line still holds to it for this run; only a restart would not know it.
         log.error({ err, line: cfg.name, identity: i }, "cannot record the line's identity in its journal");
@@ -113,8 +151,8 @@ export function makeManagedLine(cfg: LineConfig, d: ManagedLineDeps): ManagedLin
       `line ${cfg.name} holds to identity ${identity.describe()}`,
     );
   }
-  const audit = new FileOrderAudit({ stateDir, line: cfg.name });
-  if (journal.orphaned.length > 0) {
+  const audit: LineAudit = ha?.audit ?? new FileOrderAudit({ stateDir, line: cfg.name });
+  if (journal.orphaned && journal.orphaned.length > 0) {
     log.error(
       {
         line: cfg.name,
@@ -138,10 +176,13 @@ export function makeManagedLine(cfg: LineConfig, d: ManagedLineDeps): ManagedLin
     },
     // Leases are scoped by line name: the line called "default" shares the CLI's default scope.
     clientIds: registryClientIds({
-      registry: d.registry,
+      registry: ha?.registry ?? d.registry,
       upstream: () => cfg.name,
-      owner: `switchboard-daemon/${cfg.name}`,
-      pid: d.pid,
+      // An HA group's line ids belong to the group (TTL only, kept alive by the HA lease) and
+      // stay with it when this daemon steps down: the next active connects with the same ids.
+      owner: ha?.owner ?? `switchboard-daemon/${cfg.name}`,
+      pid: ha ? undefined : d.pid,
+      ...(ha ? { adoptToken: ha.adoptToken, keepOnRelease: true } : {}),
       random,
       clock,
       logger,
@@ -154,7 +195,7 @@ export function makeManagedLine(cfg: LineConfig, d: ManagedLineDeps): ManagedLin
       heldId: () =>
         heldClientId(
           (built.sw?.liveOrders() ?? journal.load().orders).filter((o) => !forsaken.has(o.upstreamClientId)),
-        ),
+        ) ?? ha?.groupClientId,
     }),
     ...(identity ? { identity } : {}),
     clock,
@@ -175,6 +216,7 @@ export function makeManagedLine(cfg: LineConfig, d: ManagedLineDeps): ManagedLin
     journal,
     audit,
     nextTenantNumber: d.nextTenantNumber,
+    ...(ha ? { orderGate: ha.orderGate } : {}),
     ...(d.config.historyCacheMs === undefined ? {} : { historyCacheMs: d.config.historyCacheMs }),
     ...(d.config.contractCacheMs === undefined ? {} : { contractCacheMs: d.config.contractCacheMs }),
   });

@@ -265,9 +265,14 @@ export class PacingLedger {
       let byKey = this.#windows.get(rule.id);
       if (!byKey) this.#windows.set(rule.id, (byKey = new Map()));
       for (const [key, entries] of memory[rule.id] ?? []) {
-        const live = entries.filter(([at]) => at > horizon).map(([at, amount]) => ({ at, amount }));
+        const have = byKey.get(key) ?? [];
+        // Restored twice (a daemon active again after a standby spell): an entry counts once.
+        const known = new Set(have.map((e) => `${e.at}:${e.amount}`));
+        const live = entries
+          .filter(([at, amount]) => at > horizon && !known.has(`${at}:${amount}`))
+          .map(([at, amount]) => ({ at, amount }));
         if (live.length === 0) continue;
-        const list = [...(byKey.get(key) ?? []), ...live].sort((a, b) => a.at - b.at);
+        const list = [...have, ...live].sort((a, b) => a.at - b.at);
         byKey.set(key, list);
       }
     }

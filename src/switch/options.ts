@@ -33,6 +33,12 @@ export interface SwitchOptions {
   /** One line per order message and outcome. */
   audit?: OrderAudit;
   /**
+   * Asked right before every order message is accepted and again right before it is written
+   * upstream: a reason means "not now" (201 for a new order, 399 for a modify or cancel). An HA
+   * daemon says no once its lease renewal is no longer fresh (src/ha/freshness.ts).
+   */
+  orderGate?: () => string | undefined;
+  /**
    * Numbers for tenant ids (`<kind>-<n>`). The daemon passes one counter to all its switches,
    * so a tenant id names one tenant in the whole daemon; default: a counter of this switch.
    */
@@ -51,6 +57,7 @@ export interface ResolvedSwitchOptions {
   historyCacheMs: number;
   contractCacheMs: number;
   audit: OrderAudit | undefined;
+  orderGate: () => string | undefined;
   nextTenantNumber: () => number;
 }
 
@@ -67,6 +74,7 @@ export function resolveSwitchOptions(o: SwitchOptions = {}): ResolvedSwitchOptio
     historyCacheMs: o.historyCacheMs ?? DEFAULT_HISTORY_CACHE_MS,
     contractCacheMs: o.contractCacheMs ?? DEFAULT_CONTRACT_CACHE_MS,
     audit: o.audit,
+    orderGate: o.orderGate ?? (() => undefined),
     nextTenantNumber: o.nextTenantNumber ?? counter(),
   };
 }

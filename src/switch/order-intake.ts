@@ -135,7 +135,7 @@ function whyNot(core: SwitchCore, tenant: Tenant): string | undefined {
     return `client id ${tenant.clientId} is used by a newer connection`;
   if (core.line.state !== "ready") return `upstream not ready (${core.line.state})`;
   if (core.reconciler.running) return "upstream not ready (reconciling orders with TWS)";
-  return undefined;
+  return core.o.orderGate();
 }
 
 const otherClientId = (e: OrderEntry, now: number): string =>

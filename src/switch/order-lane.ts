@@ -155,7 +155,8 @@ export class OrderLane {
       return "the upstream connection changed before it was sent";
     if ((line.clientId ?? 0) !== item.upstreamClientId)
       return `the line's client id changed from ${item.upstreamClientId} to ${line.clientId ?? 0} before it was sent`;
-    return undefined;
+    // Last, and synchronously before the socket write: an HA daemon past its window must not write.
+    return this.#core.o.orderGate();
   }
 
   /** Write the item, or refuse it; a place returns once its journal sync has ended either way. */

@@ -16,7 +16,9 @@ const lineState = z.enum([
 
 export const healthSchema = z
   .object({
-    status: z.enum(["healthy", "degraded", "down"]),
+    status: z
+      .enum(["healthy", "degraded", "down", "standby"])
+      .describe("standby: a daemon of an HA group that is not the active one (no lines, no proxy ports)"),
     upstream: z
       .string()
       .describe('"mock", "host:port", "auto:searching" or "auto:host:port" of the first line'),
@@ -77,6 +79,21 @@ export function healthRoutes(ctx: RouteContext): Route[] {
     }),
     route({
       method: "GET",
+      url: "/livez",
+      tag: "health",
+      summary:
+        "Liveness: 200 while the process serves HTTP, active or standby (for a supervisor, not a load balancer)",
+      auth: "none",
+      response: z.object({
+        alive: z.literal(true),
+        role: z.enum(["active", "standby", "stepping_down"]).nullable().describe("HA role; null without ha"),
+      }),
+      async handler() {
+        return { alive: true as const, role: view.ha?.()?.role ?? null };
+      },
+    }),
+    route({
+      method: "GET",
       url: "/health",
       tag: "health",
       summary: "Health: 200 when every required line is ready, else 503 with the same data",
@@ -86,6 +103,19 @@ export function healthRoutes(ctx: RouteContext): Route[] {
       async handler({ reply }) {
         const data = view.health();
         if (data.status === "healthy") return data;
+        if (data.status === "standby") {
+          const ha = view.ha?.();
+          await reply.code(503).send({
+            success: false,
+            data,
+            error: {
+              code: "standby",
+              message: `this daemon stands by in HA group ${ha?.group ?? "?"}: the active daemon serves the lines`,
+              reason: "standby",
+            },
+          });
+          return HANDLED;
+        }
         const lines = data.lines.filter((l) => l.required && l.state !== "ready");
         // A stable word when the line's reason starts with one (identity_changed, client_id_held).
         const reason = lines.map((l) => /^([a-z_]+):/.exec(l.reason)?.[1]).find((w) => w !== undefined);

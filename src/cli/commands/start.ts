@@ -11,6 +11,7 @@ import {
   CONFIG_KEY_NAMES,
   CONFIG_KEYS,
   ConfigError,
+  NESTED_FLAGS,
   ENV_PREFIX,
   envSegment,
   type DaemonConfig,
@@ -41,10 +42,24 @@ export function register(program: Command, setExit: SetExit, version: () => Prom
     const text = `${spec.description}${"default" in spec ? ` (default ${spec.default})` : ""}`;
     cmd.addOption(new Option(spec.arg === undefined ? flagOf(key) : `${flagOf(key)} ${spec.arg}`, text));
   }
+  const nested = Object.entries(NESTED_FLAGS).map(([path, spec]) => {
+    const flag = flagOf(
+      path
+        .split(".")
+        .map((p, i) => (i === 0 ? p : p[0]!.toUpperCase() + p.slice(1)))
+        .join(""),
+    );
+    const option = new Option(`${flag} ${spec.arg}`, spec.description);
+    cmd.addOption(option);
+    return { path, name: option.attributeName() };
+  });
   cmd.action(async (_opts: Record<string, unknown>, self: Command) => {
     const flags: Record<string, unknown> = {};
     for (const key of CONFIG_KEY_NAMES) {
       if (self.getOptionValueSource(key) === "cli") flags[key] = self.getOptionValue(key);
+    }
+    for (const { path, name } of nested) {
+      if (self.getOptionValueSource(name) === "cli") flags[path] = self.getOptionValue(name);
     }
     const config = await resolveConfig(self.getOptionValue("config") as string | undefined, flags);
     // The daemon's parts load only now: `--help` and a config error never pay for them.
@@ -66,6 +81,8 @@ export function register(program: Command, setExit: SetExit, version: () => Prom
       env: process.env,
       version: await version(),
       pid: process.pid,
+      // A standby that became active serves now: a second READY line says so.
+      onPromoted: (r) => printReady({ ...r }),
     });
     onFatal(logger, () => daemon.close());
     let ready: Awaited<ReturnType<typeof daemon.start>>;
@@ -73,6 +90,9 @@ export function register(program: Command, setExit: SetExit, version: () => Prom
       ready = await daemon.start();
     } catch (err) {
       if (err instanceof PortInUseError) throw new CliExit(EXIT_FAILURE, await portInUseText(err));
+      // An HA group's Redis without persistence, or lines that differ from the group's: usage errors.
+      if (isSwitchboardError(err) && err.code === "config" && config.ha !== undefined)
+        throw new CliExit(EXIT_USAGE, `switchboard start: ${err.message}`);
       throw new CliExit(EXIT_FAILURE, `switchboard start: ${(err as Error).message}`);
     }
     // Signal handlers first: a script may send SIGTERM the moment it reads READY.

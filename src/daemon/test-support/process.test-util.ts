@@ -13,6 +13,8 @@ const READY_TIMEOUT_MS = 15_000;
 export interface Proc {
   readonly child: ChildProcess;
   readonly ready: Record<string, unknown>;
+  /** Every READY line so far (an HA standby prints a second one when it becomes active). */
+  readies(): Record<string, unknown>[];
   stderr(): string;
   /** Send a signal and wait for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -44,9 +46,21 @@ export function startProcess(args: readonly string[], env: NodeJS.ProcessEnv = {
       if (!m) return;
       clearTimeout(timer);
       child.stdout.removeAllListeners("data");
+      const readies = [JSON.parse(m[1]!) as Record<string, unknown>];
+      let rest = out.slice(m.index + m[0].length);
+      child.stdout.on("data", (more: Buffer) => {
+        rest += more.toString();
+        let nl: number;
+        while ((nl = rest.indexOf("\n")) !== -1) {
+          const line = rest.slice(0, nl);
+          rest = rest.slice(nl + 1);
+          if (line.startsWith("READY ")) readies.push(JSON.parse(line.slice(6)) as Record<string, unknown>);
+        }
+      });
       resolve({
         child,
-        ready: JSON.parse(m[1]!) as Record<string, unknown>,
+        ready: readies[0]!,
+        readies: () => readies,
         stderr: () => err,
         stop: async (signal = "SIGTERM") => {
           if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
