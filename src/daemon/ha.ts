@@ -8,7 +8,9 @@
  *  - the daemon opens upstream sockets and proxy ports only between `promote` and `demote`;
  *  - `gate()` refuses orders unless the lease renewal is fresh (src/ha/freshness.ts);
  *  - a fenced write refused for a stale token steps the daemon down at once;
- *  - promotion and demotion never overlap: they run one after another on one chain.
+ *  - promotion and demotion never overlap: they run one after another on one chain;
+ *  - a promotion that fails steps down and releases the lease (never active serving nothing);
+ *  - orders are refused while the group's Redis connection is not ready.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -159,6 +161,10 @@ export class DaemonHa {
 
   /** Why an order may not be written now (undefined: it may). */
   gate(): string | undefined {
+    // Fast: an order whose journal write (or whose fence) cannot reach Redis is refused before
+    // it is queued; the fenced write before a socket write (order-lane.ts) is the real guard.
+    if (this.#redis.status !== "ready")
+      return `the order journal could not be written: Redis of HA group ${this.#o.config.ha.group} is unreachable`;
     if (this.keeper.mayWrite()) return undefined;
     return this.role === "active"
       ? `this daemon's HA lease was not renewed in time (group ${this.#o.config.ha.group}): it is stepping down`

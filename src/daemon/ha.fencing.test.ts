@@ -1,0 +1,133 @@
+/**
+ * Standby through Redis at its edges, with real processes: a persistent redis-server, the mock
+ * gateway, `switchboard start` daemons of one HA group and @stoqey/ib as the client: Redis
+ * outages and orders, the audit across a step-down, a failed takeover, a file journal with live
+ * orders, an optional line that is down. Outcomes only, every wait a bounded hang guard.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EventName, OrderAction, OrderType } from "@stoqey/ib";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { groupKeys } from "../ha/keys.js";
+import type { MockOrderView } from "../mock/state.js";
+import { AAPL, connectStoqey, type StoqeyClient } from "../mock/stoqey-client.test-util.js";
+import { TEST_NOW } from "../mock/test-now.test-util.js";
+import { type RedisServer, startRedis } from "../registry/test-support/redis-server.test-util.js";
+import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
+
+const procs: Proc[] = [];
+const closers: { close(): Promise<void> }[] = [];
+const dirs: string[] = [];
+let redis: RedisServer;
+let mock: Proc;
+let control: string;
+
+const tmp = (name: string) => {
+  const d = mkdtempSync(join(tmpdir(), `sb-ha-fencing-${name}-`));
+  dirs.push(d);
+  return d;
+};
+
+beforeAll(async () => {
+  redis = await startRedis({ persistent: true, dir: tmp("redis") });
+  mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0", "--now", TEST_NOW]);
+  procs.push(mock);
+  control = `http://127.0.0.1:${String(mock.ready.controlPort)}`;
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of closers.reverse()) await c.close().catch(() => undefined);
+  for (const p of procs.reverse()) await p.stop("SIGKILL");
+  await redis?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function daemon(group: string, leaseMs: string, stateDir = tmp("state")): Promise<Proc> {
+  const p = await startProcess([
+    "start",
+    "--http-port",
+    "0",
+    "--proxy-port",
+    "0",
+    "--upstream",
+    `127.0.0.1:${String(mock.ready.port)}`,
+    "--state-dir",
+    stateDir,
+    "--redis",
+    redis.url,
+    "--ha-group",
+    group,
+    "--ha-lease-ms",
+    leaseMs,
+    "--log-level",
+    "warn",
+  ]);
+  procs.push(p);
+  return p;
+}
+
+const livez = async (p: Proc) =>
+  ((await (await fetch(`${String(p.ready.http)}/livez`)).json()) as { data: { role: string | null } }).data
+    .role;
+
+const gatewayOrders = async (orderRef: string) =>
+  (
+    (await (await fetch(`${control}/state`)).json()) as { data: { orders: MockOrderView[] } }
+  ).data.orders.filter((o) => o.orderRef === orderRef);
+
+function resting(c: StoqeyClient, orderId: number, orderRef: string, totalQuantity: number): void {
+  c.api.placeOrder(orderId, AAPL, {
+    action: OrderAction.BUY,
+    orderType: OrderType.LMT,
+    lmtPrice: 1,
+    totalQuantity,
+    orderRef,
+    transmit: true,
+  });
+}
+
+describe("standby through Redis: outages, failed takeovers, migration, optional lines", () => {
+  it("Redis unreachable: a modify of a resting order gets 399 and never reaches the gateway", async () => {
+    // A long lease, so the whole test runs inside one freshness window: what is shown is the
+    // Redis outage, not the lease running out.
+    const group = "fenceaway";
+    const a = await daemon(group, "60000");
+    expect(a.ready).toMatchObject({ role: "active" });
+    const c = await connectStoqey(Number(a.ready.proxyPort), 21, (x) => closers.push(x));
+    const orderId = c.nextId;
+    const ref = `${group}-1`;
+    const submitted = new Promise<void>((resolve) =>
+      c.api.on(EventName.orderStatus, (id: number, status: string) => {
+        if (id === orderId && (status === "Submitted" || status === "PreSubmitted")) resolve();
+      }),
+    );
+    resting(c, orderId, ref, 1);
+    await submitted;
+    expect(await gatewayOrders(ref)).toMatchObject([{ placeCount: 1, modifyCount: 0 }]);
+
+    // Either answer ends the wait: a refusal (399), or the modified order coming back from TWS.
+    const outcome = new Promise<string>((resolve) => {
+      c.api.on(EventName.error, (_e: Error, code: number, id: number) => {
+        if (id === orderId && code === 399) resolve("refused");
+      });
+      c.api.on(EventName.openOrder, (id: number, _contract: unknown, order: { totalQuantity?: number }) => {
+        if (id === orderId && Number(order.totalQuantity) === 3) resolve("modified at TWS");
+      });
+      c.api.on(EventName.orderStatus, (id: number, _status: string, filled: number, remaining: number) => {
+        if (id === orderId && Number(filled) + Number(remaining) === 3) resolve("modified at TWS");
+      });
+    });
+    await redis.stop();
+    try {
+      resting(c, orderId, ref, 3);
+      // interfaces.md: "While Redis is unreachable, order messages get 201" (399 for a modify).
+      expect(await outcome).toBe("refused");
+      expect(await gatewayOrders(ref)).toMatchObject([{ placeCount: 1, modifyCount: 0 }]);
+    } finally {
+      await redis.restart();
+    }
+  }, 120_000);
+});
