@@ -130,4 +130,40 @@ describe("standby through Redis: outages, failed takeovers, migration, optional 
       await redis.restart();
     }
   }, 120_000);
+
+  it("Redis unreachable: the 201 refusal reaches the daemon's audit stream once Redis is back, though it stepped down meanwhile", async () => {
+    const group = "fenceaudit";
+    const a = await daemon(group, "2000");
+    expect(a.ready).toMatchObject({ role: "active" });
+    const c = await connectStoqey(Number(a.ready.proxyPort), 23, (x) => closers.push(x));
+    const orderId = c.nextId;
+    const refused = new Promise<void>((resolve) =>
+      c.api.on(EventName.error, (_e: Error, code: number, id: number) => {
+        if (id === orderId && code === 201) resolve();
+      }),
+    );
+    await redis.stop();
+    try {
+      resting(c, orderId, `${group}-1`, 1);
+      await refused;
+      // The outage outlasts the freshness window: the daemon steps down (its lines and their
+      // audit close) before Redis is back.
+      await until(async () => ((await livez(a)) === "standby" ? true : undefined), "the step-down", 400);
+      // Redis stays away a little longer (an outage is seconds, not a blip).
+      await new Promise((r) => setTimeout(r, 2_000));
+    } finally {
+      await redis.restart();
+    }
+    await until(async () => ((await livez(a)) === "active" ? true : undefined), "active again", 600);
+    // interfaces.md: audit appends are kept while Redis is away, so a refusal is recorded.
+    const r = new Redis(redis.url);
+    try {
+      const records: { localId: number; outcome: string }[] = [];
+      for (const s of await r.keys(`${groupKeys(group).base}audit:*`))
+        for (const [, f] of await r.xrange(s, "-", "+")) records.push(JSON.parse(f[1] as string) as never);
+      expect(records).toContainEqual(expect.objectContaining({ localId: orderId, outcome: "refused(201)" }));
+    } finally {
+      r.disconnect();
+    }
+  }, 120_000);
 });

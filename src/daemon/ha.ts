@@ -84,6 +84,8 @@ export class DaemonHa {
   readonly #o: DaemonHaOptions;
   readonly #redis: Redis;
   #chain: Promise<void> = Promise.resolve();
+  /** One per daemon across activations (see audit()). */
+  readonly #audit: RedisOrderAudit;
   #promotions = 0;
   #stepDowns = 0;
   #closed = false;
@@ -123,6 +125,14 @@ export class DaemonHa {
       stepDown: (reason) => this.#serial(() => this.#demote(reason)),
       onMismatch: (err) => o.fatal(err),
     });
+    this.#audit = new RedisOrderAudit({
+      redis,
+      stream: this.lease.keys.audit(this.daemon),
+      logger: o.logger,
+    });
+    // Back from an outage: what waits goes first, ahead of the lease call that may make this
+    // daemon active again (one connection, so Redis takes them in that order).
+    redis.on("ready", () => void this.#audit.flush());
     this.keeper.role.on((e) => {
       o.push({ ...e, ts: o.clock.now(), group, daemon: this.daemon } as BaseEvent);
       if (e.role === "active") void this.#serial(() => this.#promote());
@@ -237,12 +247,14 @@ export class DaemonHa {
     };
   }
 
-  audit(): RedisOrderAudit {
-    return new RedisOrderAudit({
-      redis: this.#redis,
-      stream: this.lease.keys.audit(this.daemon),
-      logger: this.#o.logger,
-    });
+  /**
+   * A line's view of this daemon's one audit stream. Its close() only flushes: records that
+   * wait for an unreachable Redis (refusals during an outage) keep being retried after the
+   * line closed at step-down, until the daemon itself closes.
+   */
+  audit(): LineAudit {
+    const audit = this.#audit;
+    return { append: (record) => audit.append(record), close: () => audit.flush() };
   }
 
   view(): HaView {
@@ -272,7 +284,17 @@ export class DaemonHa {
   async #promote(): Promise<void> {
     if (this.role !== "active") return; // stepped down before its turn
     this.#promotions++;
-    await this.#o.promote();
+    try {
+      await this.#o.promote();
+    } catch (err) {
+      // Active with no line and no proxy would hold the group's lease while serving nothing.
+      this.#o.logger.error(
+        { err, reason: "takeover_failed" },
+        "HA: role change failed: the takeover failed; stepping down and releasing the lease",
+      );
+      const token = this.keeper.role.token;
+      if (token !== null) this.keeper.takeoverFailed(token);
+    }
   }
 
   async #demote(reason: StepDownReason): Promise<void> {
