@@ -166,4 +166,33 @@ describe("standby through Redis: outages, failed takeovers, migration, optional 
       r.disconnect();
     }
   }, 120_000);
+
+  it("a takeover that cannot load the group's orders does not stay active, serving nothing, reported healthy", async () => {
+    const group = "fencezombie";
+    // A record the new active cannot read (damaged, or a Redis read that fails at takeover).
+    const r = new Redis(redis.url);
+    try {
+      await r.hset(groupKeys(group).line("default").orders, "1", "{not json");
+    } finally {
+      r.disconnect();
+    }
+    const a = await daemon(group, "2000");
+    // The promotion failed (logged), yet the daemon was granted the lease.
+    await until(
+      async () => (/role change failed/.test(a.stderr()) ? true : undefined),
+      "the failed promotion in the log",
+      400,
+    );
+    const health = await fetch(`${String(a.ready.http)}/health`);
+    const body = (await health.json()) as { data: { status: string; lines: unknown[] } };
+    // It has no line and no proxy port: it must not tell a load balancer it is healthy.
+    expect(body.data.lines).toEqual([]);
+    expect(health.status).not.toBe(200);
+    // And it must not keep the group's lease: a standby could never take over.
+    await until(
+      async () => (a.child.exitCode !== null || (await livez(a)) !== "active" ? true : undefined),
+      "the daemon whose promotion failed giving up the active role",
+      200,
+    );
+  }, 120_000);
 });

@@ -33,7 +33,7 @@ import { RedisOrderJournal } from "../orders/redis-journal.js";
 import type { PacerMemoryStore } from "../pacing/memory.js";
 import { lazyRedisLeaseStore } from "../registry/lazy-redis-store.js";
 import { Registry } from "../registry/registry.js";
-import type { LineHa } from "./managed-line.js";
+import type { LineAudit, LineHa } from "./managed-line.js";
 
 /** What the line set needs to run the group's lines on the active daemon (line-set.ts). */
 export interface LineSetHa {
@@ -277,6 +277,7 @@ export class DaemonHa {
     this.#closed = true;
     await this.keeper.close();
     await this.#chain;
+    await this.#audit.close();
     this.#redis.disconnect();
     await this.registry.close();
   }
