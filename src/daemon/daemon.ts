@@ -174,8 +174,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
       }
       // An HA group's Redis must persist and our lines must be the group's: checked before
       // anything listens (a start error, exit 2).
-      if (this.#c.ha !== undefined) this.#ha = await this.#prepareHa();
-      else this.#checkStrayJournals();
+      if (this.#c.ha !== undefined) {
+        this.#checkFileJournalsForHa();
+        this.#ha = await this.#prepareHa();
+      } else this.#checkStrayJournals();
       this.#api = new ApiServer(this, {
         host: this.#c.host,
         port: this.#c.httpPort,
@@ -581,6 +583,23 @@ export class Daemon implements DaemonView, AsyncDisposable {
       this.#log.warn(
         { line: stray.line, path: stray.path },
         "order journal of a line not in the config (no live orders)",
+      );
+    }
+  }
+
+  /**
+   * An HA group keeps its orders in Redis: a file journal in the state dir that still holds
+   * live orders (the daemon ran without `ha` before) would be ignored, and a client's modify of
+   * such an order would reach TWS as a new order. A start error until those orders are done.
+   */
+  #checkFileJournalsForHa(): void {
+    const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
+    for (const journal of FileOrderJournal.strays(stateDir, [])) {
+      if (journal.live === 0) continue;
+      throw new ConfigError(
+        "ha",
+        `${journal.path} holds ${journal.live} live order(s) of line "${journal.line}" in a file journal, which an HA group does not read ` +
+          `(its orders live in Redis): start this daemon without \`ha\` until those orders are filled or cancelled, then start it with \`ha\``,
       );
     }
   }

@@ -195,4 +195,70 @@ describe("standby through Redis: outages, failed takeovers, migration, optional 
       200,
     );
   }, 120_000);
+  it("a daemon switched to HA with live orders in its file journal never places a client's modify as a second order", async () => {
+    const group = "fencemigrate";
+    const stateDir = tmp("migrate");
+    // The same daemon, first without HA: a client places a resting order (its file journal).
+    const single = await startProcess([
+      "start",
+      "--http-port",
+      "0",
+      "--proxy-port",
+      "0",
+      "--upstream",
+      `127.0.0.1:${String(mock.ready.port)}`,
+      "--state-dir",
+      stateDir,
+      "--log-level",
+      "warn",
+    ]);
+    procs.push(single);
+    const c1 = await connectStoqey(Number(single.ready.proxyPort), 25, (x) => closers.push(x));
+    const orderId = c1.nextId;
+    const ref = `${group}-1`;
+    const submitted = new Promise<void>((resolve) =>
+      c1.api.on(EventName.orderStatus, (id: number, status: string) => {
+        if (id === orderId && (status === "Submitted" || status === "PreSubmitted")) resolve();
+      }),
+    );
+    resting(c1, orderId, ref, 1);
+    await submitted;
+    c1.api.disconnect();
+    await single.stop("SIGTERM");
+    // The order rests at TWS; the user now runs the daemon in an HA group, same state dir.
+    expect(await gatewayOrders(ref)).toMatchObject([{ placeCount: 1 }]);
+    let a: Proc;
+    try {
+      a = await daemon(group, "2000", stateDir);
+    } catch (err) {
+      // Refusing to start (naming the file journal with its live orders) is a safe answer.
+      expect(String(err)).toMatch(/journal/);
+      return;
+    }
+    const served = a.ready.proxyPort
+      ? a.ready
+      : await until(
+          async () => a.readies().find((r) => r.role === "active" && r.proxyPort),
+          "the active's proxy",
+          600,
+        );
+    const c2 = await connectStoqey(Number(served.proxyPort), 25, (x) => closers.push(x));
+    // The client modifies its order (same order id, new quantity).
+    const answered = new Promise<void>((resolve) => {
+      c2.api.on(EventName.error, (_e: Error, _code: number, id: number) => {
+        if (id === orderId) resolve();
+      });
+      c2.api.on(EventName.orderStatus, (id: number) => {
+        if (id === orderId) resolve();
+      });
+    });
+    resting(c2, orderId, ref, 3);
+    await answered;
+    // Never a second order at the gateway for it.
+    const orders = await gatewayOrders(ref);
+    expect(
+      orders.map((o) => ({ clientId: o.clientId, orderId: o.orderId })),
+      JSON.stringify(orders),
+    ).toHaveLength(1);
+  }, 120_000);
 });
