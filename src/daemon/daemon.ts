@@ -239,8 +239,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
   /**
    * The lines (each with its switch, pacer, data service and proxy port) and history jobs: what
    * an active daemon runs. With `ha` the lines carry the group's orders, identity and client
-   * ids, and every line connects and reconciles before any proxy port opens, so no client sends
-   * an order into a line that does not yet know its orders' state.
+   * ids, and every required line connects and reconciles before the proxy ports open, so no
+   * client sends an order into a line that does not yet know its orders' state (an optional
+   * line's order gate refuses until it has reconciled).
    */
   async #activate(): Promise<void> {
     const ha = this.#ha;
@@ -307,10 +308,15 @@ export class Daemon implements DaemonView, AsyncDisposable {
     });
   }
 
-  /** Until every line is ready and has reconciled its orders (or stepping down ends the wait). */
+  /**
+   * Until every required line is ready and has reconciled its orders (or stepping down ends the
+   * wait). An optional line whose gateway is down must not keep the others' proxy ports shut;
+   * its own order gate refuses orders until it has reconciled.
+   */
   async #reconciled(set: LineSet): Promise<void> {
     // The switch starts its reconciliation in the same turn the line turns ready.
-    const done = () => set.all.every((l) => l.line.state === "ready" && !l.sw.orderLane().reconciling);
+    const done = () =>
+      set.all.every((l) => !l.config.required || (l.line.state === "ready" && !l.sw.orderLane().reconciling));
     while (!done() && this.#ha?.role === "active" && this.#state !== "stopping") {
       await new Promise<void>((r) => this.#d.clock.setTimeout(r, 50));
     }

@@ -261,4 +261,52 @@ describe("standby through Redis: outages, failed takeovers, migration, optional 
       JSON.stringify(orders),
     ).toHaveLength(1);
   }, 120_000);
+  it("an optional second line whose gateway is down does not keep the primary line's proxy shut", async () => {
+    const group = "fencespare";
+    // A port nobody listens on: the spare line's gateway is down.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
+    const dead = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const p = await startProcess(
+      [
+        "start",
+        "--http-port",
+        "0",
+        "--proxy-port",
+        "0",
+        "--state-dir",
+        tmp("spare"),
+        "--redis",
+        redis.url,
+        "--ha-group",
+        group,
+        "--ha-lease-ms",
+        "2000",
+        "--log-level",
+        "warn",
+      ],
+      {
+        SWITCHBOARD_LINES__0__NAME: "main",
+        SWITCHBOARD_LINES__0__UPSTREAM: `127.0.0.1:${String(mock.ready.port)}`,
+        SWITCHBOARD_LINES__1__NAME: "spare",
+        SWITCHBOARD_LINES__1__UPSTREAM: `127.0.0.1:${String(dead)}`,
+        SWITCHBOARD_LINES__1__REQUIRED: "false",
+        // Every line but the first has a proxy port of its own (interfaces.md "Several lines").
+        SWITCHBOARD_LINES__1__PROXY_PORT: "0",
+      },
+    );
+    procs.push(p);
+    expect(p.ready).toMatchObject({ role: "active" });
+    // Without HA the proxy serves the primary line whatever an optional line does; an active
+    // of an HA group must open it too (hang guard only).
+    const served = await until(
+      async () => p.readies().find((r) => r.role === "active" && typeof r.proxyPort === "number"),
+      "the primary line's proxy port",
+      300,
+      100,
+    );
+    const c = await connectStoqey(Number(served.proxyPort), 27, (x) => closers.push(x));
+    expect(c.nextId).toBeGreaterThan(0);
+  }, 120_000);
 });
