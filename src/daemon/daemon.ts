@@ -174,8 +174,10 @@ export class Daemon implements DaemonView, AsyncDisposable {
       }
       // An HA group's Redis must persist and our lines must be the group's: checked before
       // anything listens (a start error, exit 2).
-      if (this.#c.ha !== undefined) this.#ha = await this.#prepareHa();
-      else this.#checkStrayJournals();
+      if (this.#c.ha !== undefined) {
+        this.#checkFileJournalsForHa();
+        this.#ha = await this.#prepareHa();
+      } else this.#checkStrayJournals();
       this.#api = new ApiServer(this, {
         host: this.#c.host,
         port: this.#c.httpPort,
@@ -237,8 +239,9 @@ export class Daemon implements DaemonView, AsyncDisposable {
   /**
    * The lines (each with its switch, pacer, data service and proxy port) and history jobs: what
    * an active daemon runs. With `ha` the lines carry the group's orders, identity and client
-   * ids, and every line connects and reconciles before any proxy port opens, so no client sends
-   * an order into a line that does not yet know its orders' state.
+   * ids, and every required line connects and reconciles before the proxy ports open, so no
+   * client sends an order into a line that does not yet know its orders' state (an optional
+   * line's order gate refuses until it has reconciled).
    */
   async #activate(): Promise<void> {
     const ha = this.#ha;
@@ -305,10 +308,15 @@ export class Daemon implements DaemonView, AsyncDisposable {
     });
   }
 
-  /** Until every line is ready and has reconciled its orders (or stepping down ends the wait). */
+  /**
+   * Until every required line is ready and has reconciled its orders (or stepping down ends the
+   * wait). An optional line whose gateway is down must not keep the others' proxy ports shut;
+   * its own order gate refuses orders until it has reconciled.
+   */
   async #reconciled(set: LineSet): Promise<void> {
     // The switch starts its reconciliation in the same turn the line turns ready.
-    const done = () => set.all.every((l) => l.line.state === "ready" && !l.sw.orderLane().reconciling);
+    const done = () =>
+      set.all.every((l) => !l.config.required || (l.line.state === "ready" && !l.sw.orderLane().reconciling));
     while (!done() && this.#ha?.role === "active" && this.#state !== "stopping") {
       await new Promise<void>((r) => this.#d.clock.setTimeout(r, 50));
     }
@@ -581,6 +589,23 @@ export class Daemon implements DaemonView, AsyncDisposable {
       this.#log.warn(
         { line: stray.line, path: stray.path },
         "order journal of a line not in the config (no live orders)",
+      );
+    }
+  }
+
+  /**
+   * An HA group keeps its orders in Redis: a file journal in the state dir that still holds
+   * live orders (the daemon ran without `ha` before) would be ignored, and a client's modify of
+   * such an order would reach TWS as a new order. A start error until those orders are done.
+   */
+  #checkFileJournalsForHa(): void {
+    const stateDir = this.#c.stateDir ?? defaultStateDir(this.#d.env);
+    for (const journal of FileOrderJournal.strays(stateDir, [])) {
+      if (journal.live === 0) continue;
+      throw new ConfigError(
+        "ha",
+        `${journal.path} holds ${journal.live} live order(s) of line "${journal.line}" in a file journal, which an HA group does not read ` +
+          `(its orders live in Redis): start this daemon without \`ha\` until those orders are filled or cancelled, then start it with \`ha\``,
       );
     }
   }

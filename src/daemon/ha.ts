@@ -8,7 +8,9 @@
  *  - the daemon opens upstream sockets and proxy ports only between `promote` and `demote`;
  *  - `gate()` refuses orders unless the lease renewal is fresh (src/ha/freshness.ts);
  *  - a fenced write refused for a stale token steps the daemon down at once;
- *  - promotion and demotion never overlap: they run one after another on one chain.
+ *  - promotion and demotion never overlap: they run one after another on one chain;
+ *  - a promotion that fails steps down and releases the lease (never active serving nothing);
+ *  - orders are refused while the group's Redis connection is not ready.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -31,7 +33,7 @@ import { RedisOrderJournal } from "../orders/redis-journal.js";
 import type { PacerMemoryStore } from "../pacing/memory.js";
 import { lazyRedisLeaseStore } from "../registry/lazy-redis-store.js";
 import { Registry } from "../registry/registry.js";
-import type { LineHa } from "./managed-line.js";
+import type { LineAudit, LineHa } from "./managed-line.js";
 
 /** What the line set needs to run the group's lines on the active daemon (line-set.ts). */
 export interface LineSetHa {
@@ -82,6 +84,8 @@ export class DaemonHa {
   readonly #o: DaemonHaOptions;
   readonly #redis: Redis;
   #chain: Promise<void> = Promise.resolve();
+  /** One per daemon across activations (see audit()). */
+  readonly #audit: RedisOrderAudit;
   #promotions = 0;
   #stepDowns = 0;
   #closed = false;
@@ -121,6 +125,14 @@ export class DaemonHa {
       stepDown: (reason) => this.#serial(() => this.#demote(reason)),
       onMismatch: (err) => o.fatal(err),
     });
+    this.#audit = new RedisOrderAudit({
+      redis,
+      stream: this.lease.keys.audit(this.daemon),
+      logger: o.logger,
+    });
+    // Back from an outage: what waits goes first, ahead of the lease call that may make this
+    // daemon active again (one connection, so Redis takes them in that order).
+    redis.on("ready", () => void this.#audit.flush());
     this.keeper.role.on((e) => {
       o.push({ ...e, ts: o.clock.now(), group, daemon: this.daemon } as BaseEvent);
       if (e.role === "active") void this.#serial(() => this.#promote());
@@ -159,6 +171,10 @@ export class DaemonHa {
 
   /** Why an order may not be written now (undefined: it may). */
   gate(): string | undefined {
+    // Fast: an order whose journal write (or whose fence) cannot reach Redis is refused before
+    // it is queued; the fenced write before a socket write (order-lane.ts) is the real guard.
+    if (this.#redis.status !== "ready")
+      return `the order journal could not be written: Redis of HA group ${this.#o.config.ha.group} is unreachable`;
     if (this.keeper.mayWrite()) return undefined;
     return this.role === "active"
       ? `this daemon's HA lease was not renewed in time (group ${this.#o.config.ha.group}): it is stepping down`
@@ -231,12 +247,14 @@ export class DaemonHa {
     };
   }
 
-  audit(): RedisOrderAudit {
-    return new RedisOrderAudit({
-      redis: this.#redis,
-      stream: this.lease.keys.audit(this.daemon),
-      logger: this.#o.logger,
-    });
+  /**
+   * A line's view of this daemon's one audit stream. Its close() only flushes: records that
+   * wait for an unreachable Redis (refusals during an outage) keep being retried after the
+   * line closed at step-down, until the daemon itself closes.
+   */
+  audit(): LineAudit {
+    const audit = this.#audit;
+    return { append: (record) => audit.append(record), close: () => audit.flush() };
   }
 
   view(): HaView {
@@ -259,6 +277,7 @@ export class DaemonHa {
     this.#closed = true;
     await this.keeper.close();
     await this.#chain;
+    await this.#audit.close();
     this.#redis.disconnect();
     await this.registry.close();
   }
@@ -266,7 +285,17 @@ export class DaemonHa {
   async #promote(): Promise<void> {
     if (this.role !== "active") return; // stepped down before its turn
     this.#promotions++;
-    await this.#o.promote();
+    try {
+      await this.#o.promote();
+    } catch (err) {
+      // Active with no line and no proxy would hold the group's lease while serving nothing.
+      this.#o.logger.error(
+        { err, reason: "takeover_failed" },
+        "HA: role change failed: the takeover failed; stepping down and releasing the lease",
+      );
+      const token = this.keeper.role.token;
+      if (token !== null) this.keeper.takeoverFailed(token);
+    }
   }
 
   async #demote(reason: StepDownReason): Promise<void> {

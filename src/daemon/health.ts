@@ -1,6 +1,7 @@
 /**
  * Health as interfaces.md defines it: `healthy` when every required line is ready,
- * `degraded` when each is ready or degraded (socket up, e.g. during 1100), else `down`.
+ * `degraded` when each is ready or degraded (socket up, e.g. during 1100), else `down`; a
+ * daemon with no line at all (an HA active whose takeover failed) is `down`, never `healthy`.
  * Only `healthy` answers 200.
  */
 import type { IdentityView } from "../line/identity-guard.js";
@@ -48,11 +49,15 @@ export interface HealthReport {
 
 export function healthOf(lines: readonly LineView[]): HealthReport {
   const required = lines.filter((l) => l.required);
-  const status: HealthStatus = required.every((l) => l.state === "ready")
-    ? "healthy"
-    : required.every((l) => l.state === "ready" || l.state === "degraded")
-      ? "degraded"
-      : "down";
+  // No line at all (an HA active whose takeover has not built them): nothing is served.
+  const status: HealthStatus =
+    lines.length === 0
+      ? "down"
+      : required.every((l) => l.state === "ready")
+        ? "healthy"
+        : required.every((l) => l.state === "ready" || l.state === "degraded")
+          ? "degraded"
+          : "down";
   return {
     status,
     // The first line is the primary one (the data routes use it); every line names its own.

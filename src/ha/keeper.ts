@@ -8,7 +8,9 @@
  *  - stepping down closes the upstream (the caller's `stepDown`) before the lease is released,
  *    so no write of this daemon is on the way when a standby takes over;
  *  - a failed call (Redis away) changes nothing but time: the window runs out on its own;
- *  - a `mismatch` answer (our lines differ from the active's) ends the daemon (`onMismatch`).
+ *  - a `mismatch` answer (our lines differ from the active's) ends the daemon (`onMismatch`);
+ *  - a daemon whose takeover failed steps down, releases the lease and asks for it again only
+ *    after `leaseMs`: another standby of the group gets the first chance.
  */
 import type { Clock, TimerHandle } from "../clock.js";
 import type { Logger } from "../logger.js";
@@ -42,6 +44,8 @@ export class HaKeeper {
   failures = 0;
   #stepping: Promise<void> | undefined;
   #inFlight: Promise<void> = Promise.resolve();
+  /** Monotonic time before which a standby does not ask for the lease (after a failed takeover). */
+  #holdOffUntil = -Infinity;
 
   constructor(o: HaKeeperOptions) {
     this.#o = o;
@@ -68,6 +72,12 @@ export class HaKeeper {
   /** A fenced write under `token` was refused: another daemon holds the lease. */
   fenced(token: number): void {
     this.role.lost(token, "fenced");
+  }
+
+  /** Becoming active failed: step down (releasing the lease) and let another standby try first. */
+  takeoverFailed(token: number): void {
+    this.#holdOffUntil = this.#o.monotonic() + this.#o.leaseMs;
+    this.role.lost(token, "takeover_failed");
   }
 
   /** Step down (if active), release the lease, stop. */
@@ -111,6 +121,7 @@ export class HaKeeper {
     const s = this.role.state;
     const sentAt = this.#o.monotonic();
     if (s.role === "standby") {
+      if (sentAt < this.#holdOffUntil) return;
       const a = await this.#o.lease.acquire();
       if (this.#state !== "running") {
         // Closed while asking: a lease granted now is given straight back.

@@ -25,6 +25,8 @@ export type StepDownReason =
   | "fenced"
   /** No successful renewal for `leaseMs − 2 × renew interval`. */
   | "lease_stale"
+  /** Becoming active failed (the group's orders could not be loaded, a line could not be built). */
+  | "takeover_failed"
   /** The daemon is shutting down. */
   | "shutdown";
 
@@ -83,7 +85,7 @@ export class HaRole {
   }
 
   /** The lease (or a write under `token`) was refused. */
-  lost(token: number, reason: "lease_lost" | "fenced"): void {
+  lost(token: number, reason: "lease_lost" | "fenced" | "takeover_failed"): void {
     const s = this.#state;
     if (s.role !== "active" || s.token !== token) return;
     this.#transition({ role: "stepping_down", token, reason }, reason);

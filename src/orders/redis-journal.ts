@@ -166,6 +166,16 @@ export class RedisOrderJournal implements OrderJournal {
     ]);
   }
 
+  /** Fenced and awaited: a deposed daemon, or one cut off from Redis, never writes a change. */
+  fence(e: OrderEntry): Promise<void> {
+    return this.#write([
+      "HSET",
+      this.#keys.orders,
+      String(e.upstreamId),
+      JSON.stringify(this.#record(e, {})),
+    ]);
+  }
+
   update(e: OrderEntry): void {
     // A state TWS reported implies the write happened.
     if (e.state !== "unknown" && e.state !== "refused" && e.state !== "pending")

@@ -26,6 +26,12 @@ export interface OrderJournal {
   written(e: OrderEntry): void;
   /** A later state change (live, unknown, finished, refused) or a permId learnt. */
   update(e: OrderEntry): void;
+  /**
+   * A journal that is only writable under a fence (an HA group's): resolves once a fenced write
+   * of the order's record was taken, before a modify or cancel of it goes upstream; rejects
+   * when the fence or the store refused it. A local file journal has none (nothing to fence).
+   */
+  fence?(e: OrderEntry): Promise<void>;
 }
 
 export type AuditOutcome = "written" | "unknown" | "status" | `refused(${number})`;

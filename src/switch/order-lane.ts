@@ -12,6 +12,8 @@
  *  - a new order's record is durable in the journal before its upstream write; the sync runs
  *    off the event loop and the owner's next message waits for it, and the line, client id
  *    and generation are checked again after it;
+ *  - with a fenced journal (HA), a modify or cancel is written upstream only after a fenced
+ *    journal write of its order was taken, checked again the same way;
  *  - every accepted message gets exactly one outcome: written, or refused;
  *  - bounded: at most `maxOrderLane` (1,000) messages wait per owner; past that a message is
  *    refused at once (201 for a new order, 399 for a modify or cancel), audited;
@@ -180,14 +182,33 @@ export class OrderLane {
       return undefined;
     }
     const journal = core.o.journal;
+    const cannot = (err: unknown) =>
+      `the order journal could not be written (${err instanceof Error ? err.message : String(err)})`;
+    if ((item.action === "modify" || item.action === "cancel") && entry && journal?.fence) {
+      // An HA group's journal: a change goes upstream only after a fenced write was taken, so
+      // a deposed daemon, or one cut off from Redis, never writes it.
+      let fenced: Promise<void>;
+      try {
+        fenced = journal.fence(entry);
+      } catch (err) {
+        this.#refuse(item, cannot(err));
+        return undefined;
+      }
+      return fenced.then(
+        () => {
+          const late = this.#whyNotNow(item);
+          if (late === undefined) this.#send(item);
+          else this.#refuse(item, late);
+        },
+        (err: unknown) => this.#refuse(item, cannot(err)),
+      );
+    }
     if (item.action !== "place" || !entry || !journal) {
       this.#send(item);
       return undefined;
     }
     // Durable before it reaches TWS: after a crash this order is known (as `unknown` if the
     // write is not confirmed) and never placed again. The sync runs off the event loop.
-    const cannot = (err: unknown) =>
-      `the order journal could not be written (${err instanceof Error ? err.message : String(err)})`;
     let durable: Promise<void>;
     try {
       durable = journal.intent(entry, item.generation);
