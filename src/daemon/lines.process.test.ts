@@ -350,8 +350,14 @@ describe("several lines: paper and live side by side", () => {
         false,
       );
     for (let i = 0; i < 90; i++) ask(burst, 1_000 + i, i % 60);
-    // Within one spread slot of the live connection (5 per 100 ms).
-    for (let i = 0; i < 3; i++) ask(quiet, 2_000 + i, i);
+    // While paper's pacer holds its burst (~2 s of it), the live line asks three times, one
+    // request per spread slot: its own connection's rules never hold them, so any wait on live
+    // could only come from paper's burst.
+    for (let i = 0; i < 3; i++) {
+      ask(quiet, 2_000 + i, i);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect((await stats(daemon, "paper")).waits.waited).toBeGreaterThan(paperBefore.waits.waited);
     await until(async () => (liveDone.size === 3 ? true : undefined), "the live answers", 600);
     await until(async () => (paperDone.size === 90 ? true : undefined), "the paper answers", 600);
     const paperAfter = await stats(daemon, "paper");
