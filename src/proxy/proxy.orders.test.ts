@@ -389,16 +389,16 @@ describe("the order lane is bounded", () => {
     cleanup.push(s);
     const c = await client(s.port, 23);
     c.sendFields(resting(1, "lane-bound"));
-    await c.waitFor(status(1, "Submitted"));
+    await c.waitFor(status(1, "Submitted"), 20_000);
     // The window full: the lane's head waits in the pacer, everything behind it in the lane.
     await fillWindow(s, c);
     for (let i = 0; i < 50; i++) c.sendFields(cancel(1));
     await until(() => s.sw.orderLane().pending === 50, "50 cancels in the lane");
     c.sendFields(cancel(1));
-    const full = await c.waitFor(err(1, 399));
+    const full = await c.waitFor(err(1, 399), 20_000);
     expect(full[4]).toMatch(/order lane full/);
     c.sendFields(resting(2, "lane-bound-2"));
-    const refused = await c.waitFor(err(2, 201));
+    const refused = await c.waitFor(err(2, 201), 20_000);
     expect(refused[4]).toMatch(/order lane full/);
     expect(s.sw.orderLane().pending).toBe(50);
     expect(audit.records.filter((r) => r.outcome === "refused(399)" && r.kind === "cancel")).toHaveLength(1);
