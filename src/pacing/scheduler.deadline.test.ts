@@ -78,3 +78,29 @@ describe("Pacer deadline timers", () => {
     await expect(fifth).rejects.toMatchObject({ code: "pacing_timeout" });
   });
 });
+
+describe("Pacer wait accounting", () => {
+  it("counts no wait for a request released in the call that queued it, even when the clock's millisecond turns meanwhile", async () => {
+    // A busy machine: every reading of the clock finds the next millisecond.
+    const manual = new ManualClock(0);
+    const clock: Clock = {
+      now: () => {
+        manual.advance(1);
+        return manual.now();
+      },
+      setTimeout: (fn, ms) => manual.setTimeout(fn, ms),
+      clearTimeout: (h) => manual.clearTimeout(h),
+    };
+    const pacer = new Pacer({ clock, rules: UNHEARD_OFF, deadlineMs: 5_000 });
+    const depth = (i: number) => pacingRequest({ tenant: "a", kind: "marketDepth", hold: `depth:${i}` });
+    const permits = [];
+    for (let i = 0; i < 3; i++) permits.push(await pacer.acquire(depth(i)));
+    expect(permits.map((p) => p.waitedMs)).toEqual([0, 0, 0]);
+    expect(pacer.stats().waits.waited).toBe(0);
+    // One that finds the slots taken still waits, and is counted.
+    const fourth = pacer.acquire(depth(3));
+    pacer.release("a", "depth:0");
+    expect((await fourth).waitedMs).toBeGreaterThan(0);
+    expect(pacer.stats().waits.waited).toBe(1);
+  });
+});

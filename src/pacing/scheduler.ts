@@ -129,6 +129,8 @@ export class Pacer {
   #wake: TimerHandle | undefined;
   #wakeAt = Number.POSITIVE_INFINITY;
   #pumping = false;
+  /** The waiter the running acquire() just queued, while that call pumps. */
+  #queuing: Waiter | undefined;
   /** After IB's error 100 nothing is released until then (its window must drain first). */
   #pausedUntil = 0;
   #closed: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -217,7 +219,12 @@ export class Pacer {
       }
       q.push(waiter);
       options.onQueued?.({ setDeadline: (ms) => this.#moveDeadline(waiter, ms) });
-      this.#pump();
+      this.#queuing = waiter;
+      try {
+        this.#pump();
+      } finally {
+        this.#queuing = undefined;
+      }
       // Most requests leave in the pump above: only one that still waits needs its deadline
       // timer (no timer armed and cleared per message), counted from when it was queued.
       if (waiter.deadline === undefined && q.has(waiter) && this.#tenants.get(req.tenant) === q) {
@@ -512,7 +519,9 @@ export class Pacer {
     this.#virtualNow = q.vtime;
     q.vtime += Math.max(1, w.req.cost);
     q.lastServed = ++this.#serveSeq;
-    const waitedMs = now - w.enqueuedAt;
+    // Released in the pump of the call that queued it, it waited for nothing, even if the
+    // clock's millisecond turned in between (a busy machine): no wait is counted.
+    const waitedMs = w === this.#queuing ? 0 : now - w.enqueuedAt;
     // Requests behind a blocked one were never looked at: they waited for the same rule.
     const rule = waitedMs > 0 ? (w.blockedBy ?? q.blockedBy ?? "queue") : undefined;
     this.#stats.recordRelease(w.req.kind, waitedMs, rule);
