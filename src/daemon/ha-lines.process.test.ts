@@ -9,12 +9,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventName, OrderAction, OrderType } from "@stoqey/ib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MockOrderView } from "../mock/state.js";
-import { AAPL, connectStoqey, type StoqeyClient } from "../mock/stoqey-client.test-util.js";
+import { connectStoqey } from "../mock/stoqey-client.test-util.js";
 import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { type RedisServer, startRedis } from "../registry/test-support/redis-server.test-util.js";
+import { resting, submitted } from "./test-support/ha.test-util.js";
 import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
 
 const procs: Proc[] = [];
@@ -85,24 +85,6 @@ const lineIds = async (p: Proc) => {
   const body = (await r.json()) as { data: { lines: { name: string; clientId: number | null }[] } };
   return Object.fromEntries(body.data.lines.map((l) => [l.name, l.clientId]));
 };
-
-const submitted = (c: StoqeyClient, orderId: number) =>
-  new Promise<void>((resolve) =>
-    c.api.on(EventName.orderStatus, (id: number, status: string) => {
-      if (id === orderId && (status === "Submitted" || status === "PreSubmitted")) resolve();
-    }),
-  );
-
-function resting(c: StoqeyClient, orderId: number, orderRef: string, totalQuantity: number): void {
-  c.api.placeOrder(orderId, AAPL, {
-    action: OrderAction.BUY,
-    orderType: OrderType.LMT,
-    lmtPrice: 1,
-    totalQuantity,
-    orderRef,
-    transmit: true,
-  });
-}
 
 describe("standby through Redis with two lines", () => {
   it("kill -9 of the active: both lines come back on the standby with their own client ids, and each client modifies its order there", async () => {

@@ -8,14 +8,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventName, OrderAction, OrderType } from "@stoqey/ib";
+import { EventName } from "@stoqey/ib";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupKeys } from "../ha/keys.js";
-import type { MockOrderView } from "../mock/state.js";
-import { AAPL, connectStoqey, type StoqeyClient } from "../mock/stoqey-client.test-util.js";
+import { connectStoqey } from "../mock/stoqey-client.test-util.js";
 import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { type RedisServer, startRedis } from "../registry/test-support/redis-server.test-util.js";
+import {
+  haStartArgs,
+  livez,
+  gatewayOrders as sharedGatewayOrders,
+  resting,
+  submitted,
+} from "./test-support/ha.test-util.js";
 import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
 
 const procs: Proc[] = [];
@@ -46,48 +52,20 @@ afterAll(async () => {
 });
 
 async function daemon(group: string, leaseMs: string, stateDir = tmp("state")): Promise<Proc> {
-  const p = await startProcess([
-    "start",
-    "--http-port",
-    "0",
-    "--proxy-port",
-    "0",
-    "--upstream",
-    `127.0.0.1:${String(mock.ready.port)}`,
-    "--state-dir",
-    stateDir,
-    "--redis",
-    redis.url,
-    "--ha-group",
-    group,
-    "--ha-lease-ms",
-    leaseMs,
-    "--log-level",
-    "warn",
-  ]);
+  const p = await startProcess(
+    haStartArgs({
+      upstream: `127.0.0.1:${String(mock.ready.port)}`,
+      stateDir,
+      redis: redis.url,
+      group,
+      leaseMs: leaseMs,
+    }),
+  );
   procs.push(p);
   return p;
 }
 
-const livez = async (p: Proc) =>
-  ((await (await fetch(`${String(p.ready.http)}/livez`)).json()) as { data: { role: string | null } }).data
-    .role;
-
-const gatewayOrders = async (orderRef: string) =>
-  (
-    (await (await fetch(`${control}/state`)).json()) as { data: { orders: MockOrderView[] } }
-  ).data.orders.filter((o) => o.orderRef === orderRef);
-
-function resting(c: StoqeyClient, orderId: number, orderRef: string, totalQuantity: number): void {
-  c.api.placeOrder(orderId, AAPL, {
-    action: OrderAction.BUY,
-    orderType: OrderType.LMT,
-    lmtPrice: 1,
-    totalQuantity,
-    orderRef,
-    transmit: true,
-  });
-}
+const gatewayOrders = (orderRef: string) => sharedGatewayOrders(control, orderRef);
 
 describe("standby through Redis: outages, failed takeovers, migration, optional lines", () => {
   it("Redis unreachable: a modify of a resting order gets 399 and never reaches the gateway", async () => {
@@ -99,13 +77,9 @@ describe("standby through Redis: outages, failed takeovers, migration, optional 
     const c = await connectStoqey(Number(a.ready.proxyPort), 21, (x) => closers.push(x));
     const orderId = c.nextId;
     const ref = `${group}-1`;
-    const submitted = new Promise<void>((resolve) =>
-      c.api.on(EventName.orderStatus, (id: number, status: string) => {
-        if (id === orderId && (status === "Submitted" || status === "PreSubmitted")) resolve();
-      }),
-    );
+    const placed = submitted(c, orderId);
     resting(c, orderId, ref, 1);
-    await submitted;
+    await placed;
     expect(await gatewayOrders(ref)).toMatchObject([{ placeCount: 1, modifyCount: 0 }]);
 
     // Either answer ends the wait: a refusal (399), or the modified order coming back from TWS.
@@ -216,13 +190,9 @@ describe("standby through Redis: outages, failed takeovers, migration, optional 
     const c1 = await connectStoqey(Number(single.ready.proxyPort), 25, (x) => closers.push(x));
     const orderId = c1.nextId;
     const ref = `${group}-1`;
-    const submitted = new Promise<void>((resolve) =>
-      c1.api.on(EventName.orderStatus, (id: number, status: string) => {
-        if (id === orderId && (status === "Submitted" || status === "PreSubmitted")) resolve();
-      }),
-    );
+    const placed = submitted(c1, orderId);
     resting(c1, orderId, ref, 1);
-    await submitted;
+    await placed;
     c1.api.disconnect();
     await single.stop("SIGTERM");
     // The order rests at TWS; the user now runs the daemon in an HA group, same state dir.

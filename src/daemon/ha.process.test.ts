@@ -7,13 +7,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventName, OrderAction, OrderType } from "@stoqey/ib";
+import { EventName } from "@stoqey/ib";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MockOrderView } from "../mock/state.js";
 import { AAPL, connectStoqey, type StoqeyClient } from "../mock/stoqey-client.test-util.js";
 import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { type RedisServer, startRedis } from "../registry/test-support/redis-server.test-util.js";
+import {
+  haStartArgs,
+  livez,
+  gatewayOrders as sharedGatewayOrders,
+  resting,
+  submitted,
+} from "./test-support/ha.test-util.js";
 import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
 import { openSse } from "./test-support/sse.test-util.js";
 
@@ -50,37 +56,20 @@ afterAll(async () => {
 });
 
 async function daemon(group: string, stateDir = tmp("state")): Promise<Proc & { stateDir: string }> {
-  const p = await startProcess([
-    "start",
-    "--http-port",
-    "0",
-    "--proxy-port",
-    "0",
-    "--upstream",
-    `127.0.0.1:${String(mock.ready.port)}`,
-    "--state-dir",
-    stateDir,
-    "--redis",
-    redis.url,
-    "--ha-group",
-    group,
-    "--ha-lease-ms",
-    LEASE_MS,
-    "--log-level",
-    "warn",
-  ]);
+  const p = await startProcess(
+    haStartArgs({
+      upstream: `127.0.0.1:${String(mock.ready.port)}`,
+      stateDir,
+      redis: redis.url,
+      group,
+      leaseMs: LEASE_MS,
+    }),
+  );
   procs.push(p);
   return Object.assign(p, { stateDir });
 }
 
-const livez = async (p: Proc) =>
-  ((await (await fetch(`${String(p.ready.http)}/livez`)).json()) as { data: { role: string | null } }).data
-    .role;
-
-const gatewayOrders = async (orderRef: string) =>
-  (
-    (await (await fetch(`${control}/state`)).json()) as { data: { orders: MockOrderView[] } }
-  ).data.orders.filter((o) => o.orderRef === orderRef);
+const gatewayOrders = (orderRef: string) => sharedGatewayOrders(control, orderRef);
 
 /** The second READY line, printed when a standby has taken over and serves. */
 const promoted = (p: Proc) =>
@@ -93,24 +82,6 @@ const promoted = (p: Proc) =>
 async function client(port: number, clientId: number): Promise<StoqeyClient> {
   return connectStoqey(port, clientId, (c) => closers.push(c));
 }
-
-function resting(c: StoqeyClient, orderId: number, orderRef: string, totalQuantity: number): void {
-  c.api.placeOrder(orderId, AAPL, {
-    action: OrderAction.BUY,
-    orderType: OrderType.LMT,
-    lmtPrice: 1,
-    totalQuantity,
-    orderRef,
-    transmit: true,
-  });
-}
-
-const submitted = (c: StoqeyClient, orderId: number) =>
-  new Promise<void>((resolve) =>
-    c.api.on(EventName.orderStatus, (id: number, status: string) => {
-      if (id === orderId && (status === "Submitted" || status === "PreSubmitted")) resolve();
-    }),
-  );
 
 const ticks = (c: StoqeyClient, tickerId: number) =>
   new Promise<void>((resolve) =>
