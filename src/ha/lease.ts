@@ -8,7 +8,7 @@ import { DEFAULT_REDIS_PREFIX } from "../registry/redis-store.js";
 import { FencedError, GroupConfigMismatchError } from "./errors.js";
 import { type GroupKeys, groupKeys, groupLeaseOwner } from "./keys.js";
 import { CONFIG_CHECK, FENCED_WRITE, GRANT_OR_RENEW, RELEASE } from "./lease-scripts.js";
-import { runScript } from "./redis.js";
+import { runScript } from "../registry/redis-eval.js";
 
 /** How long the group's line client-id leases live past the last grant or renewal of the HA lease. */
 export const DEFAULT_LINE_LEASE_TTL_MS = 10 * 60_000;

@@ -2,6 +2,7 @@
  * The Redis store, loaded on first use: ioredis is a large module, and a daemon or CLI that
  * never touches Redis (the default file store) should not pay for loading it at start.
  */
+import { redactRedisUrl } from "./redis-eval.js";
 import type { RedisLeaseStoreOptions } from "./redis-store.js";
 import type { LeaseStore } from "./store.js";
 
@@ -13,7 +14,7 @@ export function lazyRedisLeaseStore(options: RedisLeaseStoreOptions): LeaseStore
   };
   return {
     kind: "redis",
-    location: redactUrl(options.url),
+    location: redactRedisUrl(options.url),
     acquire: async (req) => (await get()).acquire(req),
     renew: async (req) => (await get()).renew(req),
     release: async (req) => (await get()).release(req),
@@ -23,14 +24,4 @@ export function lazyRedisLeaseStore(options: RedisLeaseStoreOptions): LeaseStore
       if (store) await (await store).close();
     },
   };
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "redis";
-  }
 }

@@ -3,10 +3,10 @@
  * (see redis-scripts.ts), atomic inside Redis. Lease keys carry a PX TTL equal to the lease's
  * TTL, so the leases of a host that crashed disappear without anyone cleaning up.
  */
-import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { ClosedError } from "../errors.js";
 import { StoreError } from "./errors.js";
+import { type Reply, redactRedisUrl, runScript } from "./redis-eval.js";
 import { ACQUIRE, LIST, REJECT, RELEASE, RENEW } from "./redis-scripts.js";
 import type { LeaseStore } from "./store.js";
 import type {
@@ -31,21 +31,18 @@ export interface RedisLeaseStoreOptions {
   connectTimeoutMs?: number;
 }
 
-type Reply = string | number | null | Reply[];
-
 export class RedisLeaseStore implements LeaseStore {
   readonly kind = "redis" as const;
   readonly location: string;
   readonly #options: RedisLeaseStoreOptions;
   #redis: Redis | undefined;
   readonly #prefix: string;
-  readonly #shas = new Map<string, string>();
   #state: "open" | "closed" = "open";
 
   constructor(options: RedisLeaseStoreOptions) {
     this.#options = options;
     this.#prefix = options.keyPrefix ?? DEFAULT_REDIS_PREFIX;
-    this.location = redactUrl(options.url);
+    this.location = redactRedisUrl(options.url);
   }
 
   /**
@@ -161,22 +158,10 @@ export class RedisLeaseStore implements LeaseStore {
     return `${this.#prefix}upstreams`;
   }
 
-  /** EVALSHA, loading the script on first use or after a Redis restart (NOSCRIPT). */
   async #run(script: string, args: string[]): Promise<Reply> {
     if (this.#state === "closed") throw new ClosedError("redis lease store");
     try {
-      const redis = await this.#client();
-      let sha = this.#shas.get(script);
-      if (!sha) {
-        sha = createHash("sha1").update(script).digest("hex");
-        this.#shas.set(script, sha);
-      }
-      try {
-        return (await redis.evalsha(sha, 0, ...args)) as Reply;
-      } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-        return (await redis.eval(script, 0, ...args)) as Reply;
-      }
+      return await runScript(await this.#client(), script, args);
     } catch (err) {
       throw new StoreError(`redis lease store at ${this.location} failed: ${(err as Error).message}`, err);
     }
@@ -203,14 +188,4 @@ function toOpResult([status, json]: [string, string]): LeaseOpResult {
   if (status === "ok") return { ok: true, lease: toLease(json) };
   const reason = status === "expired" || status === "bad_token" ? status : "not_found";
   return json ? { ok: false, reason, lease: toLease(json) } : { ok: false, reason };
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "redis";
-  }
 }
