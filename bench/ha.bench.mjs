@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { report, summarize } from "./lib.mjs";
+import { report, summarize, timeOrderRecords } from "./lib.mjs";
 import { openClient } from "./wire.mjs";
 
 const BIN = fileURLToPath(new URL("../bin/switchboard.js", import.meta.url));
@@ -179,30 +179,7 @@ async function journalCost(kind, redisUrl) {
       redis.disconnect();
     };
   }
-  const samples = [];
-  for (let i = 1; i <= JOURNAL_SAMPLES; i++) {
-    const e = map.add({
-      owner: "proxy:1",
-      localId: i,
-      upstreamId: i,
-      upstreamClientId: 1,
-      orderRef: `b${i}`,
-    });
-    const s = performance.now();
-    await j.intent(e, 1);
-    j.written(e);
-    audit.append({
-      ts: new Date().toISOString(),
-      owner: e.owner,
-      localId: i,
-      upstreamId: i,
-      upstreamClientId: 1,
-      generation: 1,
-      kind: "place",
-      outcome: "written",
-    });
-    samples.push(performance.now() - s);
-  }
+  const samples = await timeOrderRecords(j, audit, map, 1, JOURNAL_SAMPLES);
   await cleanup();
   return summarize(samples);
 }

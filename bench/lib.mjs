@@ -32,3 +32,35 @@ export function report(name, result) {
   process.stdout.write(`${JSON.stringify(out)}\n`);
   return out;
 }
+
+/**
+ * Times recording `count` orders in an order journal and its audit (ids from `firstId`): the
+ * journal's intent (durable before the write), the write, the audit line. Milliseconds each.
+ */
+export async function timeOrderRecords(journal, audit, map, firstId, count) {
+  const samples = [];
+  for (let id = firstId; id < firstId + count; id++) {
+    const e = map.add({
+      owner: "proxy:1",
+      localId: id,
+      upstreamId: id,
+      upstreamClientId: 1,
+      orderRef: `b${id}`,
+    });
+    const s = performance.now();
+    await journal.intent(e, 1);
+    journal.written(e);
+    audit.append({
+      ts: new Date().toISOString(),
+      owner: e.owner,
+      localId: id,
+      upstreamId: id,
+      upstreamClientId: 1,
+      generation: 1,
+      kind: "place",
+      outcome: "written",
+    });
+    samples.push(performance.now() - s);
+  }
+  return samples;
+}

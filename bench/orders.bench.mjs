@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
-import { report, summarize } from "./lib.mjs";
+import { report, summarize, timeOrderRecords } from "./lib.mjs";
 
 const { MockGateway } = await import("../dist/mock/index.js");
 const { Line } = await import("../dist/line/index.js");
@@ -138,31 +138,7 @@ async function journalCost(preload) {
   j = FileOrderJournal.open({ stateDir: dir, line: "bench" });
   const reopenMs = performance.now() - t0;
   const audit = new FileOrderAudit({ stateDir: dir, line: "bench" });
-  const samples = [];
-  for (let i = 1; i <= JOURNAL_SAMPLES; i++) {
-    const id = preload + i;
-    const e = map.add({
-      owner: "proxy:1",
-      localId: id,
-      upstreamId: id,
-      upstreamClientId: 1,
-      orderRef: `b${id}`,
-    });
-    const s = performance.now();
-    await j.intent(e, 1);
-    j.written(e);
-    audit.append({
-      ts: new Date().toISOString(),
-      owner: e.owner,
-      localId: id,
-      upstreamId: id,
-      upstreamClientId: 1,
-      generation: 1,
-      kind: "place",
-      outcome: "written",
-    });
-    samples.push(performance.now() - s);
-  }
+  const samples = await timeOrderRecords(j, audit, map, preload + 1, JOURNAL_SAMPLES);
   audit.close();
   j.close();
   rmSync(dir, { recursive: true, force: true });
