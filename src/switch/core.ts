@@ -39,7 +39,7 @@ import { type HoldEnd, HoldBook } from "./holds.js";
 import type { EventHub } from "../events.js";
 import type { Logger } from "../logger.js";
 import { classifyOutgoing, type Priority } from "../pacing/request.js";
-import type { Pacer, QueuedWait } from "../pacing/scheduler.js";
+import type { Pacer, Permit, QueuedWait } from "../pacing/scheduler.js";
 import { toFields } from "../protocol/codec.js";
 import { ERR_MSG } from "../protocol/messages/connection.js";
 import { DEFAULT_SERVER_VERSION } from "../protocol/versions.js";
@@ -417,68 +417,76 @@ export class SwitchCore {
     const paced =
       marketDataType !== undefined && this.mayNeedTypeSwitch(marketDataType) ? { ...req, messages: 2 } : req;
     if (entry) entry.pending = true;
+    const onRelease = (permit: Permit): void => {
+      const hold = permit.elided ? undefined : permit.request.hold;
+      const current = entry ? this.requests.byUpstream(entry.upstreamId) : undefined;
+      if (current) current.pending = false;
+      if (permit.elided) return;
+      // Moved to a fresh id by a replay, ended meanwhile, or already written: stale.
+      if (entry && (current === undefined || current.generation !== undefined)) {
+        if (hold !== undefined) this.holds.refuse(tenantId, hold);
+        return;
+      }
+      if (!this.lineUp) {
+        if (hold !== undefined) this.holds.refuse(tenantId, hold);
+        // A live request waits for the line (≤ queueTimeoutMs) and is replayed when it is
+        // back; anything else hears now that it was never written.
+        if (current) current.strandedAt = this.o.clock.now();
+        else options.onFail?.(new UpstreamUnavailableError("the upstream line dropped before it was sent"));
+        return;
+      }
+      if (marketDataType !== undefined) for (const f of this.typeSwitchFor(marketDataType)) this.line.send(f);
+      this.line.send(fields);
+      if (current) {
+        current.generation = this.line.generation;
+        if (hold !== undefined) {
+          // A group's slot is the switch's once written, whoever it waited under: it
+          // goes only with the group, never with a member that closes (pacer.releaseTenant).
+          const owner =
+            current.group &&
+            tenantId !== SWITCH_TENANT &&
+            this.pacer.transferHold(tenantId, hold, SWITCH_TENANT)
+              ? SWITCH_TENANT
+              : tenantId;
+          this.holds.taken(current.upstreamId, owner, hold);
+        }
+      }
+      options.onWrite?.();
+    };
+    const onError = (err: unknown): void => {
+      if (entry) {
+        // Cancelled meanwhile (withdrawn in the pacer) or moved: nobody waits for this one.
+        const current = this.requests.byUpstream(entry.upstreamId);
+        if (current === undefined || current.generation !== undefined) return;
+        current.pending = false;
+        // A shared one-shot waited under a tenant that left: it waits again under a member.
+        const g = current.group;
+        if (g && err instanceof ClosedError && g.pacerTenant !== tenantId && g.members.size > 0) {
+          this.dispatch(g.pacerTenant, fields, { ...options, ...this.groupWait(g), entry: current });
+          return;
+        }
+        this.failRequest(entry.upstreamId, err, options.failOutcome ?? "failed");
+        return;
+      }
+      options.onFail?.(err);
+    };
+    // Most requests find room at once: released here, synchronously, as acquire() would.
+    try {
+      if (this.pacer.releaseNow(paced, onRelease)) return;
+    } catch (err) {
+      // As from acquire(): the failure is answered after the caller's own step, not inside it.
+      queueMicrotask(() => onError(err));
+      return;
+    }
     this.pacer
       .acquire(paced, {
         deadlineMs: options.deadlineMs ?? this.pacingDeadlines.get(tenantId) ?? this.o.queueTimeoutMs,
         queueLimit: options.queueLimit,
         onDeadline: options.onDeadline,
         onQueued: options.onQueued,
-        onRelease: (permit) => {
-          const hold = permit.elided ? undefined : permit.request.hold;
-          const current = entry ? this.requests.byUpstream(entry.upstreamId) : undefined;
-          if (current) current.pending = false;
-          if (permit.elided) return;
-          // Moved to a fresh id by a replay, ended meanwhile, or already written: stale.
-          if (entry && (current === undefined || current.generation !== undefined)) {
-            if (hold !== undefined) this.holds.refuse(tenantId, hold);
-            return;
-          }
-          if (!this.lineUp) {
-            if (hold !== undefined) this.holds.refuse(tenantId, hold);
-            // A live request waits for the line (≤ queueTimeoutMs) and is replayed when it is
-            // back; anything else hears now that it was never written.
-            if (current) current.strandedAt = this.o.clock.now();
-            else
-              options.onFail?.(new UpstreamUnavailableError("the upstream line dropped before it was sent"));
-            return;
-          }
-          if (marketDataType !== undefined)
-            for (const f of this.typeSwitchFor(marketDataType)) this.line.send(f);
-          this.line.send(fields);
-          if (current) {
-            current.generation = this.line.generation;
-            if (hold !== undefined) {
-              // A group's slot is the switch's once written, whoever it waited under: it
-              // goes only with the group, never with a member that closes (pacer.releaseTenant).
-              const owner =
-                current.group &&
-                tenantId !== SWITCH_TENANT &&
-                this.pacer.transferHold(tenantId, hold, SWITCH_TENANT)
-                  ? SWITCH_TENANT
-                  : tenantId;
-              this.holds.taken(current.upstreamId, owner, hold);
-            }
-          }
-          options.onWrite?.();
-        },
+        onRelease,
       })
-      .catch((err: unknown) => {
-        if (entry) {
-          // Cancelled meanwhile (withdrawn in the pacer) or moved: nobody waits for this one.
-          const current = this.requests.byUpstream(entry.upstreamId);
-          if (current === undefined || current.generation !== undefined) return;
-          current.pending = false;
-          // A shared one-shot waited under a tenant that left: it waits again under a member.
-          const g = current.group;
-          if (g && err instanceof ClosedError && g.pacerTenant !== tenantId && g.members.size > 0) {
-            this.dispatch(g.pacerTenant, fields, { ...options, ...this.groupWait(g), entry: current });
-            return;
-          }
-          this.failRequest(entry.upstreamId, err, options.failOutcome ?? "failed");
-          return;
-        }
-        options.onFail?.(err);
-      });
+      .catch(onError);
   }
 }
 
