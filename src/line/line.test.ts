@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
 import { exponentialBackoff } from "./backoff.js";
 import { FakeNet, flush } from "./fake-net.test-util.js";
-import { Line } from "./line.js";
+import { rangeClientIds } from "./client-ids.js";
+import { CLIENT_ID_RETRY_MAX_MS, Line } from "./line.js";
 import type { LineOptions } from "./options.js";
 
 async function readyLine(options: LineOptions = {}) {
@@ -183,5 +184,66 @@ describe("Line timing (ManualClock)", () => {
     clock.advance(1_000);
     await expect(p).rejects.toMatchObject({ code: "timeout" });
     line.destroy();
+  });
+});
+
+describe("Line after 326 (ManualClock)", () => {
+  /** Each dial is answered by a hello and 326, then TWS closes, as TWS does. */
+  async function refuse(net: FakeNet): Promise<void> {
+    net.settleDial(true);
+    await flush();
+    net.hello();
+    net.notice(326);
+    net.current?.peerClose();
+    await flush();
+  }
+
+  it("looks again within CLIENT_ID_RETRY_MAX_MS on every 326, however long the backoff has grown", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const reasons: string[] = [];
+    const line = new Line({
+      connector: net.connector,
+      clock,
+      random: () => 1, // the backoff's ceiling every time: 250, 500, 1000, 2000, 4000 … ms
+      clientIds: rangeClientIds(5, 9),
+      placedOrders: () => [777],
+    });
+    line.on("line.state", (e) => reasons.push(e.reason));
+    line.start();
+    await flush();
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      const dials = net.dials;
+      await refuse(net);
+      expect(line.state).toBe("reconnecting");
+      clock.advance(CLIENT_ID_RETRY_MAX_MS);
+      await flush();
+      expect(net.dials, `attempt ${attempt}`).toBe(dials + 1);
+    }
+    // Waited for its own id the whole time (live orders under it).
+    expect(reasons.filter((r) => /client_id_held/.test(r)).length).toBe(8);
+    expect(line.clientId).toBe(5);
+    await line.close();
+  });
+
+  it("a line with nothing under its id moves to another id within the same bound", async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet();
+    const line = new Line({
+      connector: net.connector,
+      clock,
+      random: () => 1,
+      backoff: () => 20_000,
+      clientIds: rangeClientIds(5, 9),
+    });
+    line.start();
+    await flush();
+    const dials = net.dials;
+    await refuse(net);
+    clock.advance(CLIENT_ID_RETRY_MAX_MS);
+    await flush();
+    expect(net.dials).toBe(dials + 1);
+    expect(line.clientId).toBe(6);
+    await line.close();
   });
 });

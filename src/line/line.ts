@@ -52,7 +52,17 @@ interface RetryPlan {
   fastPath: boolean;
   /** Override the backoff delay. */
   delayMs?: number;
+  /** Cap the backoff delay (the gateway is up and answering; only something on it is busy). */
+  capMs?: number;
 }
+
+/**
+ * After a 326 the next look is at most this far off, however long the backoff has grown: TWS
+ * is up and answering, and the id it refuses is freed when TWS notices its old socket is
+ * gone — waiting 16 or 30 s past that moment (the backoff's later steps) would keep every
+ * tenant off the line for no gain. One handshake a second is no load on TWS.
+ */
+export const CLIENT_ID_RETRY_MAX_MS = 1_000;
 
 const UP: ReadonlySet<LineState> = new Set(["ready", "degraded"]);
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -461,9 +471,7 @@ export class Line implements AsyncDisposable {
       this.#lose(
         gen,
         `client_id_held: 326: client id ${clientId} in use; ${how} for it (live orders under it)`,
-        {
-          fastPath: false,
-        },
+        { fastPath: false, capMs: CLIENT_ID_RETRY_MAX_MS },
       );
       return;
     }
@@ -473,7 +481,7 @@ export class Line implements AsyncDisposable {
       this.#hub.emit({ type: "orders.orphaned", ts, line: this.name, clientId, permIds });
       this.#log.error({ clientId, permIds }, "moving to another client id; its orders are orphaned");
     }
-    this.#lose(gen, `326: client id ${clientId} in use`, { fastPath: false });
+    this.#lose(gen, `326: client id ${clientId} in use`, { fastPath: false, capMs: CLIENT_ID_RETRY_MAX_MS });
   }
 
   // ── heartbeat and sleep ─────────────────────────────────────────────────────────────────
@@ -551,7 +559,8 @@ export class Line implements AsyncDisposable {
   }
 
   #scheduleRetry(reason: string, plan: RetryPlan): void {
-    const delay = this.#retry.next(plan.delayMs);
+    const next = this.#retry.next(plan.delayMs);
+    const delay = next !== null && plan.capMs !== undefined ? Math.min(next, plan.capMs) : next;
     if (delay === null) {
       this.#closing ??= this.#shutdown(`gave up after ${this.#retry.attempt - 1} attempts: ${reason}`, false);
       return;
