@@ -11,7 +11,7 @@
 import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { child, openClient, pause } from "./wire.mjs";
+import { child, currentTimeRoundTrip, openClient, pause, startBenchProxy, startRelay } from "./wire.mjs";
 
 const SAMPLES = Number(process.env.RESIDENCE_SAMPLES ?? 300);
 const SPACING_MS = Number(process.env.RESIDENCE_SPACING_MS ?? 25);
@@ -61,39 +61,18 @@ async function serve(kind, mockPort) {
   if (kind === "proxy") {
     const { Line } = await import("../dist/line/index.js");
     const { Pacer } = await import("../dist/pacing/index.js");
-    const { Switch } = await import("../dist/switch/index.js");
     const { Tenant } = await import("../dist/switch/tenant.js");
     const { FrameDecoder } = await import("../dist/protocol/frame.js");
-    const { ProxyServer } = await import("../dist/proxy/index.js");
     stage(marks, FrameDecoder.prototype, "push", "1 frame decoder");
     stage(marks, Tenant.prototype, "send", "2 tenant.send (switch)");
     stage(marks, Pacer.prototype, "releaseNow", "3 pacer");
     stage(marks, Pacer.prototype, "acquire", "3 pacer (queued)");
     stage(marks, Line.prototype, "send", "4 line.send (encode, write)");
-    const line = new Line({ host: "127.0.0.1", port: mockPort, clientId: 1 });
-    line.start();
-    await line.ready({ timeoutMs: 10_000 });
-    const pacer = new Pacer();
-    const sw = new Switch(line, pacer);
-    const proxy = new ProxyServer(sw, { port: 0, pacer });
-    const { port } = await proxy.start();
+    const { port } = await startBenchProxy(mockPort);
     process.stdout.write(`${JSON.stringify({ port })}\n`);
   } else {
-    const server = net.createServer((down) => {
-      down.setNoDelay(true);
-      const up = net.connect({ host: "127.0.0.1", port: mockPort });
-      up.setNoDelay(true);
-      down.pipe(up);
-      up.pipe(down);
-      const end = () => {
-        down.destroy();
-        up.destroy();
-      };
-      down.on("error", end).on("close", end);
-      up.on("error", end).on("close", end);
-    });
-    await new Promise((r) => server.listen({ host: "127.0.0.1", port: 0 }, r));
-    process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+    const { port } = await startRelay(mockPort);
+    process.stdout.write(`${JSON.stringify({ port })}\n`);
   }
   process.stdin.on("data", () => {
     const last = (xs) => xs.slice(-SAMPLES);
@@ -114,18 +93,6 @@ async function serve(kind, mockPort) {
   process.stdin.on("end", () => process.exit(0));
 }
 
-function roundTrip(c) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    c.onMessage = (id) => {
-      if (id !== "49") return;
-      c.onMessage = undefined;
-      resolve(performance.now() - t0);
-    };
-    c.send(["49", "1"]);
-  });
-}
-
 async function main() {
   const mock = child(proxyBench, ["mock"]);
   const { port: mockPort } = await mock.info;
@@ -136,8 +103,8 @@ async function main() {
   const p = [];
   const r = [];
   for (let i = 0; i < SAMPLES + 20; i++) {
-    const a = await roundTrip(viaProxy);
-    const b = await roundTrip(viaRelay);
+    const a = await currentTimeRoundTrip(viaProxy);
+    const b = await currentTimeRoundTrip(viaRelay);
     if (i >= 20) {
       p.push(a);
       r.push(b);

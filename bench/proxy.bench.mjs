@@ -6,11 +6,21 @@
 // (goal ≤ 100 MB). The mock and the proxy each run in a child process of their own; the
 // clients run here, so every path crosses the same process boundaries. One run.
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { report, summarize } from "./lib.mjs";
-import { child, cpuMs, isTickId, mktData, openClient, pause, rssMb } from "./wire.mjs";
+import {
+  child,
+  cpuMs,
+  currentTimeRoundTrip,
+  isTickId,
+  mktData,
+  openClient,
+  pause,
+  rssMb,
+  startBenchProxy,
+  startRelay,
+} from "./wire.mjs";
 
 const RTT_SAMPLES = Number(process.env.BENCH_RTT_SAMPLES ?? 300);
 /** One request per path every 25 ms: 40/s, under IB's 50 messages/s on either socket. */
@@ -34,46 +44,18 @@ async function serveMock() {
 }
 
 async function serveProxy(mockPort) {
-  const { Line } = await import("../dist/line/index.js");
-  const { Pacer } = await import("../dist/pacing/index.js");
-  const { Switch } = await import("../dist/switch/index.js");
-  const { ProxyServer } = await import("../dist/proxy/index.js");
-  const line = new Line({ host: "127.0.0.1", port: mockPort, clientId: 1 });
-  line.start();
-  await line.ready({ timeoutMs: 10_000 });
-  const pacer = new Pacer();
-  const sw = new Switch(line, pacer);
-  const proxy = new ProxyServer(sw, { port: 0, pacer });
-  const { port } = await proxy.start();
-  process.stdout.write(`${JSON.stringify({ port })}\n`);
+  const bench = await startBenchProxy(mockPort);
+  process.stdout.write(`${JSON.stringify({ port: bench.port })}\n`);
   process.stdin.resume();
   process.stdin.on("end", async () => {
-    await proxy.close();
-    await sw.close();
-    await line.close();
-    await pacer.close();
+    await bench.close();
     process.exit(0);
   });
 }
 
-/** The floor: copy bytes both ways, nothing else (no framing, no parsing, no pacing). */
 async function serveRelay(mockPort) {
-  const { createServer } = await import("node:net");
-  const server = createServer((down) => {
-    down.setNoDelay(true);
-    const up = connect({ host: "127.0.0.1", port: mockPort });
-    up.setNoDelay(true);
-    down.pipe(up);
-    up.pipe(down);
-    const end = () => {
-      down.destroy();
-      up.destroy();
-    };
-    down.on("error", end).on("close", end);
-    up.on("error", end).on("close", end);
-  });
-  await new Promise((r) => server.listen({ host: "127.0.0.1", port: 0 }, r));
-  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+  const { port } = await startRelay(mockPort);
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
   process.stdin.resume();
   process.stdin.on("end", () => process.exit(0));
 }
@@ -82,17 +64,7 @@ const self = fileURLToPath(import.meta.url);
 
 // ── measurements ─────────────────────────────────────────────────────────────────────────
 
-function roundTrip(c) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    c.onMessage = (id) => {
-      if (id !== "49") return;
-      c.onMessage = undefined;
-      resolve(performance.now() - t0);
-    };
-    c.send(["49", "1"]);
-  });
-}
+const roundTrip = currentTimeRoundTrip;
 
 async function rtt(direct, viaProxy, viaRelay) {
   const d = [];

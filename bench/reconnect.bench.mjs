@@ -11,6 +11,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { report } from "./lib.mjs";
+import { startBenchProxy } from "./wire.mjs";
 
 const RUN_MS = Number(process.env.BENCH_RECONNECT_MS ?? 60_000);
 const CYCLE_MS = Number(process.env.BENCH_RECONNECT_CYCLE_MS ?? 5_000);
@@ -61,28 +62,15 @@ const memory = () => {
 };
 
 async function main() {
-  const { Line } = await import("../dist/line/index.js");
-  const { Pacer } = await import("../dist/pacing/index.js");
-  const { Switch } = await import("../dist/switch/index.js");
-  const { ProxyServer } = await import("../dist/proxy/index.js");
   const { EventName, IBApi, SecType } = await import("@stoqey/ib");
 
   const mock = startMock();
   const { port: mockPort, controlPort } = await mock.info;
-  const line = new Line({
-    host: "127.0.0.1",
-    port: mockPort,
-    clientId: 1,
+  const { port, pacer, close } = await startBenchProxy(mockPort, {
     backoffInitialMs: 50,
     backoffMaxMs: 500,
     fastProbeIntervalMs: 100,
   });
-  line.start();
-  await line.ready({ timeoutMs: 10_000 });
-  const pacer = new Pacer();
-  const sw = new Switch(line, pacer);
-  const proxy = new ProxyServer(sw, { port: 0, pacer });
-  const { port } = await proxy.start();
 
   const api = new IBApi({ host: "127.0.0.1", port });
   const last = new Map();
@@ -152,10 +140,7 @@ async function main() {
   // Requests the gateway refused for the 50 msg/s rule (error 100 under id -1) never start.
   const { counters: mockCounters } = await control(controlPort, "GET", "/state");
   api.disconnect();
-  await proxy.close();
-  await sw.close();
-  await line.close();
-  await pacer.close();
+  await close();
   await mock.stop();
 
   const recovered = cycles.filter((c) => c.recoveredMs !== null);

@@ -2,7 +2,8 @@
 // line when ready, /proc readings, and a bare TWS client over our codec.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
+import { performance } from "node:perf_hooks";
 
 /**
  * Run `script` with `args` as a child (with `env` added to this process's environment);
@@ -145,3 +146,60 @@ export function mktData(tickerId, symbol) {
 }
 
 export const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The proxy as the benches run it: a line to the mock at `mockPort` (line options merged in),
+ * a pacer, a switch and a proxy server on a free port. Resolves when the proxy listens.
+ */
+export async function startBenchProxy(mockPort, lineOptions = {}) {
+  const { Line } = await import("../dist/line/index.js");
+  const { Pacer } = await import("../dist/pacing/index.js");
+  const { Switch } = await import("../dist/switch/index.js");
+  const { ProxyServer } = await import("../dist/proxy/index.js");
+  const line = new Line({ host: "127.0.0.1", port: mockPort, clientId: 1, ...lineOptions });
+  line.start();
+  await line.ready({ timeoutMs: 10_000 });
+  const pacer = new Pacer();
+  const sw = new Switch(line, pacer);
+  const proxy = new ProxyServer(sw, { port: 0, pacer });
+  const { port } = await proxy.start();
+  const close = async () => {
+    await proxy.close();
+    await sw.close();
+    await line.close();
+    await pacer.close();
+  };
+  return { port, line, pacer, sw, proxy, close };
+}
+
+/** The floor any proxy sits on: copy bytes both ways, nothing else (no framing, no pacing). */
+export async function startRelay(mockPort) {
+  const server = createServer((down) => {
+    down.setNoDelay(true);
+    const up = connect({ host: "127.0.0.1", port: mockPort });
+    up.setNoDelay(true);
+    down.pipe(up);
+    up.pipe(down);
+    const end = () => {
+      down.destroy();
+      up.destroy();
+    };
+    down.on("error", end).on("close", end);
+    up.on("error", end).on("close", end);
+  });
+  await new Promise((r) => server.listen({ host: "127.0.0.1", port: 0 }, r));
+  return { port: server.address().port, server };
+}
+
+/** One reqCurrentTime on a bare client (openClient): resolves with its round trip in ms. */
+export function currentTimeRoundTrip(c) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    c.onMessage = (id) => {
+      if (id !== "49") return;
+      c.onMessage = undefined;
+      resolve(performance.now() - t0);
+    };
+    c.send(["49", "1"]);
+  });
+}

@@ -198,20 +198,27 @@ describe("Line after 326 (ManualClock)", () => {
     await flush();
   }
 
-  it("looks again within CLIENT_ID_RETRY_MAX_MS on every 326, however long the backoff has grown", async () => {
+  /** A line on ids 5–9 that has dialled once; `random: 1` takes the backoff's ceiling. */
+  async function dialling(options: LineOptions) {
     const clock = new ManualClock();
     const net = new FakeNet();
     const reasons: string[] = [];
     const line = new Line({
       connector: net.connector,
       clock,
-      random: () => 1, // the backoff's ceiling every time: 250, 500, 1000, 2000, 4000 … ms
+      random: () => 1,
       clientIds: rangeClientIds(5, 9),
-      placedOrders: () => [777],
+      ...options,
     });
     line.on("line.state", (e) => reasons.push(e.reason));
     line.start();
     await flush();
+    return { clock, net, line, reasons };
+  }
+
+  it("looks again within CLIENT_ID_RETRY_MAX_MS on every 326, however long the backoff has grown", async () => {
+    // The default backoff's ceilings: 250, 500, 1000, 2000, 4000 … ms.
+    const { clock, net, line, reasons } = await dialling({ placedOrders: () => [777] });
     for (let attempt = 1; attempt <= 8; attempt++) {
       const dials = net.dials;
       await refuse(net);
@@ -227,17 +234,7 @@ describe("Line after 326 (ManualClock)", () => {
   });
 
   it("a line with nothing under its id moves to another id within the same bound", async () => {
-    const clock = new ManualClock();
-    const net = new FakeNet();
-    const line = new Line({
-      connector: net.connector,
-      clock,
-      random: () => 1,
-      backoff: () => 20_000,
-      clientIds: rangeClientIds(5, 9),
-    });
-    line.start();
-    await flush();
+    const { clock, net, line } = await dialling({ backoff: () => 20_000 });
     const dials = net.dials;
     await refuse(net);
     clock.advance(CLIENT_ID_RETRY_MAX_MS);
