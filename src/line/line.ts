@@ -52,7 +52,10 @@ interface RetryPlan {
   fastPath: boolean;
   /** Override the backoff delay. */
   delayMs?: number;
-  /** Cap the backoff delay (the gateway is up and answering; only something on it is busy). */
+  /**
+   * Retry within this many ms, jittered in [capMs / 2, capMs], instead of the backoff, and
+   * without counting an attempt (the gateway answered; only something on it is busy).
+   */
   capMs?: number;
 }
 
@@ -60,7 +63,10 @@ interface RetryPlan {
  * After a 326 the next look is at most this far off, however long the backoff has grown: TWS
  * is up and answering, and the id it refuses is freed when TWS notices its old socket is
  * gone — waiting 16 or 30 s past that moment (the backoff's later steps) would keep every
- * tenant off the line for no gain. One handshake a second is no load on TWS.
+ * tenant off the line for no gain. Jittered in [½, 1] of it, so lines refused together do not
+ * redial in step, and at most two handshakes a second: no load on TWS. These looks are not
+ * backoff attempts: a backoff that gives up after N attempts is about a gateway that does not
+ * answer, and must not end a line that waits for its own id (live orders under it).
  */
 export const CLIENT_ID_RETRY_MAX_MS = 1_000;
 
@@ -559,8 +565,10 @@ export class Line implements AsyncDisposable {
   }
 
   #scheduleRetry(reason: string, plan: RetryPlan): void {
-    const next = this.#retry.next(plan.delayMs);
-    const delay = next !== null && plan.capMs !== undefined ? Math.min(next, plan.capMs) : next;
+    const delay =
+      plan.capMs !== undefined
+        ? Math.round((plan.capMs * (1 + this.#o.random())) / 2)
+        : this.#retry.next(plan.delayMs);
     if (delay === null) {
       this.#closing ??= this.#shutdown(`gave up after ${this.#retry.attempt - 1} attempts: ${reason}`, false);
       return;

@@ -244,7 +244,9 @@ export class Pacer {
    * (ledger, remembered windows, fair-queue clocks, stats), and `onRelease` runs before this
    * returns — without a Promise, a waiter or a queue entry. Otherwise nothing is touched and
    * undefined is returned: call acquire(). Cancels (`releases`) always go through acquire(),
-   * which may elide them. A throwing `onRelease` frees the slot it took and is rethrown.
+   * which may elide them. As in the pump, requests made inside `onRelease` queue and leave after
+   * it in the pump's order; a throwing `onRelease` frees the slot it took (the pump then serves
+   * whoever waited for it) and is rethrown.
    *
    * Why: at one request every few ms the promise, waiter and pick of acquire() are most of
    * the pacer's cost on the proxy's round trip, for a request that never waits.
@@ -262,22 +264,33 @@ export class Pacer {
       q = new TenantQueue(req.tenant);
       this.#tenants.set(req.tenant, q);
     }
-    // As acquire() + #let(): an idle tenant joins at the current virtual time.
-    q.vtime = Math.max(q.vtime, this.#virtualNow);
-    this.#ledger.record(req, now);
-    this.#remember();
-    this.#virtualNow = q.vtime;
-    q.vtime += Math.max(1, req.cost);
-    q.lastServed = ++this.#serveSeq;
-    this.#stats.recordRelease(req.kind, 0, undefined);
     const permit: Permit = { request: req, waitedMs: 0, elided: false };
+    // As the pump does it: requests made inside the callback (or an event listener) queue and
+    // leave after it, in the pump's order, and a throw frees the slot for whoever waits on it.
+    let failed: { err: unknown } | undefined;
+    this.#pumping = true;
     try {
-      onRelease(permit);
-    } catch (err) {
-      this.#stats.recordRejected("callback");
-      if (req.hold !== undefined) this.#ledger.release(req.tenant, req.hold);
-      throw err;
+      // As acquire() + #let(): an idle tenant joins at the current virtual time.
+      q.vtime = Math.max(q.vtime, this.#virtualNow);
+      this.#ledger.record(req, now);
+      this.#remember();
+      this.#virtualNow = q.vtime;
+      q.vtime += Math.max(1, req.cost);
+      q.lastServed = ++this.#serveSeq;
+      this.#stats.recordRelease(req.kind, 0, undefined);
+      try {
+        onRelease(permit);
+      } catch (err) {
+        this.#stats.recordRejected("callback");
+        if (req.hold !== undefined) this.#ledger.release(req.tenant, req.hold);
+        failed = { err };
+      }
+    } finally {
+      this.#pumping = false;
     }
+    if (this.#waiting > 0 || failed) this.#pump();
+    else this.#finishIfDrained();
+    if (failed) throw failed.err;
     return permit;
   }
 
