@@ -272,11 +272,7 @@ export class Pacer {
     try {
       // As acquire() + #let(): an idle tenant joins at the current virtual time.
       q.vtime = Math.max(q.vtime, this.#virtualNow);
-      this.#ledger.record(req, now);
-      this.#remember();
-      this.#virtualNow = q.vtime;
-      q.vtime += Math.max(1, req.cost);
-      q.lastServed = ++this.#serveSeq;
+      this.#charge(q, req, now);
       this.#stats.recordRelease(req.kind, 0, undefined);
       try {
         onRelease(permit);
@@ -574,12 +570,7 @@ export class Pacer {
   #let(w: Waiter, q: TenantQueue, now: number): void {
     if (q.remove(w)) this.#waiting--;
     this.#settle(w);
-    this.#ledger.record(w.req, now);
-    // Saved before the permit goes out: the request never reaches the socket unremembered.
-    this.#remember();
-    this.#virtualNow = q.vtime;
-    q.vtime += Math.max(1, w.req.cost);
-    q.lastServed = ++this.#serveSeq;
+    this.#charge(q, w.req, now);
     // Released in the pump of the call that queued it, it waited for nothing, even if the
     // clock's millisecond turned in between (a busy machine): no wait is counted.
     const waitedMs = w === this.#queuing ? 0 : now - w.enqueuedAt;
@@ -599,6 +590,16 @@ export class Pacer {
     }
     const permit: Permit = { request: w.req, waitedMs, elided: false };
     this.#deliver(w, permit);
+  }
+
+  /** A request leaves: its rules count it, and its tenant's virtual clock moves by its cost. */
+  #charge(q: TenantQueue, req: PacingRequest, now: number): void {
+    this.#ledger.record(req, now);
+    // Saved before the permit goes out: the request never reaches the socket unremembered.
+    this.#remember();
+    this.#virtualNow = q.vtime;
+    q.vtime += Math.max(1, req.cost);
+    q.lastServed = ++this.#serveSeq;
   }
 
   /**
