@@ -12,8 +12,7 @@ import { systemClock } from "../clock.js";
 import { loadConfig } from "../config/index.js";
 import { silentLogger } from "../logger.js";
 import { Daemon } from "./daemon.js";
-import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
+import { type Proc, until, startMockGateway } from "./test-support/process.test-util.js";
 
 async function closedPort(): Promise<number> {
   const s = createServer();
@@ -29,7 +28,7 @@ describe("auto upstream", () => {
   let daemon: Daemon | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "sb-auto-"));
-    mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0", "--now", TEST_NOW]);
+    mock = await startMockGateway();
   });
   afterEach(async () => {
     await daemon?.close();

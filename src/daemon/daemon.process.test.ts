@@ -8,10 +8,16 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
+import {
+  type Proc,
+  run,
+  startProcess,
+  until,
+  daemonArgs,
+  startMockGateway,
+} from "./test-support/process.test-util.js";
 import { parsePrometheus } from "./test-support/prom-parse.test-util.js";
 import { openSse, type SseReader } from "./test-support/sse.test-util.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
 
 const TOKEN = "test-token-0123456789";
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -57,21 +63,11 @@ describe("switchboard start against a mock gateway process", () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "sb-daemon-"));
-    mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0", "--now", TEST_NOW]);
+    mock = await startMockGateway();
     control = `http://127.0.0.1:${mock.ready.controlPort}`;
-    daemon = await startProcess([
-      "start",
-      "--http-port",
-      "0",
-      "--proxy-port",
-      "0",
-      "--upstream",
-      `127.0.0.1:${mock.ready.port}`,
-      "--state-dir",
-      stateDir,
-      "--token",
-      TOKEN,
-    ]);
+    daemon = await startProcess(
+      daemonArgs({ upstream: `127.0.0.1:${mock.ready.port}`, stateDir, extra: ["--token", TOKEN] }),
+    );
     base = String(daemon.ready.http);
     await until(async () => ((await health()).status === 200 ? true : undefined), "/health 200");
   });

@@ -12,10 +12,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MockOrderView } from "../mock/state.js";
 import { connectStoqey } from "../mock/stoqey-client.test-util.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { type RedisServer, startRedis } from "../registry/test-support/redis-server.test-util.js";
 import { resting, submitted } from "./test-support/ha.test-util.js";
-import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
+import { type Proc, startProcess, until, startMockGateway } from "./test-support/process.test-util.js";
 
 const procs: Proc[] = [];
 const closers: { close(): Promise<void> }[] = [];
@@ -32,7 +31,7 @@ const tmp = (name: string) => {
 beforeAll(async () => {
   redis = await startRedis({ persistent: true, dir: tmp("redis") });
   for (const name of ["one", "two"]) {
-    const g = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0", "--now", TEST_NOW]);
+    const g = await startMockGateway();
     procs.push(g);
     gateways[name] = g;
   }

@@ -13,7 +13,6 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupKeys } from "../ha/keys.js";
 import { connectStoqey } from "../mock/stoqey-client.test-util.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { type RedisServer, startRedis } from "../registry/test-support/redis-server.test-util.js";
 import {
   haStartArgs,
@@ -22,7 +21,13 @@ import {
   resting,
   submitted,
 } from "./test-support/ha.test-util.js";
-import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
+import {
+  type Proc,
+  startProcess,
+  until,
+  daemonArgs,
+  startMockGateway,
+} from "./test-support/process.test-util.js";
 
 const procs: Proc[] = [];
 const closers: { close(): Promise<void> }[] = [];
@@ -39,7 +44,7 @@ const tmp = (name: string) => {
 
 beforeAll(async () => {
   redis = await startRedis({ persistent: true, dir: tmp("redis") });
-  mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0", "--now", TEST_NOW]);
+  mock = await startMockGateway();
   procs.push(mock);
   control = `http://127.0.0.1:${String(mock.ready.controlPort)}`;
 }, 60_000);
@@ -173,19 +178,13 @@ describe("standby through Redis: outages, failed takeovers, migration, optional 
     const group = "fencemigrate";
     const stateDir = tmp("migrate");
     // The same daemon, first without HA: a client places a resting order (its file journal).
-    const single = await startProcess([
-      "start",
-      "--http-port",
-      "0",
-      "--proxy-port",
-      "0",
-      "--upstream",
-      `127.0.0.1:${String(mock.ready.port)}`,
-      "--state-dir",
-      stateDir,
-      "--log-level",
-      "warn",
-    ]);
+    const single = await startProcess(
+      daemonArgs({
+        upstream: `127.0.0.1:${String(mock.ready.port)}`,
+        stateDir,
+        extra: ["--log-level", "warn"],
+      }),
+    );
     procs.push(single);
     const c1 = await connectStoqey(Number(single.ready.proxyPort), 25, (x) => closers.push(x));
     const orderId = c1.nextId;
@@ -239,23 +238,11 @@ describe("standby through Redis: outages, failed takeovers, migration, optional 
     const dead = (probe.address() as { port: number }).port;
     await new Promise<void>((r) => probe.close(() => r()));
     const p = await startProcess(
-      [
-        "start",
-        "--http-port",
-        "0",
-        "--proxy-port",
-        "0",
-        "--state-dir",
-        tmp("spare"),
-        "--redis",
-        redis.url,
-        "--ha-group",
-        group,
-        "--ha-lease-ms",
-        "2000",
-        "--log-level",
-        "warn",
-      ],
+      daemonArgs({
+        stateDir: tmp("spare"),
+        redis: redis.url,
+        extra: ["--ha-group", group, "--ha-lease-ms", "2000", "--log-level", "warn"],
+      }),
       {
         SWITCHBOARD_LINES__0__NAME: "main",
         SWITCHBOARD_LINES__0__UPSTREAM: `127.0.0.1:${String(mock.ready.port)}`,

@@ -11,7 +11,6 @@ import { EventName } from "@stoqey/ib";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AAPL, connectStoqey, type StoqeyClient } from "../mock/stoqey-client.test-util.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { type RedisServer, startRedis } from "../registry/test-support/redis-server.test-util.js";
 import {
   haStartArgs,
@@ -20,7 +19,14 @@ import {
   resting,
   submitted,
 } from "./test-support/ha.test-util.js";
-import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
+import {
+  type Proc,
+  run,
+  startProcess,
+  until,
+  daemonArgs,
+  startMockGateway,
+} from "./test-support/process.test-util.js";
 import { openSse } from "./test-support/sse.test-util.js";
 
 const LEASE_MS = "2000";
@@ -40,7 +46,7 @@ const tmp = (name: string) => {
 
 beforeAll(async () => {
   redis = await startRedis({ persistent: true, dir: tmp("redis") });
-  mock = await startProcess(["mock-gateway", "--port", "0", "--control-port", "0", "--now", TEST_NOW]);
+  mock = await startMockGateway();
   procs.push(mock);
   control = `http://127.0.0.1:${String(mock.ready.controlPort)}`;
 }, 60_000);
@@ -94,21 +100,14 @@ describe("standby through Redis", () => {
   it("refuses a Redis without persistence: exit 2 naming appendonly", async () => {
     const plain = await startRedis();
     try {
-      const r = await run([
-        "start",
-        "--http-port",
-        "0",
-        "--proxy-port",
-        "0",
-        "--upstream",
-        "mock",
-        "--state-dir",
-        tmp("plain"),
-        "--redis",
-        plain.url,
-        "--ha-group",
-        "plain",
-      ]);
+      const r = await run(
+        daemonArgs({
+          upstream: "mock",
+          stateDir: tmp("plain"),
+          redis: plain.url,
+          extra: ["--ha-group", "plain"],
+        }),
+      );
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/appendonly/);
       expect(r.stdout).not.toMatch(/READY/);
@@ -237,21 +236,14 @@ describe("standby through Redis", () => {
     const a = await daemon(group);
     const b = await daemon(group);
     // A daemon of the group with other lines is refused: exit 2 naming the group.
-    const other = await run([
-      "start",
-      "--http-port",
-      "0",
-      "--proxy-port",
-      "0",
-      "--upstream",
-      "mock",
-      "--state-dir",
-      tmp("other"),
-      "--redis",
-      redis.url,
-      "--ha-group",
-      group,
-    ]);
+    const other = await run(
+      daemonArgs({
+        upstream: "mock",
+        stateDir: tmp("other"),
+        redis: redis.url,
+        extra: ["--ha-group", group],
+      }),
+    );
     expect(other.code).toBe(2);
     expect(other.stderr).toContain(`HA group "${group}"`);
     await redis.restart();
@@ -302,23 +294,15 @@ describe("standby through Redis", () => {
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(0, "127.0.0.1", () => r()));
     const port = (holder.address() as AddressInfo).port;
-    const p = await startProcess([
-      "start",
-      "--http-port",
-      "0",
-      "--proxy-port",
-      String(port),
-      "--upstream",
-      `127.0.0.1:${String(mock.ready.port)}`,
-      "--state-dir",
-      tmp("busy"),
-      "--redis",
-      redis.url,
-      "--ha-group",
-      group,
-      "--ha-lease-ms",
-      LEASE_MS,
-    ]);
+    const p = await startProcess(
+      daemonArgs({
+        proxyPort: port,
+        upstream: `127.0.0.1:${String(mock.ready.port)}`,
+        stateDir: tmp("busy"),
+        redis: redis.url,
+        extra: ["--ha-group", group, "--ha-lease-ms", LEASE_MS],
+      }),
+    );
     procs.push(p);
     expect(p.ready).toMatchObject({ role: "active", proxyPort: null });
     const sse = await openSse(`${String(p.ready.http)}/events?types=ha.proxy_port_busy`, {

@@ -11,11 +11,17 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RawClient } from "../mock/raw-client.test-util.js";
 import type { MockOrderView } from "../mock/state.js";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { toFields } from "../protocol/codec.js";
 import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { AAPL, V } from "../switch/test-harness.test-util.js";
-import { type Proc, run, startProcess, until } from "./test-support/process.test-util.js";
+import {
+  type Proc,
+  run,
+  startProcess,
+  until,
+  daemonArgs,
+  startMockGateway,
+} from "./test-support/process.test-util.js";
 
 const procs: Proc[] = [];
 const clients: RawClient[] = [];
@@ -47,17 +53,7 @@ describe("a daemon killed with a live order", () => {
   it("comes back on the same client id (waiting out 326), and a modify is one gateway order", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "sb-orders-daemon-"));
     dirs.push(stateDir);
-    const mock = await startProcess([
-      "mock-gateway",
-      "--port",
-      "0",
-      "--control-port",
-      "0",
-      "--now",
-      TEST_NOW,
-      "--id-hold-ms",
-      "10000",
-    ]);
+    const mock = await startMockGateway(["--id-hold-ms", "10000"]);
     procs.push(mock);
     const control = `http://127.0.0.1:${String(mock.ready.controlPort)}`;
     const gatewayOrders = async () =>
@@ -65,17 +61,9 @@ describe("a daemon killed with a live order", () => {
         (await (await fetch(`${control}/state`)).json()) as { data: { orders: MockOrderView[] } }
       ).data.orders.filter((o) => o.orderRef === "sigkill-1");
     const start = async () => {
-      const p = await startProcess([
-        "start",
-        "--http-port",
-        "0",
-        "--proxy-port",
-        "0",
-        "--upstream",
-        `127.0.0.1:${String(mock.ready.port)}`,
-        "--state-dir",
-        stateDir,
-      ]);
+      const p = await startProcess(
+        daemonArgs({ upstream: `127.0.0.1:${String(mock.ready.port)}`, stateDir }),
+      );
       procs.push(p);
       return p;
     };
@@ -154,17 +142,7 @@ describe("a journal of a line that is not in the config", () => {
         orderRef: "x",
       }) + record({ k: "written", upstreamId: 7 }),
     );
-    const r = await run([
-      "start",
-      "--http-port",
-      "0",
-      "--proxy-port",
-      "0",
-      "--upstream",
-      "mock",
-      "--state-dir",
-      stateDir,
-    ]);
+    const r = await run(daemonArgs({ upstream: "mock", stateDir }));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/orders-paper\.journal holds 1 live order/);
   });
@@ -174,17 +152,7 @@ describe("a forced client-id switch", () => {
   it("moves the line to another id and reports its live orders as orphaned", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "sb-orders-switch-"));
     dirs.push(stateDir);
-    const daemon = await startProcess([
-      "start",
-      "--http-port",
-      "0",
-      "--proxy-port",
-      "0",
-      "--upstream",
-      "mock",
-      "--state-dir",
-      stateDir,
-    ]);
+    const daemon = await startProcess(daemonArgs({ upstream: "mock", stateDir }));
     procs.push(daemon);
     const http = String(daemon.ready.http);
     const line = async () => ((await (await fetch(`${http}/health`)).json()) as Health).data.lines[0];

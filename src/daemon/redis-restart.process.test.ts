@@ -8,9 +8,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { TEST_NOW } from "../mock/test-now.test-util.js";
 import { type RedisServer, startRedis } from "../registry/test-support/redis-server.test-util.js";
-import { type Proc, startProcess, until } from "./test-support/process.test-util.js";
+import {
+  type Proc,
+  startProcess,
+  until,
+  daemonArgs,
+  startMockGateway,
+} from "./test-support/process.test-util.js";
 
 const procs: Proc[] = [];
 const dirs: string[] = [];
@@ -28,29 +33,11 @@ describe("a daemon on a Redis lease store", () => {
     redis = await startRedis();
     const stateDir = mkdtempSync(join(tmpdir(), "sb-redis-restart-"));
     dirs.push(stateDir);
-    const mock = await startProcess([
-      "mock-gateway",
-      "--port",
-      "0",
-      "--control-port",
-      "0",
-      "--now",
-      TEST_NOW,
-    ]);
+    const mock = await startMockGateway();
     procs.push(mock);
-    const daemon = await startProcess([
-      "start",
-      "--http-port",
-      "0",
-      "--proxy-port",
-      "0",
-      "--upstream",
-      `127.0.0.1:${String(mock.ready.port)}`,
-      "--state-dir",
-      stateDir,
-      "--redis",
-      redis.url,
-    ]);
+    const daemon = await startProcess(
+      daemonArgs({ upstream: `127.0.0.1:${String(mock.ready.port)}`, stateDir, redis: redis.url }),
+    );
     procs.push(daemon);
     const http = String(daemon.ready.http);
     const scrape = async () => {

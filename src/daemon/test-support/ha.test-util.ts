@@ -6,7 +6,7 @@
 import { EventName, OrderAction, OrderType } from "@stoqey/ib";
 import type { MockOrderView } from "../../mock/state.js";
 import { AAPL, type StoqeyClient } from "../../mock/stoqey-client.test-util.js";
-import type { Proc } from "./process.test-util.js";
+import { daemonArgs, type Proc } from "./process.test-util.js";
 
 /** `switchboard start` for one member of an HA group in front of one gateway. */
 export function haStartArgs(o: {
@@ -16,25 +16,12 @@ export function haStartArgs(o: {
   group: string;
   leaseMs: string;
 }): string[] {
-  return [
-    "start",
-    "--http-port",
-    "0",
-    "--proxy-port",
-    "0",
-    "--upstream",
-    o.upstream,
-    "--state-dir",
-    o.stateDir,
-    "--redis",
-    o.redis,
-    "--ha-group",
-    o.group,
-    "--ha-lease-ms",
-    o.leaseMs,
-    "--log-level",
-    "warn",
-  ];
+  return daemonArgs({
+    upstream: o.upstream,
+    stateDir: o.stateDir,
+    redis: o.redis,
+    extra: ["--ha-group", o.group, "--ha-lease-ms", o.leaseMs, "--log-level", "warn"],
+  });
 }
 
 /** The daemon's role as `/livez` reports it (every daemon answers it). */

@@ -140,3 +140,39 @@ export function startUnmarkedGateway(accounts: string, port = 0): Promise<Proc> 
     TEST_NOW,
   ]);
 }
+
+/**
+ * `switchboard mock-gateway` on ephemeral ports (gateway and control), its calendar at
+ * TEST_NOW; `extra` adds flags (e.g. `--id-hold-ms`).
+ */
+export function startMockGateway(extra: readonly string[] = []): Promise<Proc> {
+  return startProcess(["mock-gateway", "--port", "0", "--control-port", "0", "--now", TEST_NOW, ...extra]);
+}
+
+/** Where a process test's daemon connects and keeps its state; the rest is optional. */
+export interface DaemonArgs {
+  /** `host:port`, `mock` or `auto`; omitted for an HA spare that has no line of its own. */
+  upstream?: string;
+  stateDir: string;
+  redis?: string;
+  /** Default 0 (any free port). */
+  proxyPort?: number;
+  /** Flags appended as given (`--token`, `--ha-group`, `--log-level`…). */
+  extra?: readonly string[];
+}
+
+/** `switchboard start` as the process tests run it: HTTP and proxy on free ports. */
+export function daemonArgs(o: DaemonArgs): string[] {
+  return [
+    "start",
+    "--http-port",
+    "0",
+    "--proxy-port",
+    String(o.proxyPort ?? 0),
+    ...(o.upstream === undefined ? [] : ["--upstream", o.upstream]),
+    "--state-dir",
+    o.stateDir,
+    ...(o.redis === undefined ? [] : ["--redis", o.redis]),
+    ...(o.extra ?? []),
+  ];
+}
