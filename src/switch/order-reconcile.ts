@@ -184,6 +184,7 @@ export class OrderReconciler {
   onConnectionLost(): void {
     const core = this.#core;
     this.#running = false;
+    this.#forgetAnswers();
     for (const e of [...core.orders.all()]) {
       const change = e.unanswered;
       let told = false;
@@ -235,10 +236,7 @@ export class OrderReconciler {
     // Kept across an abandoned run: its answers may have cleared `unanswered` already.
     for (const e of this.#candidates) if (e.unanswered?.reported) this.#unknownChanges.set(e, e.unanswered);
     this.#running = true;
-    this.#openSeen.clear();
-    this.#completed.clear();
-    this.#completedByPerm.clear();
-    this.#executions.clear();
+    this.#forgetAnswers();
     this.#execIds.clear();
     this.#openEnd = false;
     this.#completedEnd = false;
@@ -274,11 +272,32 @@ export class OrderReconciler {
     if (!this.#running) return;
     this.#running = false;
     this.#candidates = [];
+    this.#forgetAnswers();
     this.runs++;
     this.#core.log.warn(
       { why },
       "order reconciliation abandoned; orders keep their state until the next ready",
     );
+  }
+
+  /** Entries of TWS's lists held now (open orders, completed orders, executions seen). */
+  get held(): number {
+    let n = this.#openSeen.size + this.#completedByPerm.size + this.#executions.size;
+    for (const list of this.#completed.values()) n += list.length;
+    return n;
+  }
+
+  /**
+   * What TWS listed for a run is of no use once the run has ended: the completed orders of
+   * the whole day grow with every order, so keeping them until the next run would keep
+   * memory growing with the day. (`#execIds` stays: commission reports for this run's
+   * executions may still come, and each one takes its id out.)
+   */
+  #forgetAnswers(): void {
+    this.#openSeen.clear();
+    this.#completed.clear();
+    this.#completedByPerm.clear();
+    this.#executions.clear();
   }
 
   /** Orders finished long ago leave memory (their owner's mark stays, so 103 still holds). */
@@ -387,6 +406,7 @@ export class OrderReconciler {
     }
     this.#unknownChanges.clear();
     this.#candidates = [];
+    this.#forgetAnswers();
     this.#running = false;
     this.runs++;
     core.log.info("orders reconciled");

@@ -11,7 +11,7 @@ import { FileOrderAudit } from "../orders/audit.js";
 import { FileOrderJournal } from "../orders/journal.js";
 import { toFields } from "../protocol/codec.js";
 import { IN } from "../protocol/message-ids.js";
-import { PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
+import { CANCEL_ORDER, PLACE_ORDER, placeOrder } from "../protocol/messages/orders.js";
 import { OrderMap } from "./order-map.js";
 import { Switch } from "./switch.js";
 import { AAPL, contractReq, Inbox, is, type Stack, startStack, V } from "./test-harness.test-util.js";
@@ -157,6 +157,41 @@ describe("a journal that cannot be written", () => {
       expect(stack.mock.snapshot().orders.filter((o) => o.orderRef === "no-journal")).toEqual([]);
     } finally {
       await sw.close();
+    }
+  });
+});
+
+describe("memory of a reconciliation", () => {
+  it("keeps nothing of TWS's open and completed orders once the run has ended", async () => {
+    stack = await startStack();
+    const dir = mkdtempSync(join(tmpdir(), "sb-reconcile-mem-"));
+    dirs.push(dir);
+    const journal1 = FileOrderJournal.open({ stateDir: dir, line: "default" });
+    const first = new Switch(stack.line, stack.pacer, { journal: journal1 });
+    const t1 = first.openTenant({ kind: "proxy", clientId: 4 });
+    const in1 = new Inbox(t1);
+    // Three orders: two cancelled (TWS lists them as completed), one resting.
+    for (const id of [1, 2, 3]) {
+      t1.send(resting(id, `mem-${id}`));
+      await in1.next(is(IN.ORDER_STATUS, id, 1));
+    }
+    for (const id of [1, 2]) {
+      t1.send(toFields(CANCEL_ORDER, { orderId: id, manualOrderCancelTime: "" }, V));
+      await in1.next((f) => Number(f[0]) === IN.ORDER_STATUS && Number(f[1]) === id && f[2] === "Cancelled");
+    }
+    await first.close();
+    journal1.close();
+
+    // A restarted switch reconciles the resting order against TWS's lists.
+    const journal2 = FileOrderJournal.open({ stateDir: dir, line: "default" });
+    const second = new Switch(stack.line, stack.pacer, { journal: journal2 });
+    try {
+      await until(() => second.orderLane().reconciliations === 1, "the reconciliation");
+      expect(second.liveOrders()).toMatchObject([{ owner: "proxy:4", localId: 3 }]);
+      expect(second.orderLane().held).toBe(0);
+    } finally {
+      await second.close();
+      journal2.close();
     }
   });
 });

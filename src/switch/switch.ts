@@ -190,9 +190,15 @@ export class Switch implements AsyncDisposable {
   }
 
   /** Order messages accepted and not yet written or refused, and whether a reconciliation runs. */
-  orderLane(): { pending: number; reconciling: boolean; reconciliations: number } {
+  /** `held`: entries of TWS's order lists the reconciliation keeps (none once a run ends). */
+  orderLane(): { pending: number; reconciling: boolean; reconciliations: number; held: number } {
     const c = this.#core;
-    return { pending: c.lane.pending, reconciling: c.reconciler.running, reconciliations: c.reconciler.runs };
+    return {
+      pending: c.lane.pending,
+      reconciling: c.reconciler.running,
+      reconciliations: c.reconciler.runs,
+      held: c.reconciler.held,
+    };
   }
 
   tenants(): Tenant[] {
