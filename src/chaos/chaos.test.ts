@@ -9,8 +9,11 @@ import { runChaos } from "./run.js";
 
 describe("chaos run", () => {
   it("a seeded 60-second run (10 clients, a fault every 5 s on average) ends with zero violations", async () => {
-    const r = await runChaos({ minutes: 1, clients: 10, seed: 1 });
+    const r = await runChaos({ minutes: 1, clients: 10, seed: 1, liveHeap: true });
     expect(r.violations).toEqual([]);
+    // The daemon's live heap, read through its inspector after a full GC.
+    expect(r.liveHeap?.length ?? 0).toBeGreaterThanOrEqual(1);
+    for (const h of r.liveHeap ?? []) expect(h.mb).toBeGreaterThan(1);
     expect(r.faults.length).toBeGreaterThanOrEqual(4);
     expect(r.requests.sent).toBeGreaterThan(100);
     expect(r.checks["orders.once"] ?? 0).toBeGreaterThan(0);

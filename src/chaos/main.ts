@@ -48,6 +48,10 @@ const program = new Command("chaos")
     },
     [] as FaultKind[],
   )
+  .option(
+    "--no-live-heap",
+    "do not measure the daemon's heap after a full GC each minute (through its inspector on loopback)",
+  )
   .option("--quiet", "no progress lines", false)
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
@@ -58,6 +62,7 @@ const opts = program.opts<{
   seed: number;
   redis: boolean;
   exclude: FaultKind[];
+  liveHeap: boolean;
   quiet: boolean;
 }>();
 
@@ -67,6 +72,7 @@ const report = await runChaos({
   seed: opts.seed,
   redis: opts.redis,
   exclude: opts.exclude,
+  liveHeap: opts.liveHeap,
   log: opts.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
 });
 mkdirSync(RESULTS, { recursive: true });

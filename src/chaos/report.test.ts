@@ -42,3 +42,25 @@ describe("chaos report: memory", () => {
     expect(table(r)).toContain("without daemonKill");
   });
 });
+
+describe("chaos report: live heap", () => {
+  it("fits the live heap's slope on its longest stretch without a restart, after its first fifth", () => {
+    const f = facts([sample(0, 100, 0)]);
+    // Five minutes at 30 MB, a restart, then 20 minutes: a warm-up of 4 minutes, then +0.1 MB a minute.
+    f.liveHeap = [];
+    for (let m = 0; m < 5; m++) f.liveHeap.push({ at: m * 60_000, mb: 30, daemonRestarts: 0 });
+    for (let m = 0; m < 20; m++)
+      f.liveHeap.push({ at: (5 + m) * 60_000, mb: m < 4 ? 20 + m : 24 + 0.1 * (m - 4), daemonRestarts: 1 });
+    const r = summarize(f);
+    expect(r.memory.liveHeapSlopeMBPerHour).toBeCloseTo(6, 5);
+    expect(r.memory.liveHeapStartMB).toBe(24);
+    expect(r.memory.liveHeapEndMB).toBe(25.5);
+    expect(table(r)).toContain("live heap        24 → 25.5 MB after a full GC, slope 6 MB/h");
+  });
+
+  it("says nothing of the live heap when the run did not measure it", () => {
+    const r = summarize(facts([sample(0, 100, 0)]));
+    expect(r.memory.liveHeapSlopeMBPerHour).toBeNull();
+    expect(table(r)).not.toContain("live heap");
+  });
+});

@@ -19,6 +19,13 @@ export interface Sample {
   daemonRestarts: number;
 }
 
+/** The daemon's heap after a full collection (chaos `--live-heap`). */
+export interface LiveHeapSample {
+  at: number;
+  mb: number;
+  daemonRestarts: number;
+}
+
 export interface FaultRecord {
   kind: FaultKind;
   at: number;
@@ -40,6 +47,8 @@ export interface RunFacts {
   violations: Violation[];
   checks: Partial<Record<CheckName, number>>;
   samples: Sample[];
+  /** Present when the run measured the live heap. */
+  liveHeap?: LiveHeapSample[];
   requests: { sent: number; answered: number; errored: number; lost: number; overdue: number };
   http: { ok: number; errors: number; refused: number };
   leases: { leased: number; released: number; abandoned: number };
@@ -54,6 +63,14 @@ export interface ChaosReport extends Omit<RunFacts, "samples"> {
     rssEndMB: number | null;
     slopeMBPerHour: number | null;
     heapSlopeMBPerHour: number | null;
+    /**
+     * The live heap (after a full GC) at the start and end of the stretch's warm part, and its
+     * slope: what the daemon keeps, without garbage waiting for collection. Null when the run
+     * did not measure it.
+     */
+    liveHeapStartMB: number | null;
+    liveHeapEndMB: number | null;
+    liveHeapSlopeMBPerHour: number | null;
     /** Length of the stretch without a daemon restart the slopes were fitted on. */
     stretchMinutes: number | null;
   };
@@ -68,8 +85,8 @@ const round = (x: number | undefined, d = 1): number | null =>
  * Memory slope over the longest stretch without a daemon restart, after its first fifth (the
  * warm-up: caches and pools fill). MB per hour.
  */
-function longestStretch(samples: readonly Sample[]): Sample[] {
-  const segments = new Map<number, Sample[]>();
+function longestStretch<S extends { daemonRestarts: number }>(samples: readonly S[]): S[] {
+  const segments = new Map<number, S[]>();
   for (const s of samples) {
     const list = segments.get(s.daemonRestarts) ?? [];
     list.push(s);
@@ -85,6 +102,12 @@ function memorySlope(samples: readonly Sample[], pick: (s: Sample) => number): n
   return slope(warm.map((s) => ({ x: s.at / 3_600_000, y: pick(s) })));
 }
 
+/** The warm part (after the first fifth) of the live heap's longest stretch without a restart. */
+function liveHeapWarm(samples: readonly LiveHeapSample[] | undefined): LiveHeapSample[] {
+  const longest = longestStretch(samples ?? []);
+  return longest.length < 5 ? [] : longest.slice(Math.floor(longest.length / 5));
+}
+
 function stretchMinutes(samples: readonly Sample[]): number | null {
   const s = longestStretch(samples);
   return s.length < 2 ? null : round((s[s.length - 1]!.at - s[0]!.at) / 60_000);
@@ -95,6 +118,7 @@ export function summarize(f: RunFacts): ChaosReport {
   for (const x of f.faults) faultsByKind[x.kind] = (faultsByKind[x.kind] ?? 0) + 1;
   const rec = f.faults.map((x) => x.recoveryMs).filter((x): x is number => x !== undefined);
   const lags = f.samples.map((s) => s.lagMs).filter(Number.isFinite);
+  const warmHeap = liveHeapWarm(f.liveHeap);
   return {
     ...f,
     faultsByKind,
@@ -109,6 +133,12 @@ export function summarize(f: RunFacts): ChaosReport {
       rssEndMB: round(f.samples[f.samples.length - 1]?.rssMB),
       slopeMBPerHour: round(memorySlope(f.samples, (s) => s.rssMB)),
       heapSlopeMBPerHour: round(memorySlope(f.samples, (s) => s.heapMB)),
+      liveHeapStartMB: round(warmHeap[0]?.mb, 2),
+      liveHeapEndMB: round(warmHeap[warmHeap.length - 1]?.mb, 2),
+      liveHeapSlopeMBPerHour:
+        warmHeap.length === 0
+          ? null
+          : round(slope(warmHeap.map((s) => ({ x: s.at / 3_600_000, y: s.mb }))), 2),
       stretchMinutes: stretchMinutes(f.samples),
     },
     lag: { p99Ms: round(percentile(lags, 99)), maxMs: lags.length ? round(Math.max(...lags)) : null },
@@ -151,6 +181,14 @@ export function table(r: ChaosReport): string {
       "memory",
       `RSS ${r.memory.rssStartMB} → ${r.memory.rssEndMB} MB, slope ${r.memory.slopeMBPerHour} MB/h (heap ${r.memory.heapSlopeMBPerHour} MB/h) over the last four fifths of the longest ${r.memory.stretchMinutes} min without a daemon restart`,
     ],
+    ...(r.memory.liveHeapSlopeMBPerHour === null
+      ? []
+      : [
+          [
+            "live heap",
+            `${r.memory.liveHeapStartMB} → ${r.memory.liveHeapEndMB} MB after a full GC, slope ${r.memory.liveHeapSlopeMBPerHour} MB/h (same stretch, one measure a minute)`,
+          ] as [string, string],
+        ]),
     ["event-loop lag", `p99 ${r.lag.p99Ms} ms, max ${r.lag.maxMs} ms`],
     ["daemon restarts", String(r.daemonRestarts)],
   ];

@@ -23,7 +23,8 @@ import {
 } from "./invariants.js";
 import { RequestLedger } from "./ledger.js";
 import { type DaemonSample, listLeases, mockState, sampleDaemon, switchboardCli } from "./probes.js";
-import { type ChaosReport, type FaultRecord, type Sample, summarize } from "./report.js";
+import { HeapProbe } from "./heap-probe.js";
+import { type ChaosReport, type FaultRecord, type LiveHeapSample, type Sample, summarize } from "./report.js";
 import { RawWorker } from "./raw-worker.js";
 import { type Fault, type FaultKind, faultSchedule, seededRandom } from "./schedule.js";
 import { ChaosStack } from "./stack.js";
@@ -46,6 +47,11 @@ export interface ChaosOptions {
   /** Progress lines (one per fault and violation). */
   log?: (line: string) => void;
   keepDir?: boolean;
+  /**
+   * Measure the daemon's live heap (after a full collection, through its inspector) every
+   * `LIVE_HEAP_MS`: the memory figure a leak shows in. Costs the daemon one full GC a minute.
+   */
+  liveHeap?: boolean;
 }
 
 const SHARED = ["AAPL", "MSFT", "SPY", "AMZN", "GOOGL"];
@@ -59,6 +65,7 @@ const QUIET_MS = 15_000;
 const HELD_SETTLE_MS = 10_000;
 const LEASE_GRACE_MS = 3_000;
 const SAMPLE_MS = 1_000;
+const LIVE_HEAP_MS = 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -82,12 +89,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     now: o.now ?? "2026-11-17T16:00:00Z",
     redis: o.redis ?? false,
     keepDir: o.keepDir ?? false,
+    inspect: o.liveHeap ?? false,
   });
   const ledger = new RequestLedger();
   const refs = new Set<string>();
   const workers: Worker[] = [];
   const timers: ReturnType<typeof setInterval>[] = [];
   const samples: Sample[] = [];
+  const liveHeap: LiveHeapSample[] = [];
+  let probe: HeapProbe | undefined;
+  let probeRestarts = -1;
   const faults: FaultRecord[] = [];
   const http = { ok: 0, errors: 0, refused: 0 };
   const leaseStats = { leased: 0, released: 0, abandoned: 0 };
@@ -136,6 +147,28 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (let i = 0; i < workers.length; i += 10)
       await Promise.all(workers.slice(i, i + 10).map((w) => w.start()));
     log(`${workers.length} clients connected`);
+
+    if (o.liveHeap) {
+      const measure = async (): Promise<void> => {
+        try {
+          // A restarted daemon is a new process with a new inspector session.
+          if (!probe?.open || probeRestarts !== stack.daemonRestarts) {
+            probe?.close();
+            probe = undefined;
+            probeRestarts = stack.daemonRestarts;
+            probe = await HeapProbe.connect(stack.inspectPort);
+          }
+          const restarts = stack.daemonRestarts;
+          const bytes = await probe.liveHeapBytes();
+          if (restarts === stack.daemonRestarts)
+            liveHeap.push({ at: now(), mb: bytes / 1_048_576, daemonRestarts: restarts });
+        } catch {
+          // The daemon is restarting (a fault): the next minute measures again.
+        }
+      };
+      void measure();
+      timers.push(setInterval(() => void measure(), LIVE_HEAP_MS));
+    }
 
     // Requests: about 8 a second in all, whatever K (IB's 50 messages/s is the line's, not ours).
     const perTick = Math.max(1, Math.round((8 * 250) / 1000));
@@ -437,6 +470,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     stopping = true;
     for (const t of timers) clearInterval(t);
     for (const w of workers) w.stop();
+    probe?.close();
     await stack.close();
   }
 
@@ -451,6 +485,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     violations,
     checks: Object.fromEntries(checks),
     samples,
+    ...(o.liveHeap ? { liveHeap } : {}),
     requests: { ...ledger.counts },
     http,
     leases: leaseStats,

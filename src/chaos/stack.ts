@@ -24,6 +24,8 @@ export interface StackOptions {
   redis: boolean;
   /** Keep the run directory (logs, journal, audit) after close. */
   keepDir?: boolean;
+  /** Start the daemon with its inspector on a loopback port (`inspectPort`), for HeapProbe. */
+  inspect?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -53,8 +55,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
 function startNode(
   args: readonly string[],
   log: WriteStream,
+  nodeArgs: readonly string[] = [],
 ): Promise<Child & { ready: Record<string, unknown> }> {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
     env: cleanEnv(),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -101,6 +104,8 @@ export class ChaosStack {
   httpPort = 0;
   proxyPort = 0;
   redisPort = 0;
+  /** The daemon's inspector port (0 without `inspect`). */
+  inspectPort = 0;
   daemonRestarts = 0;
   readonly #o: StackOptions;
   readonly #log: WriteStream;
@@ -132,6 +137,7 @@ export class ChaosStack {
       freePort(),
       freePort(),
     ]);
+    if (this.#o.inspect) this.inspectPort = await freePort();
     if (this.#o.redis) await this.startRedis();
     const mock = await startNode(
       [
@@ -172,7 +178,8 @@ export class ChaosStack {
     let lastErr: unknown;
     for (let attempt = 0; attempt < 10; attempt++) {
       try {
-        this.#daemon = await startNode(args, this.#log);
+        const inspect = this.inspectPort ? [`--inspect=127.0.0.1:${this.inspectPort}`] : [];
+        this.#daemon = await startNode(args, this.#log, inspect);
         return;
       } catch (err) {
         lastErr = err;
