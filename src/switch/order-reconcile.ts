@@ -183,8 +183,9 @@ export class OrderReconciler {
    */
   onConnectionLost(): void {
     const core = this.#core;
+    // The lists stay until the next ready clears them: this can run inside the settling loop
+    // (a tenant told of an outcome closes the line), which still reads them.
     this.#running = false;
-    this.#forgetAnswers();
     for (const e of [...core.orders.all()]) {
       const change = e.unanswered;
       let told = false;
@@ -288,10 +289,11 @@ export class OrderReconciler {
   }
 
   /**
-   * What TWS listed for a run is of no use once the run has ended: the completed orders of
-   * the whole day grow with every order, so keeping them until the next run would keep
-   * memory growing with the day. (`#execIds` stays: commission reports for this run's
-   * executions may still come, and each one takes its id out.)
+   * What TWS listed for a run is of no use once the run has finished or been abandoned: the
+   * completed orders of the whole day grow with every order, so keeping them until the next
+   * run would keep memory growing with the day. (`#execIds` stays: commission reports for
+   * this run's executions may still come, and each one takes its id out.) A lost connection
+   * leaves them to the next ready (see onConnectionLost).
    */
   #forgetAnswers(): void {
     this.#openSeen.clear();

@@ -189,8 +189,10 @@ export class Switch implements AsyncDisposable {
     }));
   }
 
-  /** Order messages accepted and not yet written or refused, and whether a reconciliation runs. */
-  /** `held`: entries of TWS's order lists the reconciliation keeps (none once a run ends). */
+  /**
+   * Order messages accepted and not yet written or refused, whether a reconciliation runs, and
+   * `held`: the entries of TWS's order lists it keeps (none once a run has ended).
+   */
   orderLane(): { pending: number; reconciling: boolean; reconciliations: number; held: number } {
     const c = this.#core;
     return {
