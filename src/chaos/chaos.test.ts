@@ -13,7 +13,11 @@ describe("chaos run", () => {
     expect(r.violations).toEqual([]);
     // The daemon's live heap, read through its inspector after a full GC.
     expect(r.liveHeap?.length ?? 0).toBeGreaterThanOrEqual(1);
-    for (const h of r.liveHeap ?? []) expect(h.mb).toBeGreaterThan(1);
+    for (const h of r.liveHeap ?? []) {
+      expect(h.mb).toBeGreaterThan(1);
+      expect(h.codeMB).toBeGreaterThan(0);
+      expect(h.codeMB).toBeLessThan(h.mb);
+    }
     expect(r.faults.length).toBeGreaterThanOrEqual(4);
     expect(r.requests.sent).toBeGreaterThan(100);
     expect(r.checks["orders.once"] ?? 0).toBeGreaterThan(0);

@@ -10,9 +10,20 @@ const CALL_TIMEOUT_MS = 30_000;
 
 interface Reply {
   id?: number;
-  result?: { usedSize?: number };
+  result?: { usedSize?: number; result?: { value?: unknown } };
   error?: { message: string };
 }
+
+/** The live heap, and the part of it that is compiled code (V8's code spaces). */
+export interface LiveHeap {
+  usedBytes: number;
+  codeBytes: number;
+}
+
+// Evaluated in the daemon with the inspector's command-line API, which provides `require`.
+const CODE_SPACES = `require("node:v8").getHeapSpaceStatistics()
+  .filter((s) => s.space_name.startsWith("code_"))
+  .reduce((n, s) => n + s.space_used_size, 0)`;
 
 export class HeapProbe {
   readonly #ws: WebSocket;
@@ -51,20 +62,30 @@ export class HeapProbe {
     return this.#ws.readyState === WebSocket.OPEN;
   }
 
-  /** Bytes in use after a full collection. */
-  async liveHeapBytes(): Promise<number> {
+  /**
+   * Bytes in use after a full collection, and how many of them are compiled code: code grows
+   * while V8 compiles more of the daemon's functions, which is warm-up, not a leak.
+   */
+  async liveHeap(): Promise<LiveHeap> {
     await this.#call("HeapProfiler.collectGarbage");
     const r = await this.#call("Runtime.getHeapUsage");
     const used = r.result?.usedSize;
     if (typeof used !== "number") throw new Error("Runtime.getHeapUsage gave no usedSize");
-    return used;
+    const c = await this.#call("Runtime.evaluate", {
+      expression: CODE_SPACES,
+      includeCommandLineAPI: true,
+      returnByValue: true,
+    });
+    const code = c.result?.result?.value;
+    if (typeof code !== "number") throw new Error("the daemon's code spaces could not be read");
+    return { usedBytes: used, codeBytes: code };
   }
 
   close(): void {
     this.#ws.terminate();
   }
 
-  #call(method: string): Promise<Reply> {
+  #call(method: string, params: Record<string, unknown> = {}): Promise<Reply> {
     const id = ++this.#next;
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -76,7 +97,7 @@ export class HeapProbe {
         if (r.error) reject(new Error(`${method}: ${r.error.message}`));
         else resolve(r);
       });
-      this.#ws.send(JSON.stringify({ id, method }));
+      this.#ws.send(JSON.stringify({ id, method, params }));
     });
   }
 }

@@ -48,19 +48,30 @@ describe("chaos report: live heap", () => {
     const f = facts([sample(0, 100, 0)]);
     // Five minutes at 30 MB, a restart, then 20 minutes: a warm-up of 4 minutes, then +0.1 MB a minute.
     f.liveHeap = [];
-    for (let m = 0; m < 5; m++) f.liveHeap.push({ at: m * 60_000, mb: 30, daemonRestarts: 0 });
-    for (let m = 0; m < 20; m++)
-      f.liveHeap.push({ at: (5 + m) * 60_000, mb: m < 4 ? 20 + m : 24 + 0.1 * (m - 4), daemonRestarts: 1 });
+    for (let m = 0; m < 5; m++) f.liveHeap.push({ at: m * 60_000, mb: 30, codeMB: 3, daemonRestarts: 0 });
+    for (let m = 0; m < 20; m++) {
+      const grown = Math.max(0, m - 4);
+      f.liveHeap.push({
+        at: (5 + m) * 60_000,
+        mb: m < 4 ? 20 + m : 24 + 0.1 * grown,
+        codeMB: 2 + 0.05 * grown,
+        daemonRestarts: 1,
+      });
+    }
     const r = summarize(f);
     expect(r.memory.liveHeapSlopeMBPerHour).toBeCloseTo(6, 5);
     expect(r.memory.liveHeapStartMB).toBe(24);
     expect(r.memory.liveHeapEndMB).toBe(25.5);
-    expect(table(r)).toContain("live heap        24 → 25.5 MB after a full GC, slope 6 MB/h");
+    expect(r.memory.liveCodeSlopeMBPerHour).toBeCloseTo(3, 5);
+    expect(table(r)).toContain(
+      "live heap        24 → 25.5 MB after a full GC, slope 6 MB/h, of which compiled code 3 MB/h",
+    );
   });
 
   it("says nothing of the live heap when the run did not measure it", () => {
     const r = summarize(facts([sample(0, 100, 0)]));
     expect(r.memory.liveHeapSlopeMBPerHour).toBeNull();
+    expect(r.memory.liveCodeSlopeMBPerHour).toBeNull();
     expect(table(r)).not.toContain("live heap");
   });
 });

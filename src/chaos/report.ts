@@ -23,6 +23,8 @@ export interface Sample {
 export interface LiveHeapSample {
   at: number;
   mb: number;
+  /** Of `mb`, compiled code (V8's code spaces). */
+  codeMB: number;
   daemonRestarts: number;
 }
 
@@ -71,6 +73,8 @@ export interface ChaosReport extends Omit<RunFacts, "samples"> {
     liveHeapStartMB: number | null;
     liveHeapEndMB: number | null;
     liveHeapSlopeMBPerHour: number | null;
+    /** The part of that slope that is compiled code (V8 compiling more functions: warm-up). */
+    liveCodeSlopeMBPerHour: number | null;
     /** Length of the stretch without a daemon restart the slopes were fitted on. */
     stretchMinutes: number | null;
   };
@@ -139,6 +143,10 @@ export function summarize(f: RunFacts): ChaosReport {
         warmHeap.length === 0
           ? null
           : round(slope(warmHeap.map((s) => ({ x: s.at / 3_600_000, y: s.mb }))), 2),
+      liveCodeSlopeMBPerHour:
+        warmHeap.length === 0
+          ? null
+          : round(slope(warmHeap.map((s) => ({ x: s.at / 3_600_000, y: s.codeMB }))), 2),
       stretchMinutes: stretchMinutes(f.samples),
     },
     lag: { p99Ms: round(percentile(lags, 99)), maxMs: lags.length ? round(Math.max(...lags)) : null },
@@ -186,7 +194,7 @@ export function table(r: ChaosReport): string {
       : [
           [
             "live heap",
-            `${r.memory.liveHeapStartMB} → ${r.memory.liveHeapEndMB} MB after a full GC, slope ${r.memory.liveHeapSlopeMBPerHour} MB/h (same stretch, one measure a minute)`,
+            `${r.memory.liveHeapStartMB} → ${r.memory.liveHeapEndMB} MB after a full GC, slope ${r.memory.liveHeapSlopeMBPerHour} MB/h, of which compiled code ${r.memory.liveCodeSlopeMBPerHour} MB/h (same stretch, one measure a minute)`,
           ] as [string, string],
         ]),
     ["event-loop lag", `p99 ${r.lag.p99Ms} ms, max ${r.lag.maxMs} ms`],

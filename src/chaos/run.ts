@@ -159,9 +159,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
             probe = await HeapProbe.connect(stack.inspectPort);
           }
           const restarts = stack.daemonRestarts;
-          const bytes = await probe.liveHeapBytes();
+          const h = await probe.liveHeap();
           if (restarts === stack.daemonRestarts)
-            liveHeap.push({ at: now(), mb: bytes / 1_048_576, daemonRestarts: restarts });
+            liveHeap.push({
+              at: now(),
+              mb: h.usedBytes / 1_048_576,
+              codeMB: h.codeBytes / 1_048_576,
+              daemonRestarts: restarts,
+            });
         } catch {
           // The daemon is restarting (a fault): the next minute measures again.
         }
