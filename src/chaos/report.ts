@@ -85,11 +85,9 @@ export interface ChaosReport extends Omit<RunFacts, "samples"> {
 const round = (x: number | undefined, d = 1): number | null =>
   x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d;
 
-/**
- * Memory slope over the longest stretch without a daemon restart, after its first fifth (the
- * warm-up: caches and pools fill). MB per hour.
- */
-function longestStretch<S extends { daemonRestarts: number }>(samples: readonly S[]): S[] {
+type Stretchable = { at: number; daemonRestarts: number };
+
+function longestStretch<S extends Stretchable>(samples: readonly S[]): S[] {
   const segments = new Map<number, S[]>();
   for (const s of samples) {
     const list = segments.get(s.daemonRestarts) ?? [];
@@ -99,17 +97,18 @@ function longestStretch<S extends { daemonRestarts: number }>(samples: readonly 
   return [...segments.values()].sort((a, b) => b.length - a.length)[0] ?? [];
 }
 
-function memorySlope(samples: readonly Sample[], pick: (s: Sample) => number): number | undefined {
+/**
+ * The longest stretch without a daemon restart, after its first fifth (the warm-up: caches and
+ * pools fill); empty when the stretch has fewer than `minLength` samples.
+ */
+function warmStretch<S extends Stretchable>(samples: readonly S[], minLength: number): S[] {
   const longest = longestStretch(samples);
-  if (longest.length < 10) return undefined;
-  const warm = longest.slice(Math.floor(longest.length / 5));
-  return slope(warm.map((s) => ({ x: s.at / 3_600_000, y: pick(s) })));
+  return longest.length < minLength ? [] : longest.slice(Math.floor(longest.length / 5));
 }
 
-/** The warm part (after the first fifth) of the live heap's longest stretch without a restart. */
-function liveHeapWarm(samples: readonly LiveHeapSample[] | undefined): LiveHeapSample[] {
-  const longest = longestStretch(samples ?? []);
-  return longest.length < 5 ? [] : longest.slice(Math.floor(longest.length / 5));
+/** Slope of `pick` over `warm` in MB per hour; undefined for no samples. */
+function perHour<S extends Stretchable>(warm: readonly S[], pick: (s: S) => number): number | undefined {
+  return warm.length === 0 ? undefined : slope(warm.map((s) => ({ x: s.at / 3_600_000, y: pick(s) })));
 }
 
 function stretchMinutes(samples: readonly Sample[]): number | null {
@@ -122,7 +121,8 @@ export function summarize(f: RunFacts): ChaosReport {
   for (const x of f.faults) faultsByKind[x.kind] = (faultsByKind[x.kind] ?? 0) + 1;
   const rec = f.faults.map((x) => x.recoveryMs).filter((x): x is number => x !== undefined);
   const lags = f.samples.map((s) => s.lagMs).filter(Number.isFinite);
-  const warmHeap = liveHeapWarm(f.liveHeap);
+  const warm = warmStretch(f.samples, 10);
+  const warmHeap = warmStretch(f.liveHeap ?? [], 5);
   return {
     ...f,
     faultsByKind,
@@ -135,18 +135,18 @@ export function summarize(f: RunFacts): ChaosReport {
     memory: {
       rssStartMB: round(f.samples[0]?.rssMB),
       rssEndMB: round(f.samples[f.samples.length - 1]?.rssMB),
-      slopeMBPerHour: round(memorySlope(f.samples, (s) => s.rssMB)),
-      heapSlopeMBPerHour: round(memorySlope(f.samples, (s) => s.heapMB)),
+      slopeMBPerHour: round(perHour(warm, (s) => s.rssMB)),
+      heapSlopeMBPerHour: round(perHour(warm, (s) => s.heapMB)),
       liveHeapStartMB: round(warmHeap[0]?.mb, 2),
       liveHeapEndMB: round(warmHeap[warmHeap.length - 1]?.mb, 2),
-      liveHeapSlopeMBPerHour:
-        warmHeap.length === 0
-          ? null
-          : round(slope(warmHeap.map((s) => ({ x: s.at / 3_600_000, y: s.mb }))), 2),
-      liveCodeSlopeMBPerHour:
-        warmHeap.length === 0
-          ? null
-          : round(slope(warmHeap.map((s) => ({ x: s.at / 3_600_000, y: s.codeMB }))), 2),
+      liveHeapSlopeMBPerHour: round(
+        perHour(warmHeap, (s) => s.mb),
+        2,
+      ),
+      liveCodeSlopeMBPerHour: round(
+        perHour(warmHeap, (s) => s.codeMB),
+        2,
+      ),
       stretchMinutes: stretchMinutes(f.samples),
     },
     lag: { p99Ms: round(percentile(lags, 99)), maxMs: lags.length ? round(Math.max(...lags)) : null },
